@@ -1,0 +1,63 @@
+import type {
+	ICredentialDataDecryptedObject,
+	ICredentialTestRequest,
+	ICredentialType,
+	IHttpRequestOptions,
+	INodeProperties,
+} from 'n8n-workflow';
+
+import { accountIdProperties, baseUrlProperty, testPathProperty, withAccountHeader } from './common/fields';
+
+export class ApiSyncBasicAuthApi implements ICredentialType {
+	name = 'apiSyncBasicAuthApi';
+
+	displayName = 'API Sync Basic Auth';
+
+	icon = { light: 'file:../nodes/ApiSync/apiSync.svg', dark: 'file:../nodes/ApiSync/apiSync.dark.svg' } as const;
+
+	documentationUrl = 'https://github.com/n8n-nodes-api-sync/n8n-nodes-api-sync#credentials';
+
+	properties: INodeProperties[] = [
+		baseUrlProperty,
+		{
+			displayName: 'User (E-mail)',
+			name: 'user',
+			type: 'string',
+			default: '',
+			required: true,
+			placeholder: 'api-user@example.com',
+			description:
+				'EenvoudigFactureren: the e-mail address of a user dedicated to API access. Basic auth is deprecated there except for creating API keys.',
+		},
+		{
+			displayName: 'Password',
+			name: 'password',
+			type: 'string',
+			typeOptions: { password: true },
+			default: '',
+			required: true,
+		},
+		...accountIdProperties,
+		testPathProperty,
+	];
+
+	// A function (not generic auth) so that X-AccountId is only sent when an account ID is set.
+	async authenticate(
+		credentials: ICredentialDataDecryptedObject,
+		requestOptions: IHttpRequestOptions,
+	): Promise<IHttpRequestOptions> {
+		const withAuth: IHttpRequestOptions = {
+			...requestOptions,
+			auth: { username: String(credentials.user ?? ''), password: String(credentials.password ?? '') },
+		};
+		return withAccountHeader(withAuth, credentials.accountId, credentials.accountIdHeader);
+	}
+
+	test: ICredentialTestRequest = {
+		request: {
+			baseURL: '={{$credentials.baseUrl.replace(/\\/+$/, "")}}',
+			url: '={{$credentials.testPath}}',
+			headers: { Accept: 'application/json' },
+		},
+	};
+}

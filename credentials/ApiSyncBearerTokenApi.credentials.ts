@@ -1,0 +1,54 @@
+import type {
+	ICredentialDataDecryptedObject,
+	ICredentialTestRequest,
+	ICredentialType,
+	IHttpRequestOptions,
+	INodeProperties,
+} from 'n8n-workflow';
+
+import { accountIdProperties, baseUrlProperty, testPathProperty, withAccountHeader } from './common/fields';
+
+export class ApiSyncBearerTokenApi implements ICredentialType {
+	name = 'apiSyncBearerTokenApi';
+
+	displayName = 'API Sync Bearer Token';
+
+	icon = { light: 'file:../nodes/ApiSync/apiSync.svg', dark: 'file:../nodes/ApiSync/apiSync.dark.svg' } as const;
+
+	documentationUrl = 'https://github.com/n8n-nodes-api-sync/n8n-nodes-api-sync#credentials';
+
+	properties: INodeProperties[] = [
+		baseUrlProperty,
+		{
+			displayName: 'Token',
+			name: 'token',
+			type: 'string',
+			typeOptions: { password: true },
+			default: '',
+			required: true,
+			description: 'Sent as "Authorization: Bearer <token>"',
+		},
+		...accountIdProperties,
+		testPathProperty,
+	];
+
+	// A function (not generic auth) so that X-AccountId is only sent when an account ID is set.
+	async authenticate(
+		credentials: ICredentialDataDecryptedObject,
+		requestOptions: IHttpRequestOptions,
+	): Promise<IHttpRequestOptions> {
+		const withToken: IHttpRequestOptions = {
+			...requestOptions,
+			headers: { ...(requestOptions.headers ?? {}), Authorization: `Bearer ${String(credentials.token ?? '')}` },
+		};
+		return withAccountHeader(withToken, credentials.accountId, credentials.accountIdHeader);
+	}
+
+	test: ICredentialTestRequest = {
+		request: {
+			baseURL: '={{$credentials.baseUrl.replace(/\\/+$/, "")}}',
+			url: '={{$credentials.testPath}}',
+			headers: { Accept: 'application/json' },
+		},
+	};
+}

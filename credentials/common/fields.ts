@@ -1,0 +1,65 @@
+import type { IHttpRequestOptions, INodeProperties } from 'n8n-workflow';
+
+/** The EenvoudigFactureren / SimplyBooks API v1; any JSON REST API's base URL works. */
+export const DEFAULT_BASE_URL = 'https://eenvoudigfactureren.be/api/v1';
+
+/** `/accounts/current` is cheap and needs no specific right, so every valid key can reach it. */
+export const DEFAULT_TEST_PATH = '/accounts/current';
+
+export const baseUrlProperty: INodeProperties = {
+	displayName: 'Base URL',
+	name: 'baseUrl',
+	type: 'string',
+	default: DEFAULT_BASE_URL,
+	required: true,
+	placeholder: 'https://eenvoudigfactureren.be/api/v1',
+	description:
+		'Root of the API, without a trailing slash. EenvoudigFactureren: https://eenvoudigfactureren.be/api/v1; SimplyBooks: https://app.simplybooks.be/api/v1.',
+};
+
+export const testPathProperty: INodeProperties = {
+	displayName: 'Test Path',
+	name: 'testPath',
+	type: 'string',
+	default: DEFAULT_TEST_PATH,
+	description:
+		'Path (under the base URL) that the Test button calls with GET to check the credential. Any path that needs authentication and returns 2xx works.',
+};
+
+export const accountIdProperties: INodeProperties[] = [
+	{
+		displayName: 'Account ID',
+		name: 'accountId',
+		type: 'string',
+		default: '',
+		placeholder: 'CAAAAAAAA',
+		description:
+			'Optional. For accountant portals: the account number to act on, sent as the X-AccountId header. Leave empty to use the default account.',
+	},
+	{
+		displayName: 'Account ID Header',
+		name: 'accountIdHeader',
+		type: 'string',
+		default: 'X-AccountId',
+		displayOptions: { hide: { accountId: [''] } },
+	},
+];
+
+/**
+ * Adds the account header when an account ID is set. Generic (declarative) authentication
+ * cannot do this: it would always send the header, empty when no account is chosen.
+ */
+export function withAccountHeader(
+	requestOptions: IHttpRequestOptions,
+	accountId: unknown,
+	headerName: unknown,
+): IHttpRequestOptions {
+	const account = typeof accountId === 'string' ? accountId.trim() : '';
+	if (account === '') return requestOptions;
+	const header = typeof headerName === 'string' && headerName.trim() !== '' ? headerName.trim() : 'X-AccountId';
+	const headers = { ...(requestOptions.headers ?? {}) };
+	// A per-request account (set by a node) wins over the credential's default account.
+	const alreadySet = Object.keys(headers).some((h) => h.toLowerCase() === header.toLowerCase());
+	if (!alreadySet) headers[header] = account;
+	return { ...requestOptions, headers };
+}

@@ -1,0 +1,101 @@
+/**
+ * Public types of the sandbox API. `server.ts` re-exports all of them.
+ */
+
+/** Authentication schemes the sandbox recognises. */
+export type AuthScheme = 'basic' | 'apikey' | 'bearer' | 'oauth2' | 'hmac';
+
+/** Who made an authenticated request. `principal` is never a secret. */
+export interface RequestAuth {
+	scheme: AuthScheme;
+	/** E-mail address, key label (`fixture-key-1`, `apikey-3`), OAuth client id or HMAC key id. */
+	principal: string;
+	/** Account the request acted on. */
+	account: string;
+}
+
+/** One request as the sandbox saw it, appended when the response was sent (or the socket destroyed). */
+export interface RequestLogEntry {
+	id: number;
+	/** Arrival time, epoch milliseconds (real time, not the injectable clock). */
+	time: number;
+	method: string;
+	/** Pathname only. */
+	path: string;
+	/** Path plus query string exactly as received. */
+	url: string;
+	query: Record<string, string>;
+	headers: Record<string, string | string[] | undefined>;
+	/** Raw body; '' if none or when `logBodies` is false. */
+	body: string;
+	/** Status sent; 0 when the connection was reset. */
+	status: number;
+	auth?: RequestAuth;
+	fault?: 'rate-limit' | 'error' | 'reset' | 'scripted';
+}
+
+/** A one-off fault, consumed when a request matches it. */
+export interface ScriptedFault {
+	/** HTTP method to match (case-insensitive); any when absent. */
+	method?: string;
+	/**
+	 * Path to match; any when absent. A string is compared with the pathname (or with path plus query when it
+	 * contains `?`); a RegExp is tested against both the pathname and the full URL.
+	 */
+	path?: string | RegExp;
+	/** Status to answer; default 500. */
+	status?: number;
+	/** Raw response body; default `{"error": "<status text>"}` in the negotiated format. */
+	body?: string;
+	/** Content type of `body`; default `application/json; charset=utf-8`. */
+	contentType?: string;
+	headers?: Record<string, string>;
+	/** Destroy the socket without answering. */
+	reset?: boolean;
+	/** How many matching requests this entry answers; default 1. */
+	times?: number;
+}
+
+/** Faults injected into `/api/v1` requests before authentication. */
+export interface SandboxFaults {
+	/** Delay before every matching request is handled. */
+	latencyMs?: number;
+	/** Share (0..1) of API requests answered 429 with Retry-After. */
+	rateLimitShare?: number;
+	/** Retry-After value for share-based 429s; default '1' (seconds); may be an HTTP date string. */
+	retryAfter?: string;
+	/** Fixed-window limiter: more than maxRequests in windowMs → 429 with Retry-After = seconds to window end. */
+	rateLimit?: { maxRequests: number; windowMs: number };
+	/** Share (0..1) of API requests answered with one of `errorStatuses`. */
+	errorShare?: number;
+	/** Default [500, 503]. */
+	errorStatuses?: number[];
+	/** Share (0..1) of requests whose socket is destroyed with no response. */
+	resetShare?: number;
+	/** Deterministic PRNG seed for the shares above; default 1. */
+	randomSeed?: number;
+	/** Scripted one-off faults, consumed in order of match; they win over share-based faults. */
+	scripted?: ScriptedFault[];
+	/** Share-based faults, latency and the window limiter apply only to paths matching this; default all /api/v1 paths. */
+	pathPattern?: RegExp;
+}
+
+/** How the sandbox verifies HMAC-signed requests. */
+export interface HmacVerifyConfig {
+	keyId: string;
+	secret: string;
+	algorithm: 'sha256' | 'sha512' | 'sha1';
+	encoding: 'hex' | 'base64';
+	signatureHeader: string;
+	/** Prepended to the encoded signature, e.g. 'sha256='. */
+	prefix: string;
+	timestampHeader: string;
+	keyIdHeader: string;
+	nonceHeader: string;
+	/**
+	 * String to sign. Placeholders: {timestamp} {method} {path} {body} {bodySha256} {nonce};
+	 * the two characters backslash-n stand for a newline.
+	 */
+	template: string;
+	toleranceSeconds: number;
+}
