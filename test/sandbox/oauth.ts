@@ -157,7 +157,8 @@ function readForm(ex: Exchange): URLSearchParams {
 	if ((ex.header('content-type') ?? '').includes('json')) {
 		try {
 			const parsed = JSON.parse(text) as Record<string, unknown>;
-			return new URLSearchParams(Object.entries(parsed).map(([key, value]) => [key, String(value)]));
+			const pairs = Object.entries(parsed).map(([key, value]): [string, string] => [key, String(value)]);
+			return new URLSearchParams(pairs);
 		} catch {
 			return new URLSearchParams();
 		}

@@ -1,0 +1,75 @@
+import { NodeConnectionTypes, type IExecuteFunctions, type INodeType, type INodeTypeDescription } from 'n8n-workflow';
+
+import { authenticationProperty, CREDENTIAL_TYPES, credentialDescriptions } from '../shared/authentication';
+import { resourceProperties } from '../shared/resources';
+import { recordDescription } from './actions/record';
+import { router } from './actions/router';
+
+export class ApiSync implements INodeType {
+	description: INodeTypeDescription = {
+		displayName: 'API Sync',
+		name: 'apiSync',
+		icon: { light: 'file:apiSync.svg', dark: 'file:apiSync.dark.svg' },
+		group: ['transform'],
+		version: 1,
+		subtitle: '={{$parameter["operation"] + ": " + $parameter["remoteResource"]}}',
+		description: 'Read and write records of EenvoudigFactureren / SimplyBooks or any JSON REST API',
+		defaults: { name: 'API Sync' },
+		usableAsTool: true,
+		inputs: [NodeConnectionTypes.Main],
+		outputs: [NodeConnectionTypes.Main],
+		credentials: credentialDescriptions,
+		properties: [
+			authenticationProperty(CREDENTIAL_TYPES.apiKey),
+			{
+				displayName: 'Resource',
+				name: 'resource',
+				type: 'options',
+				noDataExpression: true,
+				options: [{ name: 'Record', value: 'record' }],
+				default: 'record',
+			},
+			...recordDescription,
+			...resourceProperties,
+			{
+				displayName: 'Options',
+				name: 'options',
+				type: 'collection',
+				placeholder: 'Add Option',
+				default: {},
+				options: [
+					{
+						displayName: 'Account ID',
+						name: 'accountId',
+						type: 'string',
+						default: '',
+						placeholder: 'CAAAAAAAA',
+						description:
+							'Accountant portals: the account to act on, sent as X-AccountId. Overrides the credential’s Account ID.',
+					},
+					{
+						displayName: 'Max Retries per Request',
+						name: 'maxRetries',
+						type: 'number',
+						typeOptions: { minValue: 0 },
+						default: 5,
+						description:
+							'Retries after 429, 502, 503, 504, and after network errors for GET, PUT and DELETE only (a repeated POST could create duplicates)',
+					},
+					{
+						displayName: 'Retry Budget',
+						name: 'retryBudget',
+						type: 'number',
+						typeOptions: { minValue: 0 },
+						default: 100,
+						description: 'Total retries allowed in one run, across all requests',
+					},
+				],
+			},
+		],
+	};
+
+	async execute(this: IExecuteFunctions) {
+		return await router.call(this);
+	}
+}

@@ -1,0 +1,29 @@
+import type { IDataObject } from 'n8n-workflow';
+
+import { showFor, type ItemOperation } from '../../../shared/operation';
+import { accountHeader, readJsonObjectParameter } from '../../../shared/recordData';
+
+export const recordDataProperty = {
+	displayName: 'Record Data (JSON)',
+	name: 'recordData',
+	type: 'json' as const,
+	default: '{\n  "name": ""\n}',
+	required: true,
+	description: 'Fields to send, as a JSON object. Use an expression such as {{ $json }} to send the input item.',
+};
+
+export const create: ItemOperation = {
+	description: showFor('record', 'create', [recordDataProperty]),
+
+	async execute(itemIndex, { client, resource }) {
+		const body = readJsonObjectParameter(this, 'recordData', itemIndex);
+		const response = await client.request<IDataObject>({
+			method: 'POST',
+			path: resource.path,
+			body,
+			itemIndex,
+			headers: accountHeader(this.getNodeParameter('options.accountId', itemIndex, '') as string),
+		});
+		return [{ json: response.body }];
+	},
+};

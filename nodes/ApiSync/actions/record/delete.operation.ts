@@ -1,0 +1,21 @@
+import type { IDataObject } from 'n8n-workflow';
+
+import { showFor, type ItemOperation } from '../../../shared/operation';
+import { accountHeader, readRecordId } from '../../../shared/recordData';
+
+export const deleteRecord: ItemOperation = {
+	description: showFor('record', 'delete', [
+		{ displayName: 'Record ID', name: 'recordId', type: 'string', default: '', required: true },
+	]),
+
+	async execute(itemIndex, { client, resource }) {
+		const id = readRecordId(this, itemIndex);
+		const response = await client.request<IDataObject>({
+			method: 'DELETE',
+			path: `${resource.path}/${id}`,
+			itemIndex,
+			headers: accountHeader(this.getNodeParameter('options.accountId', itemIndex, '') as string),
+		});
+		return [{ json: { deleted: true, id: decodeURIComponent(id), ...response.body } }];
+	},
+};

@@ -1,0 +1,38 @@
+import type { INodeCredentialDescription, INodeProperties } from 'n8n-workflow';
+
+/** The package's credential types; these are also the stable values of the Authentication option. */
+export const CREDENTIAL_TYPES = {
+	apiKey: 'apiSyncApiKeyApi',
+	basic: 'apiSyncBasicAuthApi',
+	bearer: 'apiSyncBearerTokenApi',
+	oauth2Flow: 'apiSyncOAuth2Api',
+	hmac: 'apiSyncHmacApi',
+} as const;
+
+export type CredentialTypeName = (typeof CREDENTIAL_TYPES)[keyof typeof CREDENTIAL_TYPES];
+
+const OPTIONS: Array<{ name: string; value: CredentialTypeName; description: string }> = [
+	{ name: 'API Key', value: CREDENTIAL_TYPES.apiKey, description: 'X-API-Key header (EenvoudigFactureren: preferred)' },
+	{ name: 'Basic Auth', value: CREDENTIAL_TYPES.basic, description: 'E-mail and password' },
+	{ name: 'Bearer Token', value: CREDENTIAL_TYPES.bearer, description: 'Authorization: Bearer <token>' },
+	{ name: 'HMAC Signature', value: CREDENTIAL_TYPES.hmac, description: 'Every request signed with a shared secret' },
+	{ name: 'OAuth2', value: CREDENTIAL_TYPES.oauth2Flow, description: 'Client credentials or authorization code' },
+];
+
+/** The "Authentication" selector every node of the package offers. */
+export function authenticationProperty(defaultType: CredentialTypeName): INodeProperties {
+	return {
+		displayName: 'Authentication',
+		name: 'authentication',
+		type: 'options',
+		options: OPTIONS,
+		default: defaultType,
+	};
+}
+
+/** Each credential shown only for its Authentication option. */
+export const credentialDescriptions: INodeCredentialDescription[] = OPTIONS.map(({ value }) => ({
+	name: value,
+	required: true,
+	displayOptions: { show: { authentication: [value] } },
+}));

@@ -1,0 +1,117 @@
+import type { ICredentialDataDecryptedObject, IDataObject } from 'n8n-workflow';
+
+const REDACTED = '[redacted]';
+const SECRET_FIELD = /pass|secret|token|key|signature|authorization/i;
+
+/** Values of a credential that must never be shown: anything whose field name sounds secret. */
+export function secretValuesOf(credentials: ICredentialDataDecryptedObject | undefined): string[] {
+	const secrets: string[] = [];
+	const visit = (value: unknown, name: string) => {
+		if (typeof value === 'string') {
+			if (SECRET_FIELD.test(name) && value.length >= 4) secrets.push(value);
+		} else if (value && typeof value === 'object') {
+			for (const [k, v] of Object.entries(value)) visit(v, SECRET_FIELD.test(name) ? name : k);
+		}
+	};
+	for (const [name, value] of Object.entries(credentials ?? {})) {
+		if (name === 'headerName' || name === 'queryParameterName' || name.endsWith('Header')) continue;
+		visit(value, name);
+	}
+	return secrets;
+}
+
+/** Replaces every occurrence of each secret (and its URL-encoded form) in text. */
+export function redact(text: string, secrets: readonly string[]): string {
+	let result = text;
+	for (const secret of secrets) {
+		if (!secret) continue;
+		for (const form of new Set([secret, encodeURIComponent(secret), Buffer.from(secret).toString('base64')])) {
+			result = result.split(form).join(REDACTED);
+		}
+	}
+	return result;
+}
+
+/** Deep copy of a JSON value with secrets redacted from every string. */
+export function redactJson<T>(value: T, secrets: readonly string[]): T {
+	if (secrets.length === 0) return value;
+	return JSON.parse(redact(JSON.stringify(value), secrets)) as T;
+}
+
+/**
+ * Finds the API's own words in an error body: EenvoudigFactureren's `{"error": "..."}`, and common
+ * shapes such as `message`, `error.message`, `errors[]`, `detail`, `title`, `error_description`.
+ */
+export function extractApiMessage(body: unknown): string | undefined {
+	if (body === undefined || body === null) return undefined;
+	if (typeof body === 'string') {
+		const trimmed = body.trim();
+		if (trimmed === '') return undefined;
+		try {
+			return extractApiMessage(JSON.parse(trimmed));
+		} catch {
+			return undefined;
+		}
+	}
+	if (Array.isArray(body)) {
+		const parts = body.map((e) => (typeof e === 'string' ? e : extractApiMessage(e))).filter(Boolean);
+		return parts.length ? parts.join('; ') : undefined;
+	}
+	if (typeof body !== 'object') return undefined;
+	const obj = body as IDataObject;
+	const candidates: unknown[] = [obj.error, obj.message, obj.errors, obj.error_description, obj.detail, obj.title];
+	const parts: string[] = [];
+	for (const candidate of candidates) {
+		if (typeof candidate === 'string' && candidate.trim() !== '') parts.push(candidate.trim());
+		else if (candidate && typeof candidate === 'object') {
+			const nested = extractApiMessage(candidate);
+			if (nested) parts.push(nested);
+		}
+		if (parts.length) break;
+	}
+	if (obj.error_description && typeof obj.error_description === 'string' && !parts.includes(obj.error_description)) {
+		parts.push(obj.error_description);
+	}
+	return parts.length ? parts.join(': ') : undefined;
+}
+
+const STATUS_TEXT: Record<number, string> = {
+	400: 'Bad Request',
+	401: 'Unauthorized',
+	403: 'Forbidden',
+	404: 'Not Found',
+	405: 'Method Not Allowed',
+	409: 'Conflict',
+	410: 'Gone',
+	413: 'Payload Too Large',
+	415: 'Unsupported Media Type',
+	422: 'Unprocessable Entity',
+	429: 'Too Many Requests',
+	500: 'Internal Server Error',
+	502: 'Bad Gateway',
+	503: 'Service Unavailable',
+	504: 'Gateway Timeout',
+};
+
+/** What to check, in words a user can act on, for the statuses that have a usual cause. */
+export function adviceForStatus(status: number): string {
+	switch (status) {
+		case 400:
+			return 'The API refused the data sent. Check the fields and values named in the message.';
+		case 401:
+			return 'The credentials were rejected. Check the credential: the API key, token, user and password, or HMAC secret, and that it belongs to this base URL. An OAuth2 token may have expired: reconnect the credential.';
+		case 403:
+			return 'The credentials are valid but not allowed to do this. Check the Account ID (X-AccountId): only accountant-portal users and keys can reach other accounts. Check that the API key has the rights for this resource.';
+		case 404:
+			return 'Nothing exists at this path. Check the base URL, the resource and the record ID.';
+		case 429:
+			return 'The API is rate limiting these requests. Lower the concurrency or the requests per second, or try again later.';
+		default:
+			if (status >= 500) return 'The API had a problem. Try again later; if it persists, contact the API provider.';
+			return 'Check the request parameters.';
+	}
+}
+
+export function statusLine(status: number): string {
+	return STATUS_TEXT[status] ? `${status} ${STATUS_TEXT[status]}` : `HTTP ${status}`;
+}

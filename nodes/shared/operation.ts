@@ -1,0 +1,26 @@
+import type { IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
+
+import type { ResolvedResource } from './resources';
+import type { ApiClient } from './transport';
+
+export interface OperationContext {
+	client: ApiClient;
+	resource: ResolvedResource;
+}
+
+/** One operation: its parameters and what it does for one input item. */
+export interface ItemOperation {
+	description: INodeProperties[];
+	execute(this: IExecuteFunctions, itemIndex: number, ctx: OperationContext): Promise<INodeExecutionData[]>;
+}
+
+/** Shows properties only for the given resource and operation, set once instead of on every property. */
+export function showFor(resource: string, operation: string, properties: INodeProperties[]): INodeProperties[] {
+	return properties.map((property) => ({
+		...property,
+		displayOptions: {
+			...property.displayOptions,
+			show: { ...property.displayOptions?.show, resource: [resource], operation: [operation] },
+		},
+	}));
+}

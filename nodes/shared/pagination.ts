@@ -1,0 +1,176 @@
+import { NodeApiError, type IDataObject, type INode, type JsonObject } from 'n8n-workflow';
+
+import type { ApiClient, ApiRequest, ApiResponse } from './transport';
+
+export type PaginationStyle = 'offset' | 'page' | 'nextUrl' | 'linkHeader' | 'none';
+
+export interface PaginationSettings {
+	style: PaginationStyle;
+	/** Records asked per page (offset and page styles). */
+	pageSize: number;
+	/** Offset style: parameter names; EenvoudigFactureren's are `skip` and `take`. */
+	offsetParam: string;
+	limitParam: string;
+	/** Page style: page number parameter, its first value, and the page size parameter. */
+	pageParam: string;
+	firstPage: number;
+	pageSizeParam: string;
+	/** Next-URL style: dot path in the body holding the next page's URL. */
+	nextUrlPath: string;
+	/** Dot path in the body where the records are; empty when the body is the array itself. */
+	recordsPath: string;
+	/** Safety cap against endless paging. */
+	maxPages: number;
+}
+
+/**
+ * EenvoudigFactureren's paging, kept in this one place: the official parameter names were not
+ * readable in the public docs; a third-party reference names `skip` and `take` (1–100).
+ */
+export const EENVOUDIGFACTUREREN_PAGINATION: PaginationSettings = {
+	style: 'offset',
+	pageSize: 100,
+	offsetParam: 'skip',
+	limitParam: 'take',
+	pageParam: 'page',
+	firstPage: 1,
+	pageSizeParam: 'per_page',
+	nextUrlPath: 'next',
+	recordsPath: '',
+	maxPages: 10_000,
+};
+
+export interface PageInfo {
+	pageNumber: number;
+	records: IDataObject[];
+}
+
+/** Reads a value at a dot path (`data.items`); an empty path returns the value itself. */
+export function getAtPath(value: unknown, path: string): unknown {
+	if (!path) return value;
+	let current: unknown = value;
+	for (const part of path.split('.')) {
+		if (current === null || typeof current !== 'object') return undefined;
+		current = (current as IDataObject)[part];
+	}
+	return current;
+}
+
+/** Parses an RFC 8288 `Link` header and returns the `rel="next"` URL, if any. */
+export function nextLinkFromHeader(header: unknown): string | undefined {
+	const text = Array.isArray(header) ? header.join(',') : typeof header === 'string' ? header : '';
+	for (const part of text.split(/,(?=\s*<)/)) {
+		const match = /^\s*<([^>]*)>\s*;(.*)$/.exec(part);
+		if (match && /rel\s*=\s*"?([^";]*\s)?next(\s[^";]*)?"?/i.test(match[2])) return match[1];
+	}
+	return undefined;
+}
+
+/**
+ * Yields every page of a list endpoint. Guards against endless paging: a page identical to the
+ * previous one, a next link or cursor that does not advance, and `maxPages`; each ends in a clear
+ * error instead of a loop.
+ */
+export async function* paginate(
+	client: ApiClient,
+	node: INode,
+	request: ApiRequest,
+	settings: PaginationSettings,
+): AsyncGenerator<PageInfo> {
+	let pageNumber = 0;
+	let previousFingerprint: string | undefined;
+	let nextRequest: ApiRequest | undefined = firstRequest(request, settings);
+	const seenUrls = new Set<string>();
+
+	while (nextRequest) {
+		pageNumber++;
+		if (pageNumber > settings.maxPages) {
+			throw paginationError(
+				node,
+				`Stopped after ${settings.maxPages} pages (the Max Pages limit) on ${request.method} ${request.path}`,
+				'Raise Max Pages if the list really is this long, or narrow it with a filter. If every page looks the same, check the pagination settings.',
+			);
+		}
+		const response: ApiResponse = await client.request(nextRequest);
+		const records = recordsOf(response.body, settings, node, request);
+		if (records.length > 0) {
+			const fingerprint = JSON.stringify(records);
+			if (fingerprint === previousFingerprint) {
+				throw paginationError(
+					node,
+					`The API returned the same page twice on ${request.method} ${request.path} (page ${pageNumber})`,
+					'The API ignores the paging parameters. Check the pagination style and parameter names (for EenvoudigFactureren: offset style with skip/take).',
+				);
+			}
+			previousFingerprint = fingerprint;
+		}
+		yield { pageNumber, records };
+		nextRequest = following(nextRequest, response, records.length, settings);
+		if (nextRequest && (settings.style === 'nextUrl' || settings.style === 'linkHeader')) {
+			if (seenUrls.has(nextRequest.path)) {
+				throw paginationError(
+					node,
+					`The next-page link does not advance on ${request.method} ${request.path}: ${nextRequest.path} was already fetched`,
+					'The API keeps pointing at a page already read. Check the next-URL setting, or report the problem to the API provider.',
+				);
+			}
+			seenUrls.add(nextRequest.path);
+		}
+	}
+}
+
+function firstRequest(request: ApiRequest, settings: PaginationSettings): ApiRequest {
+	const query = { ...(request.query ?? {}) };
+	if (settings.style === 'offset') {
+		query[settings.offsetParam] = 0;
+		query[settings.limitParam] = settings.pageSize;
+	} else if (settings.style === 'page') {
+		query[settings.pageParam] = settings.firstPage;
+		if (settings.pageSizeParam) query[settings.pageSizeParam] = settings.pageSize;
+	}
+	return { ...request, query };
+}
+
+function following(
+	current: ApiRequest,
+	response: ApiResponse,
+	count: number,
+	settings: PaginationSettings,
+): ApiRequest | undefined {
+	const query = current.query ?? {};
+	switch (settings.style) {
+		case 'offset':
+			if (count < settings.pageSize) return undefined;
+			return { ...current, query: { ...query, [settings.offsetParam]: Number(query[settings.offsetParam]) + count } };
+		case 'page':
+			if (count === 0 || count < settings.pageSize) return undefined;
+			return { ...current, query: { ...query, [settings.pageParam]: Number(query[settings.pageParam]) + 1 } };
+		case 'nextUrl': {
+			const next = getAtPath(response.body, settings.nextUrlPath);
+			if (typeof next !== 'string' || next === '') return undefined;
+			return { ...current, path: next, query: undefined };
+		}
+		case 'linkHeader': {
+			const key = Object.keys(response.headers).find((h) => h.toLowerCase() === 'link');
+			const next = key ? nextLinkFromHeader(response.headers[key]) : undefined;
+			if (!next) return undefined;
+			return { ...current, path: next, query: undefined };
+		}
+		default:
+			return undefined;
+	}
+}
+
+function recordsOf(body: unknown, settings: PaginationSettings, node: INode, request: ApiRequest): IDataObject[] {
+	const records = getAtPath(body, settings.recordsPath);
+	if (Array.isArray(records)) return records as IDataObject[];
+	throw paginationError(
+		node,
+		`Expected a list of records ${settings.recordsPath ? `at "${settings.recordsPath}" ` : ''}in the response to ${request.method} ${request.path}, got ${records === undefined ? 'nothing' : typeof records}`,
+		'Set "Records Path" to where the list is in the response (empty when the response is the list itself).',
+	);
+}
+
+function paginationError(node: INode, message: string, description: string): NodeApiError {
+	return new NodeApiError(node, { message } as JsonObject, { message, description });
+}

@@ -1,0 +1,160 @@
+import type { INodeProperties } from 'n8n-workflow';
+
+import { EENVOUDIGFACTUREREN_PAGINATION, type PaginationSettings, type PaginationStyle } from './pagination';
+
+export interface ResourcePreset {
+	/** Path under the base URL. */
+	path: string;
+	/** Field holding the record's id in responses, e.g. `client_id`. */
+	idField: string;
+	/** Whether `POST /{path}?bulk` exists (at most 100 records per call). */
+	bulk: boolean;
+	/** Field that usually changes on every edit, used to find changes. Undefined when none is known. */
+	cursorField?: string;
+}
+
+/** EenvoudigFactureren / SimplyBooks resources (API v1). */
+export const PRESETS = {
+	clients: { path: '/clients', idField: 'client_id', bulk: true, cursorField: 'last_modified' },
+	stockitems: { path: '/stockitems', idField: 'stockitem_id', bulk: true, cursorField: 'last_activity' },
+	invoices: { path: '/invoices', idField: 'invoice_id', bulk: false, cursorField: 'invoice_id' },
+	quotes: { path: '/quotes', idField: 'quote_id', bulk: false, cursorField: 'quote_id' },
+	orders: { path: '/orders', idField: 'order_id', bulk: false, cursorField: 'order_id' },
+	deliveries: { path: '/deliveries', idField: 'delivery_id', bulk: false, cursorField: 'delivery_id' },
+	receipts: { path: '/receipts', idField: 'receipt_id', bulk: false, cursorField: 'receipt_id' },
+	subscriptions: { path: '/subscriptions', idField: 'subscription_id', bulk: false, cursorField: 'subscription_id' },
+	projects: { path: '/projects', idField: 'project_id', bulk: false, cursorField: 'last_activity' },
+} satisfies Record<string, ResourcePreset>;
+
+export type PresetName = keyof typeof PRESETS;
+
+const PRESET_LABELS: Record<PresetName, string> = {
+	clients: 'Clients',
+	stockitems: 'Stock Items (Products)',
+	invoices: 'Invoices',
+	quotes: 'Quotes',
+	orders: 'Orders',
+	deliveries: 'Deliveries',
+	receipts: 'Receipts',
+	subscriptions: 'Subscriptions',
+	projects: 'Projects',
+};
+
+/** Everything an operation needs to know about the remote resource it works on. */
+export interface ResolvedResource extends ResourcePreset {
+	/** How updates are sent: EenvoudigFactureren updates partially with POST /{id}. */
+	updateMethod: 'POST' | 'PATCH' | 'PUT';
+	pagination: PaginationSettings;
+}
+
+export const resourceProperties: INodeProperties[] = [
+	{
+		displayName: 'Remote Resource',
+		name: 'remoteResource',
+		type: 'options',
+		options: [
+			...Object.entries(PRESET_LABELS).map(([value, name]) => ({
+				name: `EenvoudigFactureren: ${name}`,
+				value,
+			})),
+			{ name: 'Custom Path (Any JSON REST API)', value: 'custom' },
+		],
+		default: 'clients',
+		description: 'Which records to work on, under the credential’s base URL',
+	},
+	{
+		displayName: 'Path',
+		name: 'customPath',
+		type: 'string',
+		default: '',
+		required: true,
+		placeholder: '/contacts',
+		description: 'Path of the collection under the base URL. A record is at {path}/{ID}.',
+		displayOptions: { show: { remoteResource: ['custom'] } },
+	},
+	{
+		displayName: 'ID Field',
+		name: 'customIdField',
+		type: 'string',
+		default: 'id',
+		required: true,
+		description: 'Field that holds the record ID in responses',
+		displayOptions: { show: { remoteResource: ['custom'] } },
+	},
+	{
+		displayName: 'Update Method',
+		name: 'customUpdateMethod',
+		type: 'options',
+		options: [
+			{ name: 'PATCH (Partial Update)', value: 'PATCH' },
+			{ name: 'PUT (Full Replace)', value: 'PUT' },
+			{ name: 'POST to {path}/{ID} (Partial Update)', value: 'POST' },
+		],
+		default: 'PATCH',
+		displayOptions: { show: { remoteResource: ['custom'] } },
+	},
+	{
+		displayName: 'Pagination',
+		name: 'customPagination',
+		type: 'collection',
+		placeholder: 'Set Pagination',
+		default: {},
+		displayOptions: { show: { remoteResource: ['custom'] } },
+		options: [
+			{
+				displayName: 'Style',
+				name: 'style',
+				type: 'options',
+				options: [
+					{ name: 'Offset and Limit', value: 'offset' },
+					{ name: 'Page Number', value: 'page' },
+					{ name: 'Next URL in Response Body', value: 'nextUrl' },
+					{ name: 'Link Header (Rel=next)', value: 'linkHeader' },
+					{ name: 'None (One Request)', value: 'none' },
+				],
+				default: 'offset',
+			},
+			{ displayName: 'Page Size', name: 'pageSize', type: 'number', typeOptions: { minValue: 1 }, default: 100 },
+			{ displayName: 'Offset Parameter', name: 'offsetParam', type: 'string', default: 'skip' },
+			{ displayName: 'Limit Parameter', name: 'limitParam', type: 'string', default: 'take' },
+			{ displayName: 'Page Parameter', name: 'pageParam', type: 'string', default: 'page' },
+			{ displayName: 'First Page Number', name: 'firstPage', type: 'number', default: 1 },
+			{ displayName: 'Page Size Parameter', name: 'pageSizeParam', type: 'string', default: 'per_page' },
+			{
+				displayName: 'Next URL Path',
+				name: 'nextUrlPath',
+				type: 'string',
+				default: 'next',
+				description: 'Dot path in the response body to the next page’s URL, e.g. links.next',
+			},
+			{
+				displayName: 'Records Path',
+				name: 'recordsPath',
+				type: 'string',
+				default: '',
+				description: 'Dot path in the response body to the list of records, e.g. data. Empty when the body is the list itself.',
+			},
+			{ displayName: 'Max Pages', name: 'maxPages', type: 'number', typeOptions: { minValue: 1 }, default: 1000 },
+		],
+	},
+];
+
+/** Reads the resource parameters of item `itemIndex` into one resolved description. */
+export function resolveResource(
+	getParam: (name: string, fallback?: unknown) => unknown,
+): ResolvedResource {
+	const name = getParam('remoteResource') as PresetName | 'custom';
+	if (name !== 'custom') {
+		const preset: ResourcePreset = PRESETS[name];
+		return { ...preset, updateMethod: 'POST', pagination: EENVOUDIGFACTUREREN_PAGINATION };
+	}
+	const path = `/${String(getParam('customPath', '')).trim().replace(/^\/+|\/+$/g, '')}`;
+	const paging = (getParam('customPagination', {}) ?? {}) as Partial<PaginationSettings> & { style?: PaginationStyle };
+	return {
+		path,
+		idField: String(getParam('customIdField', 'id') || 'id'),
+		bulk: false,
+		updateMethod: getParam('customUpdateMethod', 'PATCH') as ResolvedResource['updateMethod'],
+		pagination: { ...EENVOUDIGFACTUREREN_PAGINATION, maxPages: 1000, ...paging },
+	};
+}

@@ -1,0 +1,289 @@
+import {
+	NodeApiError,
+	sleep,
+	type ICredentialDataDecryptedObject,
+	type IDataObject,
+	type IExecuteFunctions,
+	type IHttpRequestMethods,
+	type IHttpRequestOptions,
+	type ILoadOptionsFunctions,
+	type IPollFunctions,
+	type JsonObject,
+} from 'n8n-workflow';
+
+import { adviceForStatus, extractApiMessage, redact, redactJson, secretValuesOf, statusLine } from './errors';
+import {
+	backoffDelay,
+	DEFAULT_RETRY_POLICY,
+	isIdempotent,
+	isNetworkErrorCode,
+	isRetryableStatus,
+	parseRetryAfter,
+	RetryBudget,
+	type RetryPolicy,
+} from './retry';
+
+export type RequestContext = IExecuteFunctions | IPollFunctions | ILoadOptionsFunctions;
+
+export interface ApiRequest {
+	method: IHttpRequestMethods;
+	/** Path under the credential's base URL (`/clients/12`), or an absolute URL (a next-page link). */
+	path: string;
+	query?: IDataObject;
+	/** Sent as JSON. */
+	body?: IDataObject | IDataObject[];
+	headers?: Record<string, string>;
+	/** Read timeout in milliseconds; default 15 s, as the API Sync module. */
+	timeoutMs?: number;
+	/** Item the request belongs to, for error messages and `continueOnFail`. */
+	itemIndex?: number;
+	/** Statuses returned to the caller instead of thrown, e.g. 404 for a lookup. */
+	allowStatuses?: number[];
+	/** Overrides the client's retry policy for this request. */
+	retry?: Partial<RetryPolicy>;
+}
+
+export interface ApiResponse<T = unknown> {
+	status: number;
+	headers: IDataObject;
+	body: T;
+}
+
+/** Counters for one node run; shown to users in the run summary. */
+export interface RequestStats {
+	requests: number;
+	retries: number;
+	/** Time spent waiting for Retry-After and backoff. */
+	waitedMs: number;
+	byMethod: Record<string, number>;
+}
+
+export interface ApiClientOptions {
+	/** Credential type name, e.g. `apiSyncApiKeyApi`. */
+	credentialType: string;
+	retry?: Partial<RetryPolicy>;
+	/** Total retries allowed across every request of the run. */
+	retryBudget?: number;
+}
+
+export interface ApiClient {
+	readonly baseUrl: string;
+	readonly stats: RequestStats;
+	readonly budget: RetryBudget;
+	/** Secrets of the credential, for redacting anything shown to users. */
+	readonly secrets: readonly string[];
+	request<T = unknown>(req: ApiRequest): Promise<ApiResponse<T>>;
+}
+
+const DEFAULT_TIMEOUT_MS = 15_000;
+
+type Failure =
+	| { kind: 'http'; status: number; headers: IDataObject; body: unknown }
+	| { kind: 'network'; code: string; message: string }
+	| { kind: 'other'; error: Error };
+
+/**
+ * Creates the package's one HTTP client: the only caller of `httpRequestWithAuthentication`.
+ * It builds the URL, sends and receives JSON, retries what is safe to retry within a budget,
+ * and turns every failure into a `NodeApiError` that says what happened and what to check,
+ * with the credential's secrets redacted.
+ */
+export async function createApiClient(ctx: RequestContext, options: ApiClientOptions): Promise<ApiClient> {
+	const credentials = (await ctx.getCredentials(options.credentialType)) as ICredentialDataDecryptedObject;
+	const baseUrl = String(credentials.baseUrl ?? '').replace(/\/+$/, '');
+	if (!/^https?:\/\//i.test(baseUrl)) {
+		throw new NodeApiError(
+			ctx.getNode(),
+			{ message: 'invalid base URL' },
+			{
+				message: `The credential's Base URL "${baseUrl}" is not an http(s) URL`,
+				description: 'Open the credential and set Base URL, e.g. https://eenvoudigfactureren.be/api/v1',
+			},
+		);
+	}
+	const policy: RetryPolicy = { ...DEFAULT_RETRY_POLICY, ...options.retry };
+	const budget = new RetryBudget(options.retryBudget ?? 100);
+	const stats: RequestStats = { requests: 0, retries: 0, waitedMs: 0, byMethod: {} };
+	const secrets = secretValuesOf(credentials);
+
+	async function request<T>(req: ApiRequest): Promise<ApiResponse<T>> {
+		const requestPolicy = { ...policy, ...req.retry };
+		const url = buildUrl(baseUrl, req.path, req.query);
+		const where = `${req.method} ${new URL(url).pathname}`;
+		for (let attempt = 0; ; attempt++) {
+			const outcome = await send(url, req);
+			if (!('kind' in outcome)) {
+				if (outcome.status < 300 || req.allowStatuses?.includes(outcome.status)) {
+					return { ...outcome, body: parseJsonBody(outcome, where, req.itemIndex) as T };
+				}
+			}
+			const failure: Failure = 'kind' in outcome ? outcome : { kind: 'http', ...outcome };
+
+			const waitMs = retryWait(failure, req.method, attempt, requestPolicy, where, req.itemIndex);
+			if (waitMs === undefined) throw toNodeApiError(failure, req, where);
+			stats.retries++;
+			stats.waitedMs += waitMs;
+			budget.spend(waitMs);
+			await sleep(waitMs);
+		}
+	}
+
+	async function send(url: string, req: ApiRequest): Promise<ApiResponse | Failure> {
+		const headers: IDataObject = { Accept: 'application/json', ...(req.headers ?? {}) };
+		const httpOptions: IHttpRequestOptions = {
+			method: req.method,
+			url,
+			headers,
+			returnFullResponse: true,
+			// Every status comes back as a response, except 401: n8n must see that one to refresh OAuth2 tokens.
+			ignoreHttpStatusErrors: { ignore: true, except: [401] },
+			timeout: req.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+		};
+		if (req.body !== undefined) {
+			headers['Content-Type'] = 'application/json';
+			httpOptions.body = JSON.stringify(req.body);
+		}
+		stats.requests++;
+		stats.byMethod[req.method] = (stats.byMethod[req.method] ?? 0) + 1;
+		try {
+			const response = (await ctx.helpers.httpRequestWithAuthentication.call(
+				ctx,
+				options.credentialType,
+				httpOptions,
+			)) as { statusCode: number; headers: IDataObject; body: unknown };
+			return { status: response.statusCode, headers: response.headers ?? {}, body: response.body };
+		} catch (error) {
+			return classifyError(error as Error);
+		}
+	}
+
+	function retryWait(
+		failure: Failure,
+		method: IHttpRequestMethods,
+		attempt: number,
+		requestPolicy: RetryPolicy,
+		where: string,
+		itemIndex: number | undefined,
+	): number | undefined {
+		const retryable =
+			(failure.kind === 'http' && isRetryableStatus(failure.status)) ||
+			(failure.kind === 'network' && isIdempotent(method));
+		if (!retryable || attempt >= requestPolicy.maxRetries || budget.exhausted) return undefined;
+		if (failure.kind === 'http') {
+			const retryAfter = parseRetryAfter(headerValue(failure.headers, 'retry-after'), Date.now());
+			if (retryAfter !== undefined) {
+				if (retryAfter > requestPolicy.maxRetryAfterMs) {
+					throw new NodeApiError(ctx.getNode(), { status: failure.status } as JsonObject, {
+						message: `${statusLine(failure.status)} from ${where}: the API asks to wait ${Math.ceil(retryAfter / 1000)} s, longer than the ${Math.round(requestPolicy.maxRetryAfterMs / 1000)} s this node waits`,
+						description: adviceForStatus(429),
+						httpCode: String(failure.status),
+						itemIndex,
+					});
+				}
+				return retryAfter;
+			}
+		}
+		return backoffDelay(attempt, requestPolicy);
+	}
+
+	function toNodeApiError(failure: Failure, req: ApiRequest, where: string): NodeApiError {
+		const node = ctx.getNode();
+		if (failure.kind === 'http') {
+			const apiWords = extractApiMessage(failure.body);
+			const quoted = apiWords ? `: "${apiWords}"` : typeof failure.body === 'string' && failure.body ? `: ${snippet(failure.body)}` : '';
+			const retried = isRetryableStatus(failure.status) ? ` (after ${requestRetriesNote()})` : '';
+			return new NodeApiError(
+				node,
+				redactJson({ status: failure.status, error: apiWords ?? null } as JsonObject, secrets),
+				{
+					message: redact(`${statusLine(failure.status)} from ${where}${quoted}${retried}`, secrets),
+					description: adviceForStatus(failure.status),
+					httpCode: String(failure.status),
+					itemIndex: req.itemIndex,
+				},
+			);
+		}
+		if (failure.kind === 'network') {
+			const notRetried = isIdempotent(req.method)
+				? `after ${requestRetriesNote()}`
+				: `not retried: ${req.method} is not idempotent, and the API may or may not have acted on it. Check the remote side before running again`;
+			return new NodeApiError(node, { code: failure.code } as JsonObject, {
+				message: redact(`Network error (${failure.code}) on ${where}; ${notRetried}`, secrets),
+				description: redact(
+					`${failure.message}. Check that the base URL is reachable from n8n and that the API is up.`,
+					secrets,
+				),
+				itemIndex: req.itemIndex,
+			});
+		}
+		return new NodeApiError(node, { message: 'request failed' } as JsonObject, {
+			message: redact(`Request ${where} failed: ${failure.error.message}`, secrets),
+			itemIndex: req.itemIndex,
+		});
+	}
+
+	function requestRetriesNote(): string {
+		return budget.exhausted ? `the run's retry budget of ${budget.limit} was used up` : 'the retries allowed for one request';
+	}
+
+	function parseJsonBody(response: ApiResponse, where: string, itemIndex: number | undefined): unknown {
+		const { body } = response;
+		if (typeof body !== 'string') return body ?? {};
+		if (body.trim() === '') return {};
+		try {
+			return JSON.parse(body);
+		} catch {
+			const contentType = String(headerValue(response.headers, 'content-type') ?? 'unknown content type');
+			throw new NodeApiError(ctx.getNode(), { status: response.status } as JsonObject, {
+				message: redact(`${where} returned ${contentType} instead of JSON: ${snippet(body)}`, secrets),
+				description:
+					'The API did not answer with JSON. Check the base URL (it should point at the API, e.g. .../api/v1), and that the API supports JSON for this path.',
+				httpCode: String(response.status),
+				itemIndex,
+			});
+		}
+	}
+
+	return { baseUrl, stats, budget, secrets, request };
+}
+
+/** Builds an absolute URL from the base URL, a path (or absolute URL) and query parameters. */
+export function buildUrl(baseUrl: string, path: string, query?: IDataObject): string {
+	const absolute = /^https?:\/\//i.test(path) ? path : `${baseUrl}/${path.replace(/^\/+/, '')}`;
+	const url = new URL(absolute);
+	for (const [name, value] of Object.entries(query ?? {})) {
+		if (value === undefined || value === null || value === '') continue;
+		url.searchParams.set(name, typeof value === 'object' ? JSON.stringify(value) : String(value));
+	}
+	return url.href;
+}
+
+function classifyError(error: Error & { cause?: unknown; httpCode?: string | null; context?: IDataObject }): Failure {
+	const cause = (error.cause ?? error) as {
+		response?: { status?: number; headers?: IDataObject; data?: unknown };
+		code?: string;
+		message?: string;
+	};
+	const response = cause.response ?? (error as { response?: typeof cause.response }).response;
+	if (response?.status) {
+		return { kind: 'http', status: response.status, headers: response.headers ?? {}, body: response.data };
+	}
+	const code = cause.code ?? (error as { code?: string }).code;
+	if (isNetworkErrorCode(code) || /timeout/i.test(cause.message ?? '')) {
+		return { kind: 'network', code: code ?? 'ETIMEDOUT', message: cause.message ?? error.message };
+	}
+	if (error.httpCode && /^\d{3}$/.test(error.httpCode)) {
+		return { kind: 'http', status: Number(error.httpCode), headers: {}, body: error.context?.data };
+	}
+	return { kind: 'other', error };
+}
+
+function headerValue(headers: IDataObject, name: string): unknown {
+	const key = Object.keys(headers ?? {}).find((h) => h.toLowerCase() === name);
+	return key === undefined ? undefined : headers[key];
+}
+
+function snippet(text: string): string {
+	const oneLine = text.replace(/\s+/g, ' ').trim();
+	return oneLine.length > 200 ? `${oneLine.slice(0, 200)}…` : oneLine;
+}

@@ -1,0 +1,242 @@
+/**
+ * A loopback HTTP server that behaves like the EenvoudigFactureren / SimplyBooks API v1, for tests, `npm start`
+ * and the benchmark. Identities come from `fixtures.ts`; every account has its own records.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+import { ApiKeyRegistry, type ApiKeyInfo } from './apikeys';
+import { CONTROL_PREFIX, handleControl, type ControlTarget } from './control';
+import type { DomainName, SandboxRecord } from './domains';
+import { Exchange, type LogSink } from './exchange';
+import { API_PREFIX, FaultEngine, isApiPath, type FaultDecision } from './faults';
+import { DEFAULT_HMAC_CONFIG } from './hmac';
+import { OAuthServer } from './oauth';
+import { handleApi, type ApiContext } from './routes';
+import { SandboxStore } from './store';
+import type { HmacVerifyConfig, RequestLogEntry, SandboxFaults } from './types';
+
+export type { ApiKeyInfo } from './apikeys';
+export type { DomainName, SandboxRecord } from './domains';
+export { SandboxStore, formatTimestamp } from './store';
+export type {
+	AuthScheme,
+	HmacVerifyConfig,
+	RequestAuth,
+	RequestLogEntry,
+	SandboxFaults,
+	ScriptedFault,
+} from './types';
+export { DEFAULT_HMAC_CONFIG } from './hmac';
+
+/** Options of {@link startSandbox}. */
+export interface SandboxOptions {
+	/** Default 0: a random free port. */
+	port?: number;
+	/** Default 127.0.0.1. */
+	host?: string;
+	/** Keep request bodies in the log; default true. */
+	logBodies?: boolean;
+	/** Seed the demo records (see `SEED` in fixtures); default true. */
+	seed?: boolean;
+	/** Keep at most this many log entries (oldest dropped); default unlimited. */
+	maxLogEntries?: number;
+}
+
+/** A running sandbox. */
+export interface Sandbox {
+	/** e.g. http://127.0.0.1:34567 */
+	url: string;
+	/** url + '/api/v1' */
+	baseUrl: string;
+	port: number;
+	/** Every API request, in the order responses were sent. The array is cleared in place by reset(). */
+	log: RequestLogEntry[];
+	/** Re-seeds data; clears log, faults, issued keys/tokens/nonces; restores the default HMAC config and clock. */
+	reset(): void;
+	/** Replaces the current faults (restarting the PRNG and the rate-limit window). */
+	setFaults(f: SandboxFaults): void;
+	/** Changes HMAC verification (merged into the current config). */
+	setHmacConfig(c: Partial<HmacVerifyConfig>): void;
+	/** Clock for record timestamps and HMAC/token time checks. */
+	setClock(now: () => Date): void;
+	/** All access tokens issued so far become expired (401); refresh tokens stay valid. */
+	expireOAuthTokens(): void;
+	/** API keys issued through POST /apikeys (without the keys themselves), optionally of one account. */
+	issuedApiKeys(account?: string): ApiKeyInfo[];
+	/** Direct data access for test setup and assertions, per account. */
+	store: SandboxStore;
+	close(): Promise<void>;
+}
+
+/** Largest request body accepted (bytes). */
+const MAX_BODY_BYTES = 20 * 1024 * 1024;
+
+const realClock = (): Date => new Date();
+
+/** The sandbox's mutable state; implements the contexts the routes and the control API need. */
+class SandboxInstance implements Sandbox, ApiContext, ControlTarget {
+	url = '';
+	baseUrl = '';
+	port = 0;
+	readonly log: RequestLogEntry[] = [];
+	readonly store: SandboxStore;
+	readonly apiKeys = new ApiKeyRegistry();
+	readonly oauth: OAuthServer;
+	readonly faults = new FaultEngine();
+	readonly usedNonces = new Set<string>();
+	hmac: HmacVerifyConfig = { ...DEFAULT_HMAC_CONFIG };
+	private clock: () => Date = realClock;
+	private nextLogId = 1;
+	private readonly server: Server;
+	private readonly logSink: LogSink;
+
+	constructor(private readonly options: Required<Omit<SandboxOptions, 'port' | 'host'>>) {
+		this.now = this.now.bind(this);
+		this.store = new SandboxStore(this.now);
+		this.oauth = new OAuthServer(this.now);
+		this.store.reset(options.seed);
+		this.logSink = (entry) => this.append(entry);
+		this.server = createServer((req, res) => void this.handle(req, res));
+		this.server.keepAliveTimeout = 30_000;
+	}
+
+	/** The sandbox clock. */
+	now(): Date {
+		return this.clock();
+	}
+
+	async listen(port: number, host: string): Promise<void> {
+		await new Promise<void>((resolve, reject) => {
+			this.server.once('error', reject);
+			this.server.listen(port, host, () => {
+				this.server.off('error', reject);
+				resolve();
+			});
+		});
+		this.port = (this.server.address() as AddressInfo).port;
+		this.url = `http://${host.includes(':') ? `[${host}]` : host}:${this.port}`;
+		this.baseUrl = this.url + API_PREFIX;
+	}
+
+	reset(): void {
+		this.clock = realClock;
+		this.store.reset(this.options.seed);
+		this.clearLog();
+		this.faults.clear();
+		this.apiKeys.reset();
+		this.oauth.reset();
+		this.usedNonces.clear();
+		this.hmac = { ...DEFAULT_HMAC_CONFIG };
+	}
+
+	clearLog(): void {
+		this.log.length = 0;
+		this.nextLogId = 1;
+	}
+
+	setFaults(f: SandboxFaults): void {
+		this.faults.set(f);
+	}
+
+	setHmacConfig(c: Partial<HmacVerifyConfig>): void {
+		this.hmac = { ...this.hmac, ...c };
+	}
+
+	setClock(now: () => Date): void {
+		this.clock = now;
+	}
+
+	expireOAuthTokens(): void {
+		this.oauth.expireAll();
+	}
+
+	issuedApiKeys(account?: string): ApiKeyInfo[] {
+		return this.apiKeys.issued(account);
+	}
+
+	listRecords(account: string, domain: DomainName): SandboxRecord[] {
+		return this.store.table(account, domain).rows();
+	}
+
+	async close(): Promise<void> {
+		await new Promise<void>((resolve) => {
+			this.server.close(() => resolve());
+			this.server.closeAllConnections();
+		});
+	}
+
+	private append(entry: Omit<RequestLogEntry, 'id'>): void {
+		this.log.push({ id: this.nextLogId++, ...entry });
+		const max = this.options.maxLogEntries;
+		if (this.log.length > max + Math.max(1, Math.floor(max / 10))) this.log.splice(0, this.log.length - max);
+	}
+
+	private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+		const isControl = (req.url ?? '').startsWith(CONTROL_PREFIX);
+		const ex = new Exchange(req, res, isControl ? null : this.logSink, this.options.logBodies);
+		try {
+			const body = await readBody(req, MAX_BODY_BYTES);
+			if (body === undefined) return ex.sendError(413, 'request body too large');
+			ex.rawBody = body;
+			if (isControl) return handleControl(ex, this);
+			if (!isApiPath(ex.pathname)) return ex.sendError(404, 'not found');
+			await this.applyLatency(ex.pathname);
+			if (applyFault(ex, this.faults.decide(ex.method, ex.pathname, ex.url))) return;
+			handleApi(ex, this);
+		} catch (error) {
+			if (!ex.isFinished) ex.sendJson(500, { error: `sandbox internal error: ${(error as Error).message}` });
+		}
+	}
+
+	private async applyLatency(pathname: string): Promise<void> {
+		const latency = this.faults.latencyFor(pathname);
+		if (latency > 0) await new Promise((resolve) => setTimeout(resolve, latency));
+	}
+}
+
+/** Sends the injected fault, if any; true when the request was answered (or dropped). */
+function applyFault(ex: Exchange, decision: FaultDecision): boolean {
+	if (decision.kind === 'none') return false;
+	ex.fault = decision.fault;
+	if (decision.kind === 'reset') {
+		ex.resetConnection();
+		return true;
+	}
+	if (decision.body !== undefined) {
+		ex.send(decision.status, decision.body, decision.contentType ?? 'application/json; charset=utf-8', decision.headers);
+	} else {
+		ex.sendError(decision.status, decision.message, decision.headers);
+	}
+	return true;
+}
+
+/** Reads the whole body; undefined when it exceeds `limit` bytes. */
+function readBody(req: IncomingMessage, limit: number): Promise<Buffer | undefined> {
+	return new Promise((resolve, reject) => {
+		const chunks: Buffer[] = [];
+		let size = 0;
+		let tooLarge = false;
+		req.on('data', (chunk: Buffer) => {
+			size += chunk.length;
+			if (size > limit) tooLarge = true;
+			else chunks.push(chunk);
+		});
+		req.on('end', () => resolve(tooLarge ? undefined : Buffer.concat(chunks)));
+		req.on('error', reject);
+	});
+}
+
+/**
+ * Starts a sandbox on loopback (random free port by default) and resolves once it listens.
+ * Call `close()` when done.
+ */
+export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> {
+	const sandbox = new SandboxInstance({
+		logBodies: opts.logBodies ?? true,
+		seed: opts.seed ?? true,
+		maxLogEntries: opts.maxLogEntries ?? Number.POSITIVE_INFINITY,
+	});
+	await sandbox.listen(opts.port ?? 0, opts.host ?? '127.0.0.1');
+	return sandbox;
+}
