@@ -5,7 +5,8 @@ export const CREDENTIAL_TYPES = {
 	apiKey: 'apiSyncApiKeyApi',
 	basic: 'apiSyncBasicAuthApi',
 	bearer: 'apiSyncBearerTokenApi',
-	oauth2Flow: 'apiSyncOAuth2Api',
+	// eslint-disable-next-line @n8n/community-nodes/no-hardcoded-secrets -- a credential type name, not a secret
+	oAuth2: 'apiSyncOAuth2Api',
 	hmac: 'apiSyncHmacApi',
 } as const;
 
@@ -16,7 +17,7 @@ const OPTIONS: Array<{ name: string; value: CredentialTypeName; description: str
 	{ name: 'Basic Auth', value: CREDENTIAL_TYPES.basic, description: 'E-mail and password' },
 	{ name: 'Bearer Token', value: CREDENTIAL_TYPES.bearer, description: 'Authorization: Bearer <token>' },
 	{ name: 'HMAC Signature', value: CREDENTIAL_TYPES.hmac, description: 'Every request signed with a shared secret' },
-	{ name: 'OAuth2', value: CREDENTIAL_TYPES.oauth2Flow, description: 'Client credentials or authorization code' },
+	{ name: 'OAuth2', value: CREDENTIAL_TYPES.oAuth2, description: 'Client credentials or authorization code' },
 ];
 
 /** The "Authentication" selector every node of the package offers. */
