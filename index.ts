@@ -4,3 +4,4 @@ export { ApiSyncBearerTokenApi } from './credentials/ApiSyncBearerTokenApi.crede
 export { ApiSyncHmacApi } from './credentials/ApiSyncHmacApi.credentials';
 export { ApiSyncOAuth2Api } from './credentials/ApiSyncOAuth2Api.credentials';
 export { ApiSync } from './nodes/ApiSync/ApiSync.node';
+export { ApiSyncApiKey } from './nodes/ApiSyncApiKey/ApiSyncApiKey.node';

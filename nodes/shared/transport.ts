@@ -41,6 +41,15 @@ export interface ApiRequest {
 	allowStatuses?: number[];
 	/** Overrides the client's retry policy for this request. */
 	retry?: Partial<RetryPolicy>;
+	/**
+	 * Sends the request without the node's credential, authenticated only by `headers`
+	 * (e.g. checking a newly created API key). The base URL still comes from the credential.
+	 */
+	withoutCredential?: boolean;
+	/** More values to keep out of error messages, besides the credential's secrets. */
+	alsoRedact?: string[];
+	/** Replaces the generic advice for these statuses, e.g. to say why key creation needs Basic auth. */
+	adviceFor?: Partial<Record<number, string>>;
 }
 
 export interface ApiResponse<T = unknown> {
@@ -114,7 +123,7 @@ export async function createApiClient(ctx: RequestContext, options: ApiClientOpt
 			const outcome = await send(url, req);
 			if (!('kind' in outcome)) {
 				if (outcome.status < 300 || req.allowStatuses?.includes(outcome.status)) {
-					return { ...outcome, body: parseJsonBody(outcome, where, req.itemIndex) as T };
+					return { ...outcome, body: parseJsonBody(outcome, where, req) as T };
 				}
 			}
 			const failure: Failure = 'kind' in outcome ? outcome : { kind: 'http', ...outcome };
@@ -146,11 +155,11 @@ export async function createApiClient(ctx: RequestContext, options: ApiClientOpt
 		stats.requests++;
 		stats.byMethod[req.method] = (stats.byMethod[req.method] ?? 0) + 1;
 		try {
-			const response = (await ctx.helpers.httpRequestWithAuthentication.call(
-				ctx,
-				options.credentialType,
-				httpOptions,
-			)) as { statusCode: number; headers: IDataObject; body: unknown };
+			const response = (
+				req.withoutCredential
+					? await ctx.helpers.httpRequest(httpOptions)
+					: await ctx.helpers.httpRequestWithAuthentication.call(ctx, options.credentialType, httpOptions)
+			) as { statusCode: number; headers: IDataObject; body: unknown };
 			return { status: response.statusCode, headers: response.headers ?? {}, body: response.body };
 		} catch (error) {
 			return classifyError(error as Error);
@@ -188,16 +197,17 @@ export async function createApiClient(ctx: RequestContext, options: ApiClientOpt
 
 	function toNodeApiError(failure: Failure, req: ApiRequest, where: string): NodeApiError {
 		const node = ctx.getNode();
+		const hidden = [...secrets, ...(req.alsoRedact ?? [])];
 		if (failure.kind === 'http') {
 			const apiWords = extractApiMessage(failure.body);
 			const quoted = apiWords ? `: "${apiWords}"` : typeof failure.body === 'string' && failure.body ? `: ${snippet(failure.body)}` : '';
 			const retried = isRetryableStatus(failure.status) ? ` (after ${requestRetriesNote()})` : '';
 			return new NodeApiError(
 				node,
-				redactJson({ status: failure.status, error: apiWords ?? null } as JsonObject, secrets),
+				redactJson({ status: failure.status, error: apiWords ?? null } as JsonObject, hidden),
 				{
-					message: redact(`${statusLine(failure.status)} from ${where}${quoted}${retried}`, secrets),
-					description: adviceForStatus(failure.status),
+					message: redact(`${statusLine(failure.status)} from ${where}${quoted}${retried}`, hidden),
+					description: redact(req.adviceFor?.[failure.status] ?? adviceForStatus(failure.status), hidden),
 					httpCode: String(failure.status),
 					itemIndex: req.itemIndex,
 				},
@@ -208,16 +218,16 @@ export async function createApiClient(ctx: RequestContext, options: ApiClientOpt
 				? `after ${requestRetriesNote()}`
 				: `not retried: ${req.method} is not idempotent, and the API may or may not have acted on it. Check the remote side before running again`;
 			return new NodeApiError(node, { code: failure.code } as JsonObject, {
-				message: redact(`Network error (${failure.code}) on ${where}; ${notRetried}`, secrets),
+				message: redact(`Network error (${failure.code}) on ${where}; ${notRetried}`, hidden),
 				description: redact(
 					`${failure.message}. Check that the base URL is reachable from n8n and that the API is up.`,
-					secrets,
+					hidden,
 				),
 				itemIndex: req.itemIndex,
 			});
 		}
 		return new NodeApiError(node, { message: 'request failed' } as JsonObject, {
-			message: redact(`Request ${where} failed: ${failure.error.message}`, secrets),
+			message: redact(`Request ${where} failed: ${failure.error.message}`, hidden),
 			itemIndex: req.itemIndex,
 		});
 	}
@@ -226,7 +236,7 @@ export async function createApiClient(ctx: RequestContext, options: ApiClientOpt
 		return budget.exhausted ? `the run's retry budget of ${budget.limit} was used up` : 'the retries allowed for one request';
 	}
 
-	function parseJsonBody(response: ApiResponse, where: string, itemIndex: number | undefined): unknown {
+	function parseJsonBody(response: ApiResponse, where: string, req: ApiRequest): unknown {
 		const { body } = response;
 		if (typeof body !== 'string') return body ?? {};
 		if (body.trim() === '') return {};
@@ -235,11 +245,14 @@ export async function createApiClient(ctx: RequestContext, options: ApiClientOpt
 		} catch {
 			const contentType = String(headerValue(response.headers, 'content-type') ?? 'unknown content type');
 			throw new NodeApiError(ctx.getNode(), { status: response.status } as JsonObject, {
-				message: redact(`${where} returned ${contentType} instead of JSON: ${snippet(body)}`, secrets),
+				message: redact(`${where} returned ${contentType} instead of JSON: ${snippet(body)}`, [
+					...secrets,
+					...(req.alsoRedact ?? []),
+				]),
 				description:
 					'The API did not answer with JSON. Check the base URL (it should point at the API, e.g. .../api/v1), and that the API supports JSON for this path.',
 				httpCode: String(response.status),
-				itemIndex,
+				itemIndex: req.itemIndex,
 			});
 		}
 	}

@@ -84,6 +84,14 @@ describe('e2e harness smoke (real n8n, fixture package)', () => {
 		console.log(`n8n execute took ${res.durationMs} ms`);
 	});
 
+	it('runs several executes on one user folder, also concurrently', async () => {
+		const results = await Promise.all([n8n.execute('smokeHello'), n8n.execute('smokeHello')]);
+		for (const res of results) {
+			expect(res.exitCode).toBe(0);
+			expect(res.nodeOutput('Hello')[0][0]).toMatchObject({ hello: 'world' });
+		}
+	});
+
 	it('reports a failing node as exitCode != 0 with the error message', async () => {
 		const res = await n8n.execute('smokeBoom');
 		expect(res.exitCode).not.toBe(0);

@@ -5,9 +5,10 @@
  * defaults + expression resolution in `getDecrypted`, `extends` parent types and
  * OAuth token write-back. The "database" is a list of {@link TestCredential}s.
  */
-import { Credentials, getAdditionalKeys } from 'n8n-core';
+import { getAdditionalKeys } from 'n8n-core';
 import type {
 	ICredentialDataDecryptedObject,
+	ICredentialsEncrypted,
 	ICredentialsExpressionResolveValues,
 	IExecuteData,
 	IHttpRequestHelper,
@@ -22,6 +23,7 @@ import type {
 	WorkflowExecuteMode,
 } from 'n8n-workflow';
 import {
+	ICredentials,
 	ICredentialsHelper,
 	NodeHelpers,
 	UnexpectedError,
@@ -30,6 +32,7 @@ import {
 	deepCopy,
 	getCredentialOwnRequestAllowedDomains,
 	isExpression,
+	jsonParse,
 } from 'n8n-workflow';
 
 import type { HarnessCredentialTypes } from './node-types';
@@ -46,6 +49,36 @@ export interface TestCredential {
 }
 
 type StoredCredential = Required<TestCredential>;
+
+/**
+ * `ICredentials` over plain JSON. n8n-core's `Credentials` would encrypt with the
+ * instance's encryption-key provider, which only n8n's CLI configures.
+ */
+class PlainCredentials extends ICredentials {
+	async getData(): Promise<ICredentialDataDecryptedObject> {
+		return jsonParse<ICredentialDataDecryptedObject>(this.data ?? '{}');
+	}
+
+	getDataToSave(): ICredentialsEncrypted {
+		return { id: this.id, name: this.name, type: this.type, data: this.data };
+	}
+
+	async setData(data: ICredentialDataDecryptedObject): Promise<void> {
+		this.data = JSON.stringify(data);
+	}
+
+	async updateData(
+		toUpdate: Partial<ICredentialDataDecryptedObject>,
+		toDelete: string[] = [],
+	): Promise<void> {
+		const data: ICredentialDataDecryptedObject = {
+			...(await this.getData()),
+			...(toUpdate as ICredentialDataDecryptedObject),
+		};
+		for (const key of toDelete) delete data[key];
+		await this.setData(data);
+	}
+}
 
 const mockNode: INode = {
 	id: 'harness-mock',
@@ -257,12 +290,10 @@ export class HarnessCredentialsHelper extends ICredentialsHelper {
 		return this.credentialTypes.getSupportedNodes(credentialType).includes(nodeType);
 	}
 
-	/** Returns an n8n-core `Credentials` instance (data encrypted with the instance key), as the CLI does. */
-	async getCredentials(nodeCredentials: INodeCredentialsDetails, type: string): Promise<Credentials> {
+	/** Returns the stored credential as an `ICredentials` instance (unencrypted). */
+	async getCredentials(nodeCredentials: INodeCredentialsDetails, type: string): Promise<ICredentials> {
 		const entity = this.getEntity(nodeCredentials, type);
-		const credentials = new Credentials({ id: entity.id, name: entity.name }, entity.type);
-		credentials.setData(deepCopy(entity.data));
-		return credentials;
+		return new PlainCredentials({ id: entity.id, name: entity.name }, entity.type, JSON.stringify(entity.data));
 	}
 
 	async getDecrypted(

@@ -18,7 +18,19 @@ import type {
 	NodeExecutionHint,
 	WorkflowExecuteMode,
 } from 'n8n-workflow';
-import { UnexpectedError, Workflow, deepCopy } from 'n8n-workflow';
+import {
+	ApplicationError,
+	ExpressionError,
+	NodeApiError,
+	NodeOperationError,
+	NodeSslError,
+	OperationalError,
+	UnexpectedError,
+	UserError,
+	Workflow,
+	WorkflowOperationError,
+	deepCopy,
+} from 'n8n-workflow';
 
 import { captureLogs, initN8n } from './bootstrap';
 import { BUILTIN_NODE_TYPES } from './builtins';
@@ -146,6 +158,30 @@ function cleanStaticData(data: IDataObject): IDataObject {
 	return copy;
 }
 
+const errorClasses: Record<string, { prototype: Error }> = {
+	NodeApiError,
+	NodeOperationError,
+	NodeSslError,
+	ExpressionError,
+	WorkflowOperationError,
+	UserError,
+	OperationalError,
+	UnexpectedError,
+	ApplicationError,
+};
+
+/**
+ * WorkflowExecute stores a node's error as a plain copy (`{ ...error, message, stack }`).
+ * Give the copy back the prototype of the n8n error class it was (by `name`), so tests can
+ * use `instanceof NodeApiError` etc.; all fields (message, httpCode, description, ...) are the originals.
+ */
+function restoreErrorPrototype(error: object): Error {
+	if (error instanceof Error) return error;
+	const name = (error as { name?: unknown }).name;
+	const errorClass = typeof name === 'string' && Object.hasOwn(errorClasses, name) ? errorClasses[name] : Error;
+	return Object.setPrototypeOf(error, errorClass.prototype) as Error;
+}
+
 function toError(error: unknown): Error {
 	return error instanceof Error ? error : new Error(String(error));
 }
@@ -226,14 +262,8 @@ export async function runWorkflow(
 	const tasks: ITaskData[] = (nodeName && runData[nodeName]) || [];
 	const lastTask = tasks.at(-1);
 
-	let error: ExecutionBaseError | Error | undefined = thrown;
 	const runError = run?.data.resultData.error;
-	if (runError) {
-		// resultData.error is a plain copy; the failing node's task data keeps the instance.
-		const lastExecuted = run.data.resultData.lastNodeExecuted;
-		const taskError = lastExecuted ? runData[lastExecuted]?.at(-1)?.error : undefined;
-		error = taskError instanceof Error && taskError.message === runError.message ? taskError : runError;
-	}
+	const error: ExecutionBaseError | Error | undefined = runError ? restoreErrorPrototype(runError) : thrown;
 
 	return {
 		error,

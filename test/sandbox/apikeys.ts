@@ -104,6 +104,10 @@ export class ApiKeyRegistry {
 	issued(account?: string): ApiKeyInfo[] {
 		return this.entries
 			.filter((entry) => entry.id > 0 && (account === undefined || entry.defaultAccount === account))
-			.map(({ keyDigest: _digest, ...info }) => info);
+			.map((entry) => {
+				const info: ApiKeyInfo & { keyDigest?: Buffer } = { ...entry };
+				delete info.keyDigest;
+				return info;
+			});
 	}
 }

@@ -74,7 +74,7 @@ export class FaultEngine {
 	decide(method: string, pathname: string, url: string, now = Date.now()): FaultDecision {
 		if (!isApiPath(pathname)) return { kind: 'none' };
 		const scripted = this.takeScripted(method, pathname, url);
-		if (scripted) return scriptedDecision(scripted);
+		if (scripted) return scriptedDecision(scripted, this.faults.retryAfter ?? '1');
 		if (!this.matchesPattern(pathname)) return { kind: 'none' };
 		return this.windowDecision(now) ?? this.shareDecision();
 	}
@@ -136,12 +136,12 @@ function scriptedMatches(fault: ScriptedFault, method: string, pathname: string,
 	return fault.path.test(url);
 }
 
-function scriptedDecision(fault: ScriptedFault): FaultDecision {
+function scriptedDecision(fault: ScriptedFault, retryAfter: string): FaultDecision {
 	if (fault.reset) return { kind: 'reset', fault: 'scripted' };
 	const status = fault.status ?? 500;
 	const headers = { ...(fault.headers ?? {}) };
 	if (status === 429 && !Object.keys(headers).some((name) => name.toLowerCase() === 'retry-after')) {
-		headers['Retry-After'] = '1';
+		headers['Retry-After'] = retryAfter;
 	}
 	return {
 		kind: 'respond',

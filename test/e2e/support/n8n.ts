@@ -281,8 +281,11 @@ function findModuleDir(name: string, fromDir: string): string | undefined {
 
 class Instance implements N8nInstance {
 	private readonly servers = new Set<StartedN8n>();
-	/** n8n processes of one user folder share a SQLite file: CLI commands are run one at a time */
-	private queue: Promise<unknown> = Promise.resolve();
+	/**
+	 * n8n processes of one user folder share a SQLite file. Executes may run concurrently with each
+	 * other (checked: 3 parallel executes on one folder work); any other command (imports, ...) runs alone.
+	 */
+	private readonly lock = new ReadWriteLock();
 
 	constructor(
 		readonly installDir: string,
@@ -301,16 +304,15 @@ class Instance implements N8nInstance {
 	}
 
 	run(args: string[], opts: { timeoutMs?: number } = {}): Promise<RunResult> {
-		const job = this.queue.then(async () => {
+		const job = async () => {
 			const env = { ...this.env, N8N_RUNNERS_BROKER_PORT: String(await freePort()) };
 			return runProcess(this.nodeBin, [this.n8nBin, ...args], {
 				env,
 				cwd: this.userFolder,
 				timeoutMs: opts.timeoutMs ?? 120_000,
 			});
-		});
-		this.queue = job.catch(() => undefined);
-		return job;
+		};
+		return args[0] === 'execute' ? this.lock.shared(job) : this.lock.exclusive(job);
 	}
 
 	async importCredentials(creds: N8nCredential[]): Promise<void> {
@@ -344,7 +346,7 @@ class Instance implements N8nInstance {
 	}
 
 	async start(opts: { port?: number; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<StartedN8n> {
-		await this.queue;
+		await this.lock.idle();
 		const port = opts.port ?? (await freePort());
 		const url = `http://127.0.0.1:${port}`;
 		const env: NodeJS.ProcessEnv = {
@@ -438,7 +440,7 @@ class Instance implements N8nInstance {
 
 	async dispose(): Promise<void> {
 		await Promise.all([...this.servers].map((s) => s.stop()));
-		await this.queue;
+		await this.lock.idle();
 		if (!this.keep) fs.rmSync(this.userFolder, { recursive: true, force: true });
 	}
 
@@ -446,6 +448,40 @@ class Instance implements N8nInstance {
 		const file = path.join(this.userFolder, `import-${kind}-${randomBytes(4).toString('hex')}.json`);
 		fs.writeFileSync(file, JSON.stringify(content, null, 2));
 		return file;
+	}
+}
+
+/** Many shared holders at once, or one exclusive holder; FIFO with respect to exclusive requests. */
+class ReadWriteLock {
+	private exclusiveTail: Promise<unknown> = Promise.resolve();
+	private readonly sharedRunning = new Set<Promise<unknown>>();
+
+	async shared<T>(fn: () => Promise<T>): Promise<T> {
+		await this.exclusiveTail.catch(() => undefined);
+		const p = fn();
+		const tracked = p.catch(() => undefined);
+		this.sharedRunning.add(tracked);
+		try {
+			return await p;
+		} finally {
+			this.sharedRunning.delete(tracked);
+		}
+	}
+
+	exclusive<T>(fn: () => Promise<T>): Promise<T> {
+		const prev = this.exclusiveTail;
+		const p = (async () => {
+			await prev.catch(() => undefined);
+			await Promise.all([...this.sharedRunning]);
+			return fn();
+		})();
+		this.exclusiveTail = p.catch(() => undefined);
+		return p;
+	}
+
+	async idle(): Promise<void> {
+		await this.exclusiveTail.catch(() => undefined);
+		await Promise.all([...this.sharedRunning]);
 	}
 }
 

@@ -1,0 +1,151 @@
+import {
+	NodeConnectionTypes,
+	NodeOperationError,
+	type IExecuteFunctions,
+	type INodeExecutionData,
+	type INodeType,
+	type INodeTypeDescription,
+} from 'n8n-workflow';
+
+import { authenticationProperty, CREDENTIAL_TYPES, credentialDescriptions } from '../shared/authentication';
+import { forEachItem } from '../shared/itemLoop';
+import { createApiClient } from '../shared/transport';
+import { createApiKey, describeCreatedKeys, readCreateApiKeyInput } from './createApiKey';
+
+/** Rights named in the EenvoudigFactureren docs (a right per resource); the full list is not public. */
+const KNOWN_RIGHTS = [
+	'activities',
+	'clients',
+	'deliveries',
+	'invoices',
+	'orders',
+	'projects',
+	'purchases',
+	'quotes',
+	'receipts',
+	'stockitems',
+	'subscriptions',
+];
+
+export class ApiSyncApiKey implements INodeType {
+	description: INodeTypeDescription = {
+		displayName: 'API Sync API Key',
+		name: 'apiSyncApiKey',
+		icon: { light: 'file:apiSyncApiKey.svg', dark: 'file:apiSyncApiKey.dark.svg' },
+		group: ['transform'],
+		version: 1,
+		subtitle: '={{$parameter["operation"] + ": API key"}}',
+		description: 'Create API keys through the API (EenvoudigFactureren / SimplyBooks POST /apikeys)',
+		defaults: { name: 'API Sync API Key' },
+		usableAsTool: true,
+		inputs: [NodeConnectionTypes.Main],
+		outputs: [NodeConnectionTypes.Main],
+		credentials: credentialDescriptions,
+		sensitiveOutputFields: ['apiKey'],
+		properties: [
+			{
+				...authenticationProperty(CREDENTIAL_TYPES.basic),
+				description:
+					'EenvoudigFactureren documents key creation with Basic auth (e-mail and password) only. Other types are offered for APIs that allow them.',
+			},
+			{
+				displayName: 'Resource',
+				name: 'resource',
+				type: 'options',
+				noDataExpression: true,
+				options: [{ name: 'API Key', value: 'apiKey' }],
+				default: 'apiKey',
+			},
+			{
+				displayName: 'Operation',
+				name: 'operation',
+				type: 'options',
+				noDataExpression: true,
+				options: [{ name: 'Create', value: 'create', action: 'Create an API key', description: 'POST /apikeys' }],
+				default: 'create',
+			},
+			{
+				displayName: 'Key Name',
+				name: 'keyName',
+				type: 'string',
+				default: '',
+				required: true,
+				placeholder: 'Integratie met webshop',
+				description: 'Name of the new key. Use an expression to create one key per input item.',
+			},
+			{
+				displayName: 'Rights',
+				name: 'rights',
+				type: 'multiOptions',
+				options: KNOWN_RIGHTS.map((right) => ({ name: right, value: right })),
+				default: [],
+				description: 'What the key may access. Leave empty for all rights.',
+			},
+			{
+				displayName: 'Additional Rights',
+				name: 'additionalRights',
+				type: 'string',
+				default: '',
+				placeholder: 'clients:read, invoices:read',
+				description: 'Rights not in the list above, separated by commas, exactly as the API names them',
+			},
+			{
+				displayName: 'Account ID',
+				name: 'accountId',
+				type: 'string',
+				default: '',
+				placeholder: 'CAAAAAAAA',
+				description:
+					'Accountant portals: the account the key is for, sent as X-AccountId. Leave empty for the user’s own account.',
+			},
+			{
+				displayName: 'Verify New Key',
+				name: 'verifyKey',
+				type: 'boolean',
+				default: true,
+				description: 'Whether to make one cheap GET with the new key and report verified: true, or why not',
+			},
+			{
+				displayName: 'Options',
+				name: 'options',
+				type: 'collection',
+				placeholder: 'Add Option',
+				default: {},
+				options: [
+					{
+						displayName: 'Verify Path',
+						name: 'verifyPath',
+						type: 'string',
+						default: '/accounts/current',
+						description: 'Path the verification GET calls with the new key',
+					},
+					{
+						displayName: 'Key Field',
+						name: 'keyField',
+						type: 'string',
+						default: '',
+						placeholder: 'apikey',
+						description:
+							'Field of the response that holds the new key. Empty: the first of apikey, api_key, apiKey, key, token, value.',
+					},
+				],
+			},
+		],
+	};
+
+	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
+		const operation = this.getNodeParameter('operation', 0) as string;
+		if (operation !== 'create') {
+			throw new NodeOperationError(this.getNode(), `The operation "${operation}" is not supported`);
+		}
+		const client = await createApiClient(this, {
+			credentialType: this.getNodeParameter('authentication', 0) as string,
+		});
+		const output = await forEachItem(
+			this,
+			async (itemIndex) => [await createApiKey(client, readCreateApiKeyInput(this, itemIndex), itemIndex)],
+			{ describeDone: describeCreatedKeys },
+		);
+		return [output];
+	}
+}
