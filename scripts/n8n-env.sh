@@ -27,6 +27,8 @@ export N8N_LICENSE_AUTO_RENEW_ENABLED=false
 export N8N_VERIFIED_PACKAGES_ENABLED=false
 export N8N_ENFORCE_SETTINGS_FILE_PERMISSIONS=false
 export N8N_PYTHON_ENABLED=false
+# mcp-registry refreshes a list from api.n8n.io in the background (no internet here)
+export N8N_DISABLED_MODULES="${N8N_DISABLED_MODULES:-mcp-registry}"
 export N8N_SECURE_COOKIE=false
 export N8N_LOG_OUTPUT="${N8N_LOG_OUTPUT:-console}"
 export N8N_LOG_LEVEL="${N8N_LOG_LEVEL:-info}"

@@ -98,7 +98,7 @@ shopt -u nullglob
 
 # 6. n8n in the foreground. The owner account comes from env (n8n 2.x: no owner-setup screen).
 export N8N_PORT N8N_HOST="${N8N_HOST:-localhost}" N8N_PROTOCOL=http
-export N8N_EDITOR_BASE_URL="http://localhost:$N8N_PORT/" WEBHOOK_URL="${WEBHOOK_URL:-http://localhost:$N8N_PORT/}"
+export N8N_EDITOR_BASE_URL="http://localhost:$N8N_PORT/" N8N_WEBHOOK_URL="${N8N_WEBHOOK_URL:-http://localhost:$N8N_PORT/}"
 export N8N_INSTANCE_OWNER_MANAGED_BY_ENV=true
 export N8N_INSTANCE_OWNER_EMAIL="$OWNER_EMAIL"
 export N8N_INSTANCE_OWNER_FIRST_NAME="Local" N8N_INSTANCE_OWNER_LAST_NAME="Owner"
@@ -107,7 +107,7 @@ N8N_INSTANCE_OWNER_PASSWORD_HASH="$("$N8N_NODE" -e "process.stdout.write(require
 export N8N_INSTANCE_OWNER_PASSWORD_HASH
 
 log "starting n8n: editor on http://localhost:$N8N_PORT  (login: $OWNER_EMAIL / $OWNER_PASSWORD)"
-n8n_cli start &
+"$N8N_NODE" "$N8N_BIN" start &
 N8N_PID=$!
 set +e
 while :; do

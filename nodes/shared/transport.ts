@@ -228,6 +228,8 @@ export async function createApiClient(ctx: RequestContext, options: ApiClientOpt
 		}
 		return new NodeApiError(node, { message: 'request failed' } as JsonObject, {
 			message: redact(`Request ${where} failed: ${failure.error.message}`, hidden),
+			description:
+				'The request could not be sent. Check the credential: required fields filled in, and an OAuth2 credential connected ("Connect my account").',
 			itemIndex: req.itemIndex,
 		});
 	}

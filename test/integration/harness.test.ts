@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 
 import { NodeApiError, NodeOperationError } from 'n8n-workflow';
 
-import { runNode, testCredential, type TestCredential } from '../harness';
+import { BUILTIN_NODE_TYPES, runNode, runWorkflow, testCredential, type TestCredential } from '../harness';
 
 interface Recorded {
 	method: string;
@@ -21,12 +21,14 @@ const api = {
 	requests: [] as Recorded[],
 	tokenCount: 0,
 	validTokens: new Set<string>(),
+	validRefreshTokens: new Set<string>(),
 	sessionCount: 0,
 	validSessions: new Set<string>(),
 	reset() {
 		this.requests = [];
 		this.tokenCount = 0;
 		this.validTokens.clear();
+		this.validRefreshTokens.clear();
 		this.sessionCount = 0;
 		this.validSessions.clear();
 	},
@@ -62,8 +64,22 @@ beforeAll(async () => {
 				return send(res, 200, { method: record.method, url: record.url, headers: req.headers });
 			}
 			if (path === '/oauth/token' && req.method === 'POST') {
-				if (auth !== CLIENT_BASIC) return send(res, 401, { error: 'invalid_client' });
+				const form = new URLSearchParams(body);
+				const bodyClient = form.get('client_id') === 'client-1' && form.get('client_secret') === 'secret-1';
+				if (auth !== CLIENT_BASIC && !bodyClient) return send(res, 401, { error: 'invalid_client' });
 				const token = `tok-${++api.tokenCount}`;
+				if (form.get('grant_type') === 'refresh_token') {
+					const refreshToken = form.get('refresh_token') ?? '';
+					if (!api.validRefreshTokens.delete(refreshToken)) return send(res, 400, { error: 'invalid_grant' });
+					api.validTokens.add(token);
+					api.validRefreshTokens.add(`refresh-${api.tokenCount}`);
+					return send(res, 200, {
+						access_token: token,
+						refresh_token: `refresh-${api.tokenCount}`,
+						token_type: 'Bearer',
+						expires_in: 3600,
+					});
+				}
 				api.validTokens.add(token);
 				return send(res, 200, { access_token: token, token_type: 'Bearer', expires_in: 3600, scope: 'read write' });
 			}
@@ -228,6 +244,56 @@ describe('harness: OAuth2 client credentials through n8n-core requestOAuth2', ()
 	});
 });
 
+describe('harness: OAuth2 authorization code (token data given by the test)', () => {
+	const authCodeCredential = (oauthTokenData?: Record<string, unknown>): TestCredential => ({
+		id: 'oauth-ac',
+		type: 'harnessAuthCodeOAuth2Api',
+		data: {
+			accessTokenUrl: `${baseUrl}/oauth/token`,
+			clientId: 'client-1',
+			clientSecret: 'secret-1',
+			...(oauthTokenData ? { oauthTokenData } : {}),
+		},
+	});
+	const node = () => probe({ authentication: 'harnessAuthCodeOAuth2Api', url: `${baseUrl}/oauth/data` });
+
+	it('on 401 n8n-core refreshes with the refresh token, retries and stores the new token data', async () => {
+		api.validRefreshTokens.add('refresh-0');
+		const result = await runNode({
+			fixtures: true,
+			node: node(),
+			credentials: [authCodeCredential({ access_token: 'stale', refresh_token: 'refresh-0', token_type: 'Bearer' })],
+		});
+		expect(result.error).toBeUndefined();
+		expect(api.paths()).toEqual(['GET /oauth/data', 'POST /oauth/token', 'GET /oauth/data']);
+		expect(api.requests[0].headers.authorization).toBe('Bearer stale');
+		const form = new URLSearchParams(api.requests[1].body);
+		expect(form.get('grant_type')).toBe('refresh_token');
+		expect(form.get('refresh_token')).toBe('refresh-0');
+		expect(api.requests[2].headers.authorization).toBe('Bearer tok-1');
+		expect(result.credentials[0].data.oauthTokenData).toMatchObject({
+			access_token: 'tok-1',
+			refresh_token: 'refresh-1',
+		});
+	});
+
+	it('a rejected refresh token asks for reconnecting the credential', async () => {
+		const result = await runNode({
+			fixtures: true,
+			node: node(),
+			credentials: [authCodeCredential({ access_token: 'stale', refresh_token: 'revoked', token_type: 'Bearer' })],
+		});
+		expect(result.error?.message).toMatch(/needs to be reconnected/);
+	});
+
+	it('without token data the node fails before any request (n8n: "Unable to sign without access token")', async () => {
+		// The oAuth2Api `oauthTokenData` property defaults to {}, so n8n-core's "not connected" check does not fire.
+		const result = await runNode({ fixtures: true, node: node(), credentials: [authCodeCredential()] });
+		expect(result.error?.message).toBe('Unable to sign without access token');
+		expect(api.requests).toHaveLength(0);
+	});
+});
+
 describe('harness: preAuthentication', () => {
 	const sessionCredential = (): TestCredential => ({
 		type: 'harnessPreAuthApi',
@@ -285,14 +351,42 @@ describe('harness: execution behaviour', () => {
 		expect(result.output[0][0].json.error).toEqual(expect.any(String));
 	});
 
-	it('onError continueErrorOutput routes a thrown error to the error output', async () => {
+	it('onError continueRegularOutput (runWorkflow): the run goes on past the failing node', async () => {
+		const node = (name: string, type: string, parameters = {}, extra = {}) => ({
+			id: name,
+			name,
+			type,
+			typeVersion: 1,
+			position: [0, 0] as [number, number],
+			parameters,
+			...extra,
+		});
+		const result = await runWorkflow(
+			{
+				nodes: [
+					node('Trigger', BUILTIN_NODE_TYPES.manualTrigger),
+					node('Probe', 'n8n-nodes-api-sync.harnessProbe', { operation: 'fail' }, { onError: 'continueRegularOutput' }),
+					node('After', BUILTIN_NODE_TYPES.noOp),
+				],
+				connections: {
+					Trigger: { main: [[{ node: 'Probe', type: 'main', index: 0 }]] },
+					Probe: { main: [[{ node: 'After', type: 'main', index: 0 }]] },
+				},
+			},
+			{ fixtures: true, nodeUnderTest: 'After' },
+		);
+		expect(result.error).toBeUndefined();
+		expect(result.output).toEqual([[{ json: {}, pairedItem: { item: 0 } }]]);
+		expect(result.runData.Probe[0].error?.message).toBe('Probe failure requested');
+	});
+
+	it('a failing node that continues but ends the workflow still marks the run as failed (as WorkflowExecute does)', async () => {
 		const result = await runNode({
 			fixtures: true,
-			node: { ...probe({ operation: 'fail' }), onError: 'continueErrorOutput' },
+			node: { ...probe({ operation: 'fail' }), onError: 'continueRegularOutput' },
 		});
-		expect(result.error).toBeUndefined();
-		expect(result.output[0]).toEqual([]);
-		expect(result.output[1][0].json.error).toBe('Probe failure requested');
+		expect(result.error?.message).toBe('Probe failure requested');
+		expect(result.output).toEqual([[{ json: {}, pairedItem: { item: 0 } }]]);
 	});
 
 	it('items are fed to the node under test', async () => {
@@ -332,7 +426,7 @@ describe('harness: execution behaviour', () => {
 
 	it('captures engine and node logs', async () => {
 		const result = await runNode({ fixtures: true, node: probe({ operation: 'countRuns' }) });
-		expect(result.logs).toContain('debug: Workflow execution started');
+		expect(result.logs).toContainEqual(expect.stringMatching(/^debug: Workflow execution started/));
 		expect(result.logs).toContain('info: harnessProbe: countRuns with 1 item(s) {"operation":"countRuns"}');
 	});
 });

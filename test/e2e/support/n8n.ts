@@ -141,6 +141,8 @@ export function baseN8nEnv(installDir: string, userFolder: string): NodeJS.Proce
 		N8N_VERIFIED_PACKAGES_ENABLED: 'false',
 		N8N_ENFORCE_SETTINGS_FILE_PERMISSIONS: 'false',
 		N8N_PYTHON_ENABLED: 'false',
+		// mcp-registry refreshes a list from api.n8n.io in the background (no internet here)
+		N8N_DISABLED_MODULES: 'mcp-registry',
 		N8N_SECURE_COOKIE: 'false',
 		N8N_LOG_OUTPUT: 'console',
 		// execute prints the run data with logger.info: level must stay at info (or lower)
@@ -355,7 +357,7 @@ class Instance implements N8nInstance {
 			N8N_HOST: '127.0.0.1',
 			N8N_PROTOCOL: 'http',
 			N8N_EDITOR_BASE_URL: `${url}/`,
-			WEBHOOK_URL: `${url}/`,
+			N8N_WEBHOOK_URL: `${url}/`,
 			N8N_RUNNERS_BROKER_PORT: String(await freePort()),
 			// 2.x way to skip the owner-setup screen: owner created/overwritten from env (bcrypt hash required)
 			N8N_INSTANCE_OWNER_MANAGED_BY_ENV: 'true',

@@ -11,6 +11,7 @@ const authOptions = [
 	'harnessHeaderApi',
 	'harnessFunctionApi',
 	'harnessClientCredentialsOAuth2Api',
+	'harnessAuthCodeOAuth2Api',
 	'harnessPreAuthApi',
 ];
 
