@@ -56,7 +56,7 @@ on_signal() {
 	if [ -n "$N8N_PID" ]; then kill -TERM "$N8N_PID" 2>/dev/null || true; else exit 130; fi
 }
 trap cleanup EXIT
-trap on_signal INT TERM
+trap on_signal INT TERM HUP
 
 if [ "${SKIP_SANDBOX:-0}" != "1" ]; then
 	if curl -s -o /dev/null "http://127.0.0.1:$SANDBOX_PORT/" 2>/dev/null; then

@@ -217,10 +217,11 @@ export async function createApiClient(ctx: RequestContext, options: ApiClientOpt
 			const notRetried = isIdempotent(req.method)
 				? `after ${requestRetriesNote()}`
 				: `not retried: ${req.method} is not idempotent, and the API may or may not have acted on it. Check the remote side before running again`;
-			return new NodeApiError(node, { code: failure.code } as JsonObject, {
-				message: redact(`Network error (${failure.code}) on ${where}; ${notRetried}`, hidden),
+			// n8n replaces any message naming an error code (ECONNRESET, ...) with a generic one, so the code goes in the description.
+			return new NodeApiError(node, { networkError: describeNetworkError(failure.code) } as JsonObject, {
+				message: redact(`Network error (${describeNetworkError(failure.code)}) on ${where}; ${notRetried}`, hidden),
 				description: redact(
-					`${failure.message}. Check that the base URL is reachable from n8n and that the API is up.`,
+					`${failure.code}: ${failure.message}. Check that the base URL is reachable from n8n and that the API is up.`,
 					hidden,
 				),
 				itemIndex: req.itemIndex,
@@ -283,7 +284,12 @@ function classifyError(error: Error & { cause?: unknown; httpCode?: string | nul
 	if (response?.status) {
 		return { kind: 'http', status: response.status, headers: response.headers ?? {}, body: response.data };
 	}
-	const code = cause.code ?? (error as { code?: string }).code;
+	const wrapped = error as { code?: string; errorResponse?: { code?: string } };
+	const code =
+		cause.code ??
+		wrapped.code ??
+		wrapped.errorResponse?.code ??
+		(error.httpCode && !/^\d{3}$/.test(error.httpCode) ? error.httpCode : undefined);
 	if (isNetworkErrorCode(code) || /timeout/i.test(cause.message ?? '')) {
 		return { kind: 'network', code: code ?? 'ETIMEDOUT', message: cause.message ?? error.message };
 	}
@@ -291,6 +297,22 @@ function classifyError(error: Error & { cause?: unknown; httpCode?: string | nul
 		return { kind: 'http', status: Number(error.httpCode), headers: {}, body: error.context?.data };
 	}
 	return { kind: 'other', error };
+}
+
+const NETWORK_ERROR_WORDS: Record<string, string> = {
+	ECONNRESET: 'connection reset',
+	ECONNREFUSED: 'connection refused',
+	ECONNABORTED: 'timed out',
+	ETIMEDOUT: 'timed out',
+	ESOCKETTIMEDOUT: 'timed out',
+	EPIPE: 'connection closed',
+	EAI_AGAIN: 'DNS lookup failed',
+	ENETUNREACH: 'network unreachable',
+	EHOSTUNREACH: 'host unreachable',
+};
+
+function describeNetworkError(code: string): string {
+	return NETWORK_ERROR_WORDS[code] ?? 'connection failed';
 }
 
 function headerValue(headers: IDataObject, name: string): unknown {

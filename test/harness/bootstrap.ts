@@ -75,11 +75,9 @@ let initialized = false;
  */
 export function initN8n(): void {
 	if (initialized) return;
-	/* eslint-disable @typescript-eslint/no-require-imports */
 	const { Container } = require('@n8n/di') as typeof import('@n8n/di');
 	const { Logger } = require('@n8n/backend-common') as typeof import('@n8n/backend-common');
 	const { LoggerProxy } = require('n8n-workflow') as typeof import('n8n-workflow');
-	/* eslint-enable @typescript-eslint/no-require-imports */
 	Container.set(Logger, harnessLogger as unknown as InstanceType<typeof Logger>);
 	LoggerProxy.init(harnessLogger);
 	initialized = true;

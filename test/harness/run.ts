@@ -178,7 +178,8 @@ const errorClasses: Record<string, { prototype: Error }> = {
 function restoreErrorPrototype(error: object): Error {
 	if (error instanceof Error) return error;
 	const name = (error as { name?: unknown }).name;
-	const errorClass = typeof name === 'string' && Object.prototype.hasOwnProperty.call(errorClasses, name) ? errorClasses[name] : Error;
+	const known = typeof name === 'string' && Object.prototype.hasOwnProperty.call(errorClasses, name);
+	const errorClass = known ? errorClasses[name as string] : Error;
 	return Object.setPrototypeOf(error, errorClass.prototype) as Error;
 }
 

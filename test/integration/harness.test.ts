@@ -5,7 +5,7 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-import { NodeApiError, NodeOperationError } from 'n8n-workflow';
+import { NodeApiError, NodeOperationError, type IDataObject } from 'n8n-workflow';
 
 import { BUILTIN_NODE_TYPES, runNode, runWorkflow, testCredential, type TestCredential } from '../harness';
 
@@ -245,7 +245,7 @@ describe('harness: OAuth2 client credentials through n8n-core requestOAuth2', ()
 });
 
 describe('harness: OAuth2 authorization code (token data given by the test)', () => {
-	const authCodeCredential = (oauthTokenData?: Record<string, unknown>): TestCredential => ({
+	const authCodeCredential = (oauthTokenData?: IDataObject): TestCredential => ({
 		id: 'oauth-ac',
 		type: 'harnessAuthCodeOAuth2Api',
 		data: {
@@ -398,6 +398,13 @@ describe('harness: execution behaviour', () => {
 		expect(result.error).toBeUndefined();
 		expect(api.requests.map((r) => r.url)).toEqual(['/echo?id=x', '/echo?id=y']);
 		expect(result.hints).toEqual([expect.objectContaining({ message: 'harnessProbe made 2 request(s)' })]);
+	});
+
+	it('versioned nodes: latest version by default, or the typeVersion given', async () => {
+		const latest = await runNode({ fixtures: true, node: { type: 'harnessVersioned', parameters: {} } });
+		expect(latest.output[0][0].json).toEqual({ version: 2, implementation: 2 });
+		const v1 = await runNode({ fixtures: true, node: { type: 'harnessVersioned', typeVersion: 1, parameters: {} } });
+		expect(v1.output[0][0].json).toEqual({ version: 1, implementation: 1 });
 	});
 
 	it('static data round-trips between production (trigger) runs', async () => {

@@ -1,0 +1,201 @@
+/**
+ * The API Sync API Key node in real workflows against the sandbox: POST /apikeys with Basic auth.
+ */
+import { runNode, type RunResult } from '../harness';
+import { ACCOUNTS, ALL_SECRETS } from '../sandbox/fixtures';
+import { startSandbox, type Sandbox } from '../sandbox/server';
+import { ACCOUNTANT, CREDENTIAL_TYPE, credentialData, OWNER } from '../support/credentials';
+
+let sandbox: Sandbox;
+beforeAll(async () => {
+	sandbox = await startSandbox();
+});
+afterAll(async () => await sandbox.close());
+beforeEach(() => sandbox.reset());
+
+const accountantBasic = () =>
+	credentialData('basic', sandbox.baseUrl, { user: ACCOUNTANT.email, password: ACCOUNTANT.password });
+
+function createKeys(options: {
+	items: Array<Record<string, unknown>>;
+	parameters?: Record<string, unknown>;
+	credential?: Record<string, unknown>;
+	continueOnFail?: boolean;
+}): Promise<RunResult> {
+	return runNode({
+		node: {
+			type: 'apiSyncApiKey',
+			continueOnFail: options.continueOnFail,
+			parameters: {
+				keyName: '={{ "Read-only key for " + $json.account }}',
+				rights: [],
+				additionalRights: 'clients:read, invoices:read',
+				accountId: '={{ $json.account }}',
+				...options.parameters,
+			},
+		},
+		items: options.items,
+		credentials: [{ type: CREDENTIAL_TYPE.basic, data: options.credential ?? accountantBasic() }],
+	});
+}
+
+const posts = () => sandbox.log.filter((e) => e.method === 'POST' && e.path === '/api/v1/apikeys');
+
+function visibleText(result: RunResult): string {
+	const error = result.error as (Error & { description?: string }) | undefined;
+	return JSON.stringify({ message: error?.message, description: error?.description, logs: result.logs });
+}
+
+describe('API Sync API Key: create', () => {
+	it('creates one verified read-only key per client account of an accountant portal', async () => {
+		const items = ACCOUNTS.portalClients.map((account) => ({ account }));
+		const result = await createKeys({ items });
+		expect(result.error).toBeUndefined();
+		const out = result.output[0];
+		expect(out).toHaveLength(3);
+		out.forEach((item, i) => {
+			expect(item.pairedItem).toEqual({ item: i });
+			expect(item.json).toMatchObject({
+				name: `Read-only key for ${ACCOUNTS.portalClients[i]}`,
+				rights: ['clients:read', 'invoices:read'],
+				accountId: ACCOUNTS.portalClients[i],
+				verified: true,
+				apiKey: expect.any(String),
+				createdAt: expect.stringMatching(/^\d{4}-\d{2}-\d{2}T/),
+			});
+		});
+		// Each key exists for its own account, with the rights asked for, and the POST went with Basic auth.
+		for (const account of ACCOUNTS.portalClients) {
+			expect(sandbox.issuedApiKeys(account)).toEqual([
+				expect.objectContaining({ rights: ['clients:read', 'invoices:read'], accounts: [account] }),
+			]);
+		}
+		expect(posts().map((p) => p.auth)).toEqual(
+			ACCOUNTS.portalClients.map((account) => ({ scheme: 'basic', principal: ACCOUNTANT.email, account })),
+		);
+		// Verification used the new key itself, not the Basic credential.
+		const verifications = sandbox.log.filter((e) => e.path === '/api/v1/accounts/current');
+		expect(verifications).toHaveLength(3);
+		expect(verifications.map((v) => v.headers['x-api-key'])).toEqual(out.map((o) => o.json.apiKey));
+		expect(verifications.every((v) => v.headers.authorization === undefined)).toBe(true);
+
+		// A read-only key can read its account's clients, and only that account's.
+		const read = await runNode({
+			node: { type: 'apiSync', parameters: { authentication: CREDENTIAL_TYPE.apiKey, operation: 'getAll', returnAll: true } },
+			credentials: [{ type: CREDENTIAL_TYPE.apiKey, data: credentialData('apiKey', sandbox.baseUrl, { apiKey: out[0].json.apiKey }) }],
+		});
+		expect(read.error).toBeUndefined();
+		expect(read.output[0].map((i) => i.json.client_id)).toEqual(
+			sandbox.store.list(ACCOUNTS.portalClients[0], 'clients').map((c) => c.client_id),
+		);
+	});
+
+	it('sends no rights (all rights) when none are chosen, and skips verification when asked', async () => {
+		const result = await createKeys({
+			items: [{}],
+			credential: credentialData('basic', sandbox.baseUrl),
+			parameters: { keyName: 'Integratie met webshop', additionalRights: '', accountId: '', verifyKey: false },
+		});
+		expect(result.error).toBeUndefined();
+		expect(JSON.parse(posts()[0].body)).toEqual({ name: 'Integratie met webshop' });
+		expect(result.output[0][0].json).toMatchObject({ rights: 'all', verified: false, verification: 'skipped' });
+		expect(sandbox.log.filter((e) => e.path === '/api/v1/accounts/current')).toHaveLength(0);
+	});
+
+	it('reports verified: false with a reason, without the key, when the key does not work', async () => {
+		const result = await createKeys({ items: [{ account: ACCOUNTS.portalClients[0] }], parameters: { options: { verifyPath: '/invoices/424242' } } });
+		expect(result.error).toBeUndefined();
+		const json = result.output[0][0].json;
+		expect(json.verified).toBe(false);
+		expect(json.verification).toMatch(/^The key was created but did not work for GET \/invoices\/424242: 404 Not Found/);
+		expect(String(json.verification)).not.toContain(String(json.apiKey));
+	});
+
+	it('says the Basic Auth e-mail/password was rejected on a wrong password, and creates nothing', async () => {
+		const result = await createKeys({
+			items: [{ account: ACCOUNTS.portalClients[0] }],
+			credential: credentialData('basic', sandbox.baseUrl, { user: ACCOUNTANT.email, password: 'wrong-Password-1' }),
+		});
+		const error = result.error as Error & { description?: string };
+		expect(error.message).toBe('401 Unauthorized from POST /api/v1/apikeys: "invalid credentials"');
+		expect(error.description).toMatch(/Basic Auth e-mail or password was rejected.*needs Basic authentication/);
+		expect(error.description).toMatch(/No API key was created/);
+		expect(sandbox.issuedApiKeys()).toHaveLength(0);
+		expect(visibleText(result)).not.toContain('wrong-Password-1');
+		expect(visibleText(result)).not.toContain(ACCOUNTANT.password);
+	});
+
+	it('explains which account was refused when a non-portal user asks for another account', async () => {
+		const result = await createKeys({
+			items: [{ account: ACCOUNTS.other }],
+			credential: credentialData('basic', sandbox.baseUrl),
+		});
+		const error = result.error as Error & { description?: string };
+		expect(error.message).toMatch(/^403 Forbidden from POST \/api\/v1\/apikeys: "no access to account B10000001: user owner@example.com is not an accountant-portal user/);
+		expect(error.description).toMatch(/refused to create a key for account B10000001\. Only accountant-portal users/);
+		expect(visibleText(result)).not.toContain(OWNER.password);
+	});
+
+	it('quotes the API on a 400 (an unknown right)', async () => {
+		const result = await createKeys({ items: [{ account: ACCOUNTS.portalClients[0] }], parameters: { additionalRights: 'everything' } });
+		expect((result.error as Error).message).toBe('400 Bad Request from POST /api/v1/apikeys: "unknown right: everything"');
+	});
+
+	it('rejects an empty key name before any request, naming the item', async () => {
+		const result = await createKeys({ items: [{ account: ' ' }], parameters: { keyName: '={{ $json.account.trim() }}' } });
+		expect(result.error?.constructor.name).toBe('NodeOperationError');
+		expect((result.error as Error).message).toBe('The Key Name is empty (item 0)');
+		expect(sandbox.log).toHaveLength(0);
+	});
+
+	it('makes exactly one POST when the API answers 500 (a retry could create two keys)', async () => {
+		sandbox.setFaults({ scripted: [{ method: 'POST', path: '/api/v1/apikeys', status: 500 }] });
+		const result = await createKeys({ items: [{ account: ACCOUNTS.portalClients[0] }] });
+		expect((result.error as Error).message).toBe('500 Internal Server Error from POST /api/v1/apikeys: "internal server error"');
+		expect(posts()).toHaveLength(1);
+	});
+
+	it('does not retry the POST after a connection reset', async () => {
+		sandbox.setFaults({ scripted: [{ method: 'POST', path: '/api/v1/apikeys', reset: true }] });
+		const result = await createKeys({ items: [{ account: ACCOUNTS.portalClients[0] }] });
+		expect((result.error as Error).message).toMatch(/^Network error \(connection reset\) on POST \/api\/v1\/apikeys; not retried: POST is not idempotent/);
+		expect(posts()).toHaveLength(1);
+	});
+
+	it('retries the POST after a 429 with Retry-After, since the API did not act on it', async () => {
+		sandbox.setFaults({ scripted: [{ method: 'POST', path: '/api/v1/apikeys', status: 429, headers: { 'Retry-After': '1' } }] });
+		const result = await createKeys({ items: [{ account: ACCOUNTS.portalClients[0] }] });
+		expect(result.error).toBeUndefined();
+		expect(posts().map((p) => p.status)).toEqual([429, 201]);
+		expect(posts()[1].time - posts()[0].time).toBeGreaterThanOrEqual(900);
+		expect(sandbox.issuedApiKeys()).toHaveLength(1);
+	});
+
+	it('with continueOnFail, reports the failing item and creates the others', async () => {
+		const items = [{ account: ACCOUNTS.portalClients[0] }, { account: ACCOUNTS.other }, { account: ACCOUNTS.portalClients[2] }];
+		const result = await createKeys({ items, continueOnFail: true });
+		expect(result.error).toBeUndefined();
+		const out = result.output[0];
+		expect(out.map((o) => o.pairedItem)).toEqual([{ item: 0 }, { item: 1 }, { item: 2 }]);
+		expect(out[0].json.verified).toBe(true);
+		expect(out[1].json.error).toMatch(/^403 Forbidden/);
+		expect(out[2].json.verified).toBe(true);
+		expect(sandbox.issuedApiKeys()).toHaveLength(2);
+	});
+
+	it('without continueOnFail, stops and says which keys were already created', async () => {
+		const items = [{ account: ACCOUNTS.portalClients[0] }, { account: ACCOUNTS.portalClients[1] }, { account: ACCOUNTS.other }];
+		const result = await createKeys({ items });
+		const error = result.error as Error & { description?: string };
+		expect(error.message).toMatch(/^403 Forbidden/);
+		expect(error.description).toContain('2 API keys were already created in this run before the failure:');
+		expect(error.description).toContain(`"Read-only key for ${ACCOUNTS.portalClients[0]}" for account ${ACCOUNTS.portalClients[0]}`);
+		expect(sandbox.issuedApiKeys()).toHaveLength(2);
+		for (const secret of ALL_SECRETS) expect(visibleText(result)).not.toContain(secret);
+	});
+
+	it('declares the key as sensitive output', async () => {
+		const { ApiSyncApiKey } = await import('../../nodes/ApiSyncApiKey/ApiSyncApiKey.node');
+		expect(new ApiSyncApiKey().description.sensitiveOutputFields).toEqual(['apiKey']);
+	});
+});
