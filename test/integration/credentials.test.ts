@@ -280,6 +280,9 @@ describe('OAuth2 through n8n-core', () => {
 
 	it('says the credential is not connected when an authorization-code credential has no token', async () => {
 		const result = await getManyClients('oauth2', credentialData('oauth2', sandbox.baseUrl, { grantType: 'authorizationCode' }));
-		expect((result.error as Error).message).toMatch(/not connected/i);
+		// n8n stores {} as token data until the user connects, so n8n-core says it cannot sign.
+		const error = result.error as Error & { description?: string };
+		expect(error.message).toBe('Request GET /api/v1/clients failed: Unable to sign without access token');
+		expect(error.description).toMatch(/OAuth2 credential connected \("Connect my account"\)/);
 	});
 });
