@@ -569,7 +569,6 @@ function extractLoggedError(output: string): string | undefined {
 
 /** bcrypt hash made with n8n's own bcryptjs (what N8N_INSTANCE_OWNER_PASSWORD_HASH expects) */
 export function bcryptHash(installDir: string, password: string): string {
-	// eslint-disable-next-line @typescript-eslint/no-require-imports
 	const bcrypt = require(path.join(installDir, 'node_modules', 'bcryptjs')) as { hashSync(pw: string, rounds: number): string };
 	return bcrypt.hashSync(password, 10);
 }
