@@ -458,8 +458,12 @@ class ReadWriteLock {
 	private exclusiveTail: Promise<unknown> = Promise.resolve();
 	private readonly sharedRunning = new Set<Promise<unknown>>();
 
+	/** At most this many n8n processes at once: the machines have 2 cores, and SQLite serialises writes anyway. */
+	constructor(private readonly maxShared = 2) {}
+
 	async shared<T>(fn: () => Promise<T>): Promise<T> {
 		await this.exclusiveTail.catch(() => undefined);
+		while (this.sharedRunning.size >= this.maxShared) await Promise.race([...this.sharedRunning]);
 		const p = fn();
 		const tracked = p.catch(() => undefined);
 		this.sharedRunning.add(tracked);
