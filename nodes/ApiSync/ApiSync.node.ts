@@ -5,6 +5,14 @@ import { resourceProperties } from '../shared/resources';
 import { recordDescription } from './actions/record';
 import { router } from './actions/router';
 
+/** Sync has one output per outcome; every other operation has a single output. Evaluated by n8n. */
+const SYNC_OUTPUTS_EXPRESSION = `$parameter.operation === "sync" ? ${JSON.stringify(
+	['Created', 'Updated', 'Unchanged', 'Deleted', 'Failed'].map((displayName) => ({
+		type: NodeConnectionTypes.Main,
+		displayName,
+	})),
+)} : ["${NodeConnectionTypes.Main}"]`;
+
 export class ApiSync implements INodeType {
 	description: INodeTypeDescription = {
 		displayName: 'API Sync',
@@ -17,7 +25,7 @@ export class ApiSync implements INodeType {
 		defaults: { name: 'API Sync' },
 		usableAsTool: true,
 		inputs: [NodeConnectionTypes.Main],
-		outputs: [NodeConnectionTypes.Main],
+		outputs: `={{${SYNC_OUTPUTS_EXPRESSION}}}`,
 		credentials: credentialDescriptions,
 		properties: [
 			authenticationProperty(CREDENTIAL_TYPES.apiKey),

@@ -14,6 +14,19 @@ export interface ItemOperation {
 	execute(this: IExecuteFunctions, itemIndex: number, ctx: OperationContext): Promise<INodeExecutionData[]>;
 }
 
+/**
+ * An operation that works on all input items at once (Sync, Get Changes): it owns its own error
+ * handling per record, and returns one array per node output, every item with `pairedItem`.
+ */
+export interface BatchOperation {
+	description: INodeProperties[];
+	executeBatch(this: IExecuteFunctions, ctx: OperationContext): Promise<INodeExecutionData[][]>;
+}
+
+export function isBatchOperation(operation: ItemOperation | BatchOperation): operation is BatchOperation {
+	return 'executeBatch' in operation;
+}
+
 /** Shows properties only for the given resource and operation, set once instead of on every property. */
 export function showFor(resource: string, operation: string, properties: INodeProperties[]): INodeProperties[] {
 	return properties.map((property) => ({

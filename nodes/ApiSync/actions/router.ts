@@ -1,6 +1,7 @@
 import { NodeOperationError, type IDataObject, type IExecuteFunctions, type INodeExecutionData } from 'n8n-workflow';
 
 import { forEachItem } from '../../shared/itemLoop';
+import { isBatchOperation } from '../../shared/operation';
 import { resolveResource } from '../../shared/resources';
 import { createApiClient } from '../../shared/transport';
 import { recordOperations, type RecordOperation } from './record';
@@ -18,6 +19,11 @@ export async function router(this: IExecuteFunctions): Promise<INodeExecutionDat
 		retryBudget: options.retryBudget as number | undefined,
 		retry: options.maxRetries === undefined ? undefined : { maxRetries: options.maxRetries as number },
 	});
+
+	if (isBatchOperation(operation)) {
+		const resource = resolveResource((name, fallback) => this.getNodeParameter(name, 0, fallback));
+		return await operation.executeBatch.call(this, { client, resource });
+	}
 
 	const output = await forEachItem(this, async (itemIndex) => {
 		const resource = resolveResource((name, fallback) => this.getNodeParameter(name, itemIndex, fallback));

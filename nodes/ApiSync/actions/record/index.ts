@@ -1,10 +1,12 @@
 import type { INodeProperties } from 'n8n-workflow';
 
-import type { ItemOperation } from '../../../shared/operation';
+import type { BatchOperation, ItemOperation } from '../../../shared/operation';
 import { create } from './create.operation';
 import { deleteRecord } from './delete.operation';
 import { get } from './get.operation';
 import { getAll } from './getAll.operation';
+import { getChanges } from './getChanges.operation';
+import { sync } from './sync.operation';
 import { update } from './update.operation';
 
 export const recordOperations = {
@@ -12,8 +14,10 @@ export const recordOperations = {
 	delete: deleteRecord,
 	get,
 	getAll,
+	getChanges,
+	sync,
 	update,
-} satisfies Record<string, ItemOperation>;
+} satisfies Record<string, ItemOperation | BatchOperation>;
 
 export type RecordOperation = keyof typeof recordOperations;
 
@@ -33,6 +37,18 @@ export const recordDescription: INodeProperties[] = [
 				value: 'getAll',
 				action: 'Get many records',
 				description: 'List records, all pages, with filter, search, sort and field selection',
+			},
+			{
+				name: 'Get Changes',
+				value: 'getChanges',
+				action: 'Get changed records',
+				description: 'Records created or changed since this node’s last successful run',
+			},
+			{
+				name: 'Sync',
+				value: 'sync',
+				action: 'Sync records',
+				description: 'Make the remote records match the input items: create, update, and optionally delete',
 			},
 			{ name: 'Update', value: 'update', action: 'Update a record', description: 'Change fields of one record' },
 		],
