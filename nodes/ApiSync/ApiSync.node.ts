@@ -3,6 +3,7 @@ import { NodeConnectionTypes, type IExecuteFunctions, type INodeType, type INode
 import { authenticationProperty, CREDENTIAL_TYPES, credentialDescriptions } from '../shared/authentication';
 import { resourceProperties } from '../shared/resources';
 import { recordDescription } from './actions/record';
+import { getMappingColumns } from './methods/resourceMapping';
 import { router } from './actions/router';
 
 /** Sync has one output per outcome; every other operation has a single output. Evaluated by n8n. */
@@ -69,13 +70,15 @@ export class ApiSync implements INodeType {
 						name: 'retryBudget',
 						type: 'number',
 						typeOptions: { minValue: 0 },
-						default: 100,
-						description: 'Total retries allowed in one run, across all requests',
+						default: 1000,
+						description: 'Total retries allowed in one run, across all requests, so a failing API cannot stall a run for hours',
 					},
 				],
 			},
 		],
 	};
+
+	methods = { resourceMapping: { getMappingColumns } };
 
 	async execute(this: IExecuteFunctions) {
 		return await router.call(this);

@@ -111,7 +111,7 @@ export async function createApiClient(ctx: RequestContext, options: ApiClientOpt
 		);
 	}
 	const policy: RetryPolicy = { ...DEFAULT_RETRY_POLICY, ...options.retry };
-	const budget = new RetryBudget(options.retryBudget ?? 100);
+	const budget = new RetryBudget(options.retryBudget ?? 1000);
 	const stats: RequestStats = { requests: 0, retries: 0, waitedMs: 0, byMethod: {} };
 	const secrets = secretValuesOf(credentials);
 
@@ -268,7 +268,7 @@ export function buildUrl(baseUrl: string, path: string, query?: IDataObject): st
 	const absolute = /^https?:\/\//i.test(path) ? path : `${baseUrl}/${path.replace(/^\/+/, '')}`;
 	const url = new URL(absolute);
 	for (const [name, value] of Object.entries(query ?? {})) {
-		if (value === undefined || value === null || value === '') continue;
+		if (value === undefined || value === null) continue;
 		url.searchParams.set(name, typeof value === 'object' ? JSON.stringify(value) : String(value));
 	}
 	return url.href;

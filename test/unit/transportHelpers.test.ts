@@ -94,8 +94,8 @@ describe('secret redaction', () => {
 
 describe('URLs and paging helpers', () => {
 	it('joins base URL, path and query', () => {
-		expect(buildUrl('https://x.test/api/v1', '/clients', { take: 100, filter: 'name=A B', empty: '' })).toBe(
-			'https://x.test/api/v1/clients?take=100&filter=name%3DA+B',
+		expect(buildUrl('https://x.test/api/v1', '/clients', { take: 100, filter: 'name=A B', bulk: '', none: undefined })).toBe(
+			'https://x.test/api/v1/clients?take=100&filter=name%3DA+B&bulk=',
 		);
 		expect(buildUrl('https://x.test/api/v1', 'https://other.test/next?page=2')).toBe('https://other.test/next?page=2');
 	});

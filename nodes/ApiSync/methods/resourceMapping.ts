@@ -1,0 +1,104 @@
+import type {
+	FieldType,
+	IDataObject,
+	ILoadOptionsFunctions,
+	ResourceMapperField,
+	ResourceMapperFields,
+} from 'n8n-workflow';
+
+import { paginate } from '../../shared/pagination';
+import { resolveResource, type PresetName } from '../../shared/resources';
+import { createApiClient } from '../../shared/transport';
+
+type KnownField = { id: string; type?: FieldType; required?: boolean; match?: boolean };
+
+/** Fields named in the EenvoudigFactureren docs; other fields are discovered from sample records. */
+const DOCUMENTED_FIELDS: Partial<Record<PresetName, KnownField[]>> = {
+	clients: [
+		{ id: 'name', required: true },
+		{ id: 'number' },
+		{ id: 'email_address' },
+		{ id: 'tax_code' },
+		{ id: 'street' },
+		{ id: 'postal_code' },
+		{ id: 'city' },
+		{ id: 'country_code' },
+		{ id: 'external_client_id', match: true },
+	],
+	stockitems: [
+		{ id: 'code', required: true, match: true },
+		{ id: 'description', required: true },
+		{ id: 'price', type: 'number' },
+	],
+	invoices: [
+		{ id: 'client_id', type: 'number', required: true },
+		{ id: 'date' },
+		{ id: 'items', type: 'array' },
+	],
+};
+
+const SAMPLE_SIZE = 20;
+
+function typeOf(value: unknown): FieldType {
+	if (typeof value === 'number') return 'number';
+	if (typeof value === 'boolean') return 'boolean';
+	if (Array.isArray(value)) return 'array';
+	if (value && typeof value === 'object') return 'object';
+	return 'string';
+}
+
+function toField({ id, type, required, match }: KnownField): ResourceMapperField {
+	return {
+		id,
+		displayName: id,
+		type: type ?? 'string',
+		required: required ?? false,
+		defaultMatch: match ?? false,
+		canBeUsedToMatch: true,
+		display: true,
+	};
+}
+
+/**
+ * The fields offered by the Sync operation's field mapping: the documented fields of an
+ * EenvoudigFactureren resource, plus any field found in a sample of remote records (the only
+ * way to learn the fields of a custom API). The id field is left out: it is never written.
+ */
+export async function getMappingColumns(this: ILoadOptionsFunctions): Promise<ResourceMapperFields> {
+	const resourceName = this.getNodeParameter('remoteResource', 'clients') as PresetName | 'custom';
+	const resource = resolveResource((name, fallback) => this.getNodeParameter(name, fallback) as unknown);
+	const fields = new Map<string, ResourceMapperField>();
+	for (const known of resourceName === 'custom' ? [] : (DOCUMENTED_FIELDS[resourceName] ?? [])) {
+		fields.set(known.id, toField(known));
+	}
+
+	let sampleError: string | undefined;
+	try {
+		const client = await createApiClient(this, { credentialType: this.getNodeParameter('authentication') as string });
+		const pages = paginate(client, this.getNode(), { method: 'GET', path: resource.path }, {
+			...resource.pagination,
+			pageSize: Math.min(resource.pagination.pageSize, SAMPLE_SIZE),
+			maxPages: 1,
+		});
+		for await (const page of pages) {
+			for (const record of page.records.slice(0, SAMPLE_SIZE) as IDataObject[]) {
+				for (const [id, value] of Object.entries(record)) {
+					if (id === resource.idField || fields.has(id)) continue;
+					fields.set(id, toField({ id, type: typeOf(value) }));
+				}
+			}
+		}
+	} catch (error) {
+		sampleError = (error as Error).message;
+	}
+
+	if (fields.size === 0) {
+		return {
+			fields: [],
+			emptyFieldsNotice: sampleError
+				? `Could not read sample records to learn the fields: ${sampleError}`
+				: 'No records found to learn the fields from. Create one record in the remote system first, or use "Map Automatically".',
+		};
+	}
+	return { fields: [...fields.values()] };
+}
