@@ -289,4 +289,3 @@ describe('Sync: nothing lost, nothing duplicated under faults', () => {
 		expect(new Set(remoteClients().map((c) => c.external_client_id)).size).toBe(300);
 	});
 });
-});
