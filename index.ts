@@ -5,3 +5,4 @@ export { ApiSyncHmacApi } from './credentials/ApiSyncHmacApi.credentials';
 export { ApiSyncOAuth2Api } from './credentials/ApiSyncOAuth2Api.credentials';
 export { ApiSync } from './nodes/ApiSync/ApiSync.node';
 export { ApiSyncApiKey } from './nodes/ApiSyncApiKey/ApiSyncApiKey.node';
+export { ApiSyncTrigger } from './nodes/ApiSyncTrigger/ApiSyncTrigger.node';

@@ -9,13 +9,17 @@ export interface ResourcePreset {
 	idField: string;
 	/** Whether `POST /{path}?bulk` exists (at most 100 records per call). */
 	bulk: boolean;
-	/** Field that usually changes on every edit, used to find changes. Undefined when none is known. */
+	/**
+	 * Default cursor for finding changes: a documented field that grows on every edit or addition
+	 * (for documents, the ID: new documents). Undefined when none is documented; changes are then
+	 * found by comparing content hashes.
+	 */
 	cursorField?: string;
 }
 
 /** EenvoudigFactureren / SimplyBooks resources (API v1). */
 export const PRESETS = {
-	clients: { path: '/clients', idField: 'client_id', bulk: true, cursorField: 'last_modified' },
+	clients: { path: '/clients', idField: 'client_id', bulk: true },
 	stockitems: { path: '/stockitems', idField: 'stockitem_id', bulk: true, cursorField: 'last_activity' },
 	invoices: { path: '/invoices', idField: 'invoice_id', bulk: false, cursorField: 'invoice_id' },
 	quotes: { path: '/quotes', idField: 'quote_id', bulk: false, cursorField: 'quote_id' },

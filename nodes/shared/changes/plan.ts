@@ -37,6 +37,9 @@ export interface CursorRunPlan {
 	seen: Record<string, string>;
 }
 
+/** Stands for the content in append-only feeds, where only the ID matters. */
+const ID_ONLY = '=';
+
 interface Row {
 	key: string;
 	record: IDataObject;
@@ -47,6 +50,7 @@ interface Row {
 /**
  * Cursor mode. A record is emitted when its ID is not among the records remembered at or after
  * the boundary, or its content hash differs (it changed again within the same cursor value).
+ * With the ID field as cursor (append-only resources) only new IDs count.
  * The next run reads from the highest cursor value minus the lookback window (never from
  * earlier than this run did), and remembers every record at or after that point.
  *
@@ -57,12 +61,19 @@ interface Row {
  */
 export function planCursorRun(input: CursorRunInput): CursorRunPlan {
 	const limit = input.maxTrackedIds ?? MAX_TRACKED_IDS;
-	const rows = uniqueRows(input.records, input.idField, (record) => {
-		const cursor = toCursorValue(record[input.cursorField]);
-		if (cursor === undefined) return undefined;
-		if (input.from !== undefined && compareCursors(cursor, input.from) < 0) return undefined;
-		return cursor;
-	});
+	// The ID as cursor means "new records only": an edit of a record already emitted is not a new record.
+	const appendOnly = input.cursorField === input.idField;
+	const rows = uniqueRows(
+		input.records,
+		input.idField,
+		(record) => {
+			const cursor = toCursorValue(record[input.cursorField]);
+			if (cursor === undefined) return undefined;
+			if (input.from !== undefined && compareCursors(cursor, input.from) < 0) return undefined;
+			return cursor;
+		},
+		appendOnly,
+	);
 	rows.sort((a, b) => compareCursors(a.cursor, b.cursor));
 
 	const seenBefore = input.previous?.seen ?? {};
@@ -145,6 +156,7 @@ function uniqueRows(
 	records: IDataObject[],
 	idField: string,
 	cursorOf: (record: IDataObject) => CursorValue | undefined,
+	idOnly = false,
 ): Row[] {
 	const rows: Row[] = [];
 	const indexByKey = new Map<string, number>();
@@ -152,7 +164,7 @@ function uniqueRows(
 		const cursor = cursorOf(record);
 		if (cursor === undefined) continue;
 		const key = recordKey(record, idField);
-		const row = { key, record, cursor, hash: contentHash(record) };
+		const row = { key, record, cursor, hash: idOnly ? ID_ONLY : contentHash(record) };
 		const index = indexByKey.get(key);
 		if (index === undefined) {
 			indexByKey.set(key, rows.length);

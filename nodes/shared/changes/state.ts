@@ -11,7 +11,7 @@ export const STATE_KEY = 'changeTracking';
 
 /**
  * Most record IDs one state remembers: every record in content-hash mode, the records of the
- * lookback window in cursor mode. About 22 bytes each in static data, so at most ~2.2 MB.
+ * lookback window in cursor mode. About 24 bytes each in static data, so at most ~2.4 MB.
  */
 export const MAX_TRACKED_IDS = 100_000;
 
