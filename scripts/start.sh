@@ -20,10 +20,7 @@ TS_NODE="$REPO/node_modules/.bin/ts-node"
 
 log() { echo "[start] $*" >&2; }
 
-if [ ! -x "$TS_NODE" ]; then
-	log "node_modules missing: run 'npm install' first"
-	exit 1
-fi
+bash "$REPO/scripts/ensure-deps.sh"
 
 # 1. build the package
 if [ "${SKIP_BUILD:-0}" != "1" ]; then
