@@ -1,21 +1,28 @@
 import type {
 	ICredentialDataDecryptedObject,
-	ICredentialTestRequest,
 	ICredentialType,
 	IHttpRequestOptions,
 	INodeProperties,
 } from 'n8n-workflow';
 
-import { accountIdProperties, baseUrlProperty, testPathProperty, withAccountHeader } from './common/fields';
+import {
+	accountIdProperties,
+	baseUrlProperty,
+	CREDENTIAL_ICON,
+	CREDENTIALS_DOCUMENTATION_URL,
+	credentialTestRequest,
+	testPathProperty,
+	withAccountHeader,
+} from './common/fields';
 
 export class ApiSyncBasicAuthApi implements ICredentialType {
 	name = 'apiSyncBasicAuthApi';
 
 	displayName = 'API Sync Basic Auth';
 
-	icon = { light: 'file:../nodes/ApiSync/apiSync.svg', dark: 'file:../nodes/ApiSync/apiSync.dark.svg' } as const;
+	icon = CREDENTIAL_ICON;
 
-	documentationUrl = 'https://github.com/n8n-nodes-api-sync/n8n-nodes-api-sync#credentials';
+	documentationUrl = CREDENTIALS_DOCUMENTATION_URL;
 
 	properties: INodeProperties[] = [
 		baseUrlProperty,
@@ -53,11 +60,5 @@ export class ApiSyncBasicAuthApi implements ICredentialType {
 		return withAccountHeader(withAuth, credentials.accountId, credentials.accountIdHeader);
 	}
 
-	test: ICredentialTestRequest = {
-		request: {
-			baseURL: '={{$credentials.baseUrl.replace(/\\/+$/, "")}}',
-			url: '={{$credentials.testPath}}',
-			headers: { Accept: 'application/json' },
-		},
-	};
+	test = credentialTestRequest;
 }

@@ -1,12 +1,17 @@
 import type {
 	ICredentialDataDecryptedObject,
-	ICredentialTestRequest,
 	ICredentialType,
 	IHttpRequestOptions,
 	INodeProperties,
 } from 'n8n-workflow';
 
-import { baseUrlProperty, testPathProperty } from './common/fields';
+import {
+	baseUrlProperty,
+	CREDENTIAL_ICON,
+	CREDENTIALS_DOCUMENTATION_URL,
+	credentialTestRequest,
+	testPathProperty,
+} from './common/fields';
 import { signRequest, type HmacAlgorithm, type HmacSigningSettings, type SignatureEncoding } from './common/hmacSigning';
 import { serialiseForSigning } from './common/requestBytes';
 
@@ -31,9 +36,9 @@ export class ApiSyncHmacApi implements ICredentialType {
 
 	displayName = 'API Sync HMAC';
 
-	icon = { light: 'file:../nodes/ApiSync/apiSync.svg', dark: 'file:../nodes/ApiSync/apiSync.dark.svg' } as const;
+	icon = CREDENTIAL_ICON;
 
-	documentationUrl = 'https://github.com/n8n-nodes-api-sync/n8n-nodes-api-sync#credentials';
+	documentationUrl = CREDENTIALS_DOCUMENTATION_URL;
 
 	properties: INodeProperties[] = [
 		baseUrlProperty,
@@ -131,11 +136,5 @@ export class ApiSyncHmacApi implements ICredentialType {
 		return { ...options, headers: { ...(options.headers ?? {}), ...signatureHeaders } };
 	}
 
-	test: ICredentialTestRequest = {
-		request: {
-			baseURL: '={{$credentials.baseUrl.replace(/\\/+$/, "")}}',
-			url: '={{$credentials.testPath}}',
-			headers: { Accept: 'application/json' },
-		},
-	};
+	test = credentialTestRequest;
 }

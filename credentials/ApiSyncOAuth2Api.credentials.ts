@@ -1,6 +1,12 @@
-import type { ICredentialTestRequest, ICredentialType, INodeProperties } from 'n8n-workflow';
+import type { ICredentialType, INodeProperties } from 'n8n-workflow';
 
-import { baseUrlProperty, testPathProperty } from './common/fields';
+import {
+	baseUrlProperty,
+	CREDENTIAL_ICON,
+	CREDENTIALS_DOCUMENTATION_URL,
+	credentialTestRequest,
+	testPathProperty,
+} from './common/fields';
 
 /**
  * OAuth2 on top of n8n's own `oAuth2Api`: n8n fetches, stores and refreshes the tokens.
@@ -14,9 +20,9 @@ export class ApiSyncOAuth2Api implements ICredentialType {
 
 	displayName = 'API Sync OAuth2';
 
-	icon = { light: 'file:../nodes/ApiSync/apiSync.svg', dark: 'file:../nodes/ApiSync/apiSync.dark.svg' } as const;
+	icon = CREDENTIAL_ICON;
 
-	documentationUrl = 'https://github.com/n8n-nodes-api-sync/n8n-nodes-api-sync#credentials';
+	documentationUrl = CREDENTIALS_DOCUMENTATION_URL;
 
 	properties: INodeProperties[] = [
 		baseUrlProperty,
@@ -81,11 +87,5 @@ export class ApiSyncOAuth2Api implements ICredentialType {
 		testPathProperty,
 	];
 
-	test: ICredentialTestRequest = {
-		request: {
-			baseURL: '={{$credentials.baseUrl.replace(/\\/+$/, "")}}',
-			url: '={{$credentials.testPath}}',
-			headers: { Accept: 'application/json' },
-		},
-	};
+	test = credentialTestRequest;
 }

@@ -1,10 +1,27 @@
-import type { IHttpRequestOptions, INodeProperties } from 'n8n-workflow';
+import type { ICredentialTestRequest, IHttpRequestOptions, INodeProperties } from 'n8n-workflow';
 
 /** The EenvoudigFactureren / SimplyBooks API v1; any JSON REST API's base URL works. */
 export const DEFAULT_BASE_URL = 'https://eenvoudigfactureren.be/api/v1';
 
 /** `/accounts/current` is cheap and needs no specific right, so every valid key can reach it. */
 export const DEFAULT_TEST_PATH = '/accounts/current';
+
+/** The package's icon, shared by its credentials. */
+export const CREDENTIAL_ICON = {
+	light: 'file:../nodes/ApiSync/apiSync.svg',
+	dark: 'file:../nodes/ApiSync/apiSync.dark.svg',
+} as const;
+
+export const CREDENTIALS_DOCUMENTATION_URL = 'https://github.com/n8n-nodes-api-sync/n8n-nodes-api-sync#credentials';
+
+/** The Test button: GET {Base URL}{Test Path} through the credential's own authentication. */
+export const credentialTestRequest: ICredentialTestRequest = {
+	request: {
+		baseURL: '={{$credentials.baseUrl.replace(/\\/+$/, "")}}',
+		url: '={{$credentials.testPath}}',
+		headers: { Accept: 'application/json' },
+	},
+};
 
 export const baseUrlProperty: INodeProperties = {
 	displayName: 'Base URL',
