@@ -1,6 +1,8 @@
 /**
  * The API Sync API Key node in real workflows against the sandbox: POST /apikeys with Basic auth.
  */
+import type { ICredentialDataDecryptedObject, IDataObject } from 'n8n-workflow';
+
 import { runNode, type RunResult } from '../harness';
 import { ACCOUNTS, ALL_SECRETS } from '../sandbox/fixtures';
 import { startSandbox, type Sandbox } from '../sandbox/server';
@@ -17,9 +19,9 @@ const accountantBasic = () =>
 	credentialData('basic', sandbox.baseUrl, { user: ACCOUNTANT.email, password: ACCOUNTANT.password });
 
 function createKeys(options: {
-	items: Array<Record<string, unknown>>;
-	parameters?: Record<string, unknown>;
-	credential?: Record<string, unknown>;
+	items: Array<IDataObject>;
+	parameters?: IDataObject;
+	credential?: ICredentialDataDecryptedObject;
 	continueOnFail?: boolean;
 }): Promise<RunResult> {
 	return runNode({

@@ -2,6 +2,8 @@
  * Each credential type, applied by n8n-core exactly as in n8n: the Test button, and a real workflow
  * (Manual Trigger → items → API Sync "Get Many") against the sandbox API.
  */
+import type { ICredentialDataDecryptedObject, IDataObject } from 'n8n-workflow';
+
 import { runNode, testCredential, type RunResult } from '../harness';
 import { ACCOUNTS, ALL_SECRETS, OAUTH_CLIENTS } from '../sandbox/fixtures';
 import { startSandbox, type Sandbox } from '../sandbox/server';
@@ -24,7 +26,7 @@ beforeEach(() => sandbox.reset());
 const KINDS: CredentialKind[] = ['basic', 'bearer', 'apiKey', 'oauth2', 'hmac'];
 const WRONG_SECRET = 'definitely-Wrong-secret-42';
 
-function getManyClients(kind: CredentialKind, data: Record<string, unknown>, parameters: Record<string, unknown> = {}) {
+function getManyClients(kind: CredentialKind, data: ICredentialDataDecryptedObject, parameters: IDataObject = {}) {
 	return runNode({
 		node: {
 			type: 'apiSync',
@@ -221,10 +223,10 @@ describe('OAuth2 through n8n-core', () => {
 			scheme: 'oauth2',
 			principal: OAUTH_CLIENTS[0].clientId,
 		});
-		const stored = first.credentials[0].data.oauthTokenData as Record<string, unknown>;
+		const stored = first.credentials[0].data.oauthTokenData as IDataObject;
 		expect(stored.access_token).toEqual(expect.any(String));
 
-		const second = await getManyClients('oauth2', first.credentials[0].data as Record<string, unknown>);
+		const second = await getManyClients('oauth2', first.credentials[0].data);
 		expect(second.error).toBeUndefined();
 		expect(tokenRequests()).toHaveLength(1);
 		expectNoSecretsIn(second, [...ALL_SECRETS, String(stored.access_token)]);
@@ -233,7 +235,7 @@ describe('OAuth2 through n8n-core', () => {
 	it('gets a new token when the API says the stored one expired', async () => {
 		const first = await getManyClients('oauth2', credentialData('oauth2', sandbox.baseUrl));
 		sandbox.expireOAuthTokens();
-		const second = await getManyClients('oauth2', first.credentials[0].data as Record<string, unknown>);
+		const second = await getManyClients('oauth2', first.credentials[0].data);
 		expect(second.error).toBeUndefined();
 		const statuses = sandbox.log.map((e) => `${e.method} ${e.path} ${e.status}`);
 		expect(statuses.slice(-3)).toEqual([
@@ -262,7 +264,7 @@ describe('OAuth2 through n8n-core', () => {
 				client_secret: OAUTH_CLIENTS[0].clientSecret,
 			}),
 		});
-		const oauthTokenData = await tokenResponse.json();
+		const oauthTokenData = (await tokenResponse.json()) as IDataObject;
 		expect(oauthTokenData.refresh_token).toEqual(expect.any(String));
 
 		const data = credentialData('oauth2', sandbox.baseUrl, { grantType: 'authorizationCode', oauthTokenData });
@@ -270,11 +272,11 @@ describe('OAuth2 through n8n-core', () => {
 		expect(first.error).toBeUndefined();
 
 		sandbox.expireOAuthTokens();
-		const second = await getManyClients('oauth2', first.credentials[0].data as Record<string, unknown>);
+		const second = await getManyClients('oauth2', first.credentials[0].data);
 		expect(second.error).toBeUndefined();
 		const refresh = sandbox.log.filter((e) => e.path === '/api/v1/oauth/token').at(-1)!;
 		expect(refresh.body).toContain('grant_type=refresh_token');
-		const newToken = (second.credentials[0].data.oauthTokenData as Record<string, unknown>).access_token;
+		const newToken = (second.credentials[0].data.oauthTokenData as IDataObject).access_token;
 		expect(newToken).not.toBe(oauthTokenData.access_token);
 	});
 

@@ -2,6 +2,8 @@
  * The shared transport through real workflows: retries, Retry-After, the retry budget,
  * error messages, non-JSON bodies, and every pagination style with its endless-loop guards.
  */
+import type { IDataObject, INodeParameters } from 'n8n-workflow';
+
 import { runNode } from '../harness';
 import { startSandbox, type Sandbox } from '../sandbox/server';
 import { CREDENTIAL_TYPE, credentialData } from '../support/credentials';
@@ -22,7 +24,7 @@ beforeEach(() => {
 	generic.requests.length = 0;
 });
 
-function run(parameters: Record<string, unknown>, credential = credentialData('apiKey', '')) {
+function run(parameters: IDataObject, credential = credentialData('apiKey', '')) {
 	return runNode({
 		node: {
 			type: 'apiSync',
@@ -32,7 +34,7 @@ function run(parameters: Record<string, unknown>, credential = credentialData('a
 	});
 }
 
-function runGeneric(path: string, pagination: Record<string, unknown>, extra: Record<string, unknown> = {}) {
+function runGeneric(path: string, pagination: INodeParameters, extra: INodeParameters = {}) {
 	return runNode({
 		node: {
 			type: 'apiSync',
@@ -196,7 +198,7 @@ describe('pagination', () => {
 describe('single-record operations', () => {
 	it('creates, reads, updates partially, replaces and deletes a client', async () => {
 		const cred = credentialData('apiKey', sandbox.baseUrl);
-		const op = (operation: string, extra: Record<string, unknown>) =>
+		const op = (operation: string, extra: IDataObject) =>
 			runNode({
 				node: { type: 'apiSync', parameters: { authentication: CREDENTIAL_TYPE.apiKey, operation, remoteResource: 'clients', ...extra } },
 				credentials: [{ type: CREDENTIAL_TYPE.apiKey, data: cred }],

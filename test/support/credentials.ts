@@ -2,6 +2,8 @@
  * Credentials for the sandbox API, one builder per credential type of the package.
  * Shared by the in-process and the end-to-end tests.
  */
+import type { ICredentialDataDecryptedObject, IDataObject } from 'n8n-workflow';
+
 import { API_KEYS, BEARER_TOKENS, HMAC_KEYS, OAUTH_CLIENTS, USERS } from '../sandbox/fixtures';
 
 export type CredentialKind = 'basic' | 'bearer' | 'apiKey' | 'oauth2' | 'hmac';
@@ -18,7 +20,7 @@ export const OWNER = USERS[0];
 export const ACCOUNTANT = USERS[1];
 
 /** The data a user would enter in the credential form, for the sandbox at `baseUrl`. */
-export function credentialData(kind: CredentialKind, baseUrl: string, overrides: Record<string, unknown> = {}) {
+export function credentialData(kind: CredentialKind, baseUrl: string, overrides: IDataObject = {}): ICredentialDataDecryptedObject {
 	const common = { baseUrl, testPath: '/accounts/current', accountId: '', accountIdHeader: 'X-AccountId' };
 	switch (kind) {
 		case 'basic':

@@ -2,6 +2,8 @@
  * Shared setup for the e2e suites of this package: a real n8n with the built package, and the
  * sandbox API in the test process (n8n's child process calls it over loopback).
  */
+import type { IDataObject } from 'n8n-workflow';
+
 import { startSandbox, type Sandbox } from '../../sandbox/server';
 import { CREDENTIAL_TYPE, credentialData, type CredentialKind } from '../../support/credentials';
 import { prepareN8n, type N8nCredential, type N8nInstance } from './n8n';
@@ -29,7 +31,7 @@ export async function stopPackageE2e(env: PackageE2e | undefined): Promise<void>
 export function sandboxCredential(
 	kind: CredentialKind,
 	sandbox: Sandbox,
-	overrides: Record<string, unknown> = {},
+	overrides: IDataObject = {},
 	id = `cred-${kind}`,
 ): N8nCredential {
 	return { id, name: id, type: CREDENTIAL_TYPE[kind], data: credentialData(kind, sandbox.baseUrl, overrides) };

@@ -1,0 +1,93 @@
+import {
+	NodeConnectionTypes,
+	type IDataObject,
+	type INodeExecutionData,
+	type INodeType,
+	type INodeTypeDescription,
+	type IPollFunctions,
+} from 'n8n-workflow';
+
+import { authenticationProperty, CREDENTIAL_TYPES, credentialDescriptions } from '../shared/authentication';
+import { changeFeedProperties, changeOptionProperties, readChangeSettings, runChangeFeed } from '../shared/changes';
+import { resourceProperties } from '../shared/resources';
+import { createApiClient } from '../shared/transport';
+
+/**
+ * Polls a resource on n8n's Poll Times and emits one item per record added or changed since the
+ * previous poll. Same engine as the API Sync node's Get Changes operation (nodes/shared/changes).
+ */
+export class ApiSyncTrigger implements INodeType {
+	description: INodeTypeDescription = {
+		displayName: 'API Sync Trigger',
+		name: 'apiSyncTrigger',
+		icon: { light: 'file:apiSyncTrigger.svg', dark: 'file:apiSyncTrigger.dark.svg' },
+		group: ['trigger'],
+		version: 1,
+		subtitle: '={{"Changes: " + $parameter["remoteResource"]}}',
+		description: 'Starts the workflow when records of EenvoudigFactureren / SimplyBooks or any JSON REST API are added or changed',
+		defaults: { name: 'API Sync Trigger' },
+		polling: true,
+		inputs: [],
+		outputs: [NodeConnectionTypes.Main],
+		credentials: credentialDescriptions,
+		properties: [
+			authenticationProperty(CREDENTIAL_TYPES.apiKey),
+			// Only reading here: how updates are sent does not apply.
+			...resourceProperties.filter((property) => property.name !== 'customUpdateMethod'),
+			...changeFeedProperties,
+			{
+				displayName: 'Options',
+				name: 'options',
+				type: 'collection',
+				placeholder: 'Add Option',
+				default: {},
+				options: [
+					{
+						displayName: 'Account ID',
+						name: 'accountId',
+						type: 'string',
+						default: '',
+						placeholder: 'CAAAAAAAA',
+						description:
+							'Accountant portals: the account to watch, sent as X-AccountId. Overrides the credential’s Account ID.',
+					},
+					...changeOptionProperties,
+					{
+						displayName: 'Max Retries per Request',
+						name: 'maxRetries',
+						type: 'number',
+						typeOptions: { minValue: 0 },
+						default: 5,
+						description: 'Retries after 429, 502, 503, 504 and network errors',
+					},
+				],
+			},
+		],
+	};
+
+	async poll(this: IPollFunctions): Promise<INodeExecutionData[][] | null> {
+		const options = this.getNodeParameter('options', {}) as IDataObject;
+		const client = await createApiClient(this, {
+			credentialType: this.getNodeParameter('authentication') as string,
+			retry: options.maxRetries === undefined ? undefined : { maxRetries: options.maxRetries as number },
+		});
+		const settings = readChangeSettings({
+			node: this.getNode(),
+			getParam: (name, fallback) => this.getNodeParameter(name, fallback),
+			options,
+			baseUrl: client.baseUrl,
+			accountId: String(options.accountId ?? ''),
+		});
+		const records = await runChangeFeed({
+			client,
+			node: this.getNode(),
+			settings,
+			staticData: this.getWorkflowStaticData('node'),
+			manual: this.getMode() === 'manual',
+			manualOutput: options.manualRunOutput === 'preview' ? 'preview' : 'sample',
+		});
+		// null: nothing to emit, so n8n starts no execution.
+		if (records.length === 0) return null;
+		return [records.map((json) => ({ json, pairedItem: { item: 0 } }))];
+	}
+}
