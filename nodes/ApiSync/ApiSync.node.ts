@@ -1,6 +1,11 @@
 import { NodeConnectionTypes, type IExecuteFunctions, type INodeType, type INodeTypeDescription } from 'n8n-workflow';
 
-import { authenticationProperty, CREDENTIAL_TYPES, credentialDescriptions } from '../shared/authentication';
+import {
+	authenticationProperty,
+	CREDENTIAL_TYPES,
+	credentialDescriptions,
+	requestOptionProperties,
+} from '../shared/authentication';
 import { resourceProperties } from '../shared/resources';
 import { recordDescription } from './actions/record';
 import { getMappingColumns } from './methods/resourceMapping';
@@ -46,34 +51,7 @@ export class ApiSync implements INodeType {
 				type: 'collection',
 				placeholder: 'Add Option',
 				default: {},
-				options: [
-					{
-						displayName: 'Account ID',
-						name: 'accountId',
-						type: 'string',
-						default: '',
-						placeholder: 'CAAAAAAAA',
-						description:
-							'Accountant portals: the account to act on, sent as X-AccountId. Overrides the credential’s Account ID.',
-					},
-					{
-						displayName: 'Max Retries per Request',
-						name: 'maxRetries',
-						type: 'number',
-						typeOptions: { minValue: 0 },
-						default: 5,
-						description:
-							'Retries after 429, 502, 503, 504, and after network errors for GET, PUT and DELETE only (a repeated POST could create duplicates)',
-					},
-					{
-						displayName: 'Retry Budget',
-						name: 'retryBudget',
-						type: 'number',
-						typeOptions: { minValue: 0 },
-						default: 1000,
-						description: 'Total retries allowed in one run, across all requests, so a failing API cannot stall a run for hours',
-					},
-				],
+				options: requestOptionProperties('act on'),
 			},
 		],
 	};

@@ -7,7 +7,12 @@ import {
 	type IPollFunctions,
 } from 'n8n-workflow';
 
-import { authenticationProperty, CREDENTIAL_TYPES, credentialDescriptions } from '../shared/authentication';
+import {
+	authenticationProperty,
+	CREDENTIAL_TYPES,
+	credentialDescriptions,
+	requestOptionProperties,
+} from '../shared/authentication';
 import { changeFeedProperties, changeOptionProperties, readChangeSettings, runChangeFeed } from '../shared/changes';
 import { resourceProperties } from '../shared/resources';
 import { createApiClient } from '../shared/transport';
@@ -42,24 +47,8 @@ export class ApiSyncTrigger implements INodeType {
 				placeholder: 'Add Option',
 				default: {},
 				options: [
-					{
-						displayName: 'Account ID',
-						name: 'accountId',
-						type: 'string',
-						default: '',
-						placeholder: 'CAAAAAAAA',
-						description:
-							'Accountant portals: the account to watch, sent as X-AccountId. Overrides the credential’s Account ID.',
-					},
+					...requestOptionProperties('watch'),
 					...changeOptionProperties,
-					{
-						displayName: 'Max Retries per Request',
-						name: 'maxRetries',
-						type: 'number',
-						typeOptions: { minValue: 0 },
-						default: 5,
-						description: 'Retries after 429, 502, 503, 504 and network errors',
-					},
 				],
 			},
 		],
@@ -69,6 +58,7 @@ export class ApiSyncTrigger implements INodeType {
 		const options = this.getNodeParameter('options', {}) as IDataObject;
 		const client = await createApiClient(this, {
 			credentialType: this.getNodeParameter('authentication') as string,
+			retryBudget: options.retryBudget as number | undefined,
 			retry: options.maxRetries === undefined ? undefined : { maxRetries: options.maxRetries as number },
 		});
 		const settings = readChangeSettings({

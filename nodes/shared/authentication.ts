@@ -37,3 +37,34 @@ export const credentialDescriptions: INodeCredentialDescription[] = OPTIONS.map(
 	required: true,
 	displayOptions: { show: { authentication: [value] } },
 }));
+
+/** Per-node request options shared by the nodes that read and write records. */
+export function requestOptionProperties(accountPurpose: string): INodeProperties[] {
+	return [
+		{
+			displayName: 'Account ID',
+			name: 'accountId',
+			type: 'string',
+			default: '',
+			placeholder: 'CAAAAAAAA',
+			description: `Accountant portals: the account to ${accountPurpose}, sent as X-AccountId. Overrides the credential’s Account ID.`,
+		},
+		{
+			displayName: 'Max Retries per Request',
+			name: 'maxRetries',
+			type: 'number',
+			typeOptions: { minValue: 0 },
+			default: 5,
+			description:
+				'Retries after 429, 502, 503, 504, and after network errors for GET, PUT and DELETE only (a repeated POST could create duplicates)',
+		},
+		{
+			displayName: 'Retry Budget',
+			name: 'retryBudget',
+			type: 'number',
+			typeOptions: { minValue: 0 },
+			default: 1000,
+			description: 'Total retries allowed in one run, across all requests, so a failing API cannot stall a run for hours',
+		},
+	];
+}

@@ -49,6 +49,8 @@ export interface ResolvedResource extends ResourcePreset {
 	/** How updates are sent: EenvoudigFactureren updates partially with POST /{id}. */
 	updateMethod: 'POST' | 'PATCH' | 'PUT';
 	pagination: PaginationSettings;
+	/** The API understands EenvoudigFactureren's list parameters (`filter=`, `fields=`, `sort=`). */
+	efListParameters: boolean;
 }
 
 export const resourceProperties: INodeProperties[] = [
@@ -150,7 +152,7 @@ export function resolveResource(
 	const name = getParam('remoteResource') as PresetName | 'custom';
 	if (name !== 'custom') {
 		const preset: ResourcePreset = PRESETS[name];
-		return { ...preset, updateMethod: 'POST', pagination: EENVOUDIGFACTUREREN_PAGINATION };
+		return { ...preset, updateMethod: 'POST', pagination: EENVOUDIGFACTUREREN_PAGINATION, efListParameters: true };
 	}
 	const path = `/${String(getParam('customPath', '')).trim().replace(/^\/+|\/+$/g, '')}`;
 	const paging = (getParam('customPagination', {}) ?? {}) as Partial<PaginationSettings> & { style?: PaginationStyle };
@@ -160,5 +162,6 @@ export function resolveResource(
 		bulk: false,
 		updateMethod: getParam('customUpdateMethod', 'PATCH') as ResolvedResource['updateMethod'],
 		pagination: { ...EENVOUDIGFACTUREREN_PAGINATION, maxPages: 1000, ...paging },
+		efListParameters: false,
 	};
 }

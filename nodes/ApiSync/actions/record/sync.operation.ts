@@ -256,7 +256,7 @@ function mapItems(
 
 /** EenvoudigFactureren can return only some fields (`fields=`): just what the plan compares. */
 function fieldsToRead(sources: SourceRecord[], settings: PlanSettings, resource: ResolvedResource): string | undefined {
-	if (resource.pagination.style !== 'offset' || resource.pagination.offsetParam !== 'skip') return undefined;
+	if (!resource.efListParameters) return undefined;
 	const fields = new Set([resource.idField, ...settings.matchFields]);
 	for (const { record } of sources) for (const field of Object.keys(record)) fields.add(field);
 	for (const ignored of settings.ignoreFields) if (!settings.matchFields.includes(ignored)) fields.delete(ignored);
