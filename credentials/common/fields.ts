@@ -21,6 +21,28 @@ export const credentialTestRequest: ICredentialTestRequest = {
 		url: '={{$credentials.testPath}}',
 		headers: { Accept: 'application/json' },
 	},
+	rules: [
+		{
+			type: 'responseCode',
+			properties: {
+				value: 401,
+				message:
+					'The API rejected the credential (401 Unauthorized). Check the key, token, user and password, or secret, and that it belongs to this Base URL.',
+			},
+		},
+		{
+			type: 'responseCode',
+			properties: {
+				value: 403,
+				message:
+					'The credential is valid but may not read the Test Path (403 Forbidden). Check the Account ID and the rights of the key.',
+			},
+		},
+		{
+			type: 'responseCode',
+			properties: { value: 404, message: 'Nothing at the Test Path (404 Not Found). Check the Base URL and the Test Path.' },
+		},
+	],
 };
 
 export const baseUrlProperty: INodeProperties = {

@@ -67,7 +67,8 @@ describe.each(KINDS)('%s credential', (kind) => {
 		const data = credentialData(kind, sandbox.baseUrl, { [SECRET_FIELD[kind]]: WRONG_SECRET });
 		const result = await testCredential(CREDENTIAL_TYPE[kind], data);
 		expect(result.status).toBe('Error');
-		expect(result.message).toMatch(/401|invalid|unauthori[sz]ed|credentials|client/i);
+		if (kind === 'oauth2') expect(result.message).toMatch(/^Failed to acquire OAuth2 access token/);
+		else expect(result.message).toMatch(/^The API rejected the credential \(401 Unauthorized\)\. Check the key/);
 		expect(result.message).not.toContain(WRONG_SECRET);
 	});
 
@@ -104,6 +105,14 @@ describe.each(KINDS)('%s credential', (kind) => {
 });
 
 describe('account selection with X-AccountId', () => {
+	it('explains a 403 on the Test button', async () => {
+		const result = await testCredential(CREDENTIAL_TYPE.basic, credentialData('basic', sandbox.baseUrl, { accountId: ACCOUNTS.other }));
+		expect(result).toMatchObject({
+			status: 'Error',
+			message: 'The credential is valid but may not read the Test Path (403 Forbidden). Check the Account ID and the rights of the key.',
+		});
+	});
+
 	it('lets an accountant-portal user read a client account', async () => {
 		const data = credentialData('basic', sandbox.baseUrl, {
 			user: ACCOUNTANT.email,

@@ -90,6 +90,8 @@ export async function getMappingColumns(this: ILoadOptionsFunctions): Promise<Re
 		}
 	} catch (error) {
 		sampleError = (error as Error).message;
+		// The credential cannot read this resource: say so now rather than offer the documented fields and fail at run time.
+		if (['401', '403'].includes(String((error as { httpCode?: unknown }).httpCode))) fields.clear();
 	}
 
 	if (fields.size === 0) {

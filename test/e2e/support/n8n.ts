@@ -47,7 +47,10 @@ export interface N8nWorkflow {
 }
 
 export interface ExecuteResult {
+	/** 0 when the run data says the execution finished successfully, else the process's exit code */
 	exitCode: number;
+	/** the n8n process's own exit code */
+	processExitCode: number;
 	stdout: string;
 	stderr: string;
 	/** parsed JSON printed by --rawOutput (the run data: { data: { resultData: { runData, error? } }, status, ... }), or undefined */
@@ -496,9 +499,13 @@ export function toExecuteResult(workflowId: string, res: RunResult): ExecuteResu
 	const data = extractRunData(res.stdout);
 	let errorMessage: string | undefined;
 	const runError = data?.data?.resultData?.error;
+	// n8n 2.40.7's `execute` sometimes exits 128 while shutting down after a run it has already
+	// finished and stored (seen when two processes share a user folder). The run data is the truth.
+	const finishedOk = data?.status === 'success' && data?.finished === true && !runError;
+	const exitCode = finishedOk ? 0 : res.exitCode;
 	if (runError) {
 		errorMessage = String(runError.message ?? runError.description ?? 'Unknown execution error');
-	} else if (res.exitCode !== 0) {
+	} else if (exitCode !== 0) {
 		errorMessage = extractLoggedError(res.stdout + '\n' + res.stderr);
 		if (!data && errorMessage === undefined) {
 			throw new Error(
@@ -507,7 +514,8 @@ export function toExecuteResult(workflowId: string, res: RunResult): ExecuteResu
 		}
 	}
 	return {
-		exitCode: res.exitCode,
+		exitCode,
+		processExitCode: res.exitCode,
 		stdout: res.stdout,
 		stderr: res.stderr,
 		data,
