@@ -188,6 +188,11 @@ export class SandboxControl {
 		if (left.length !== 0) throw new Error(`after reset, account ${OWNER_ACCOUNT} still has ${left.length} clients`);
 	}
 
+	/** Sandbox faults (see `SandboxFaults` in test/sandbox/types.ts), e.g. `{ latencyMs: 20 }`; reset() clears them. */
+	async setFaults(faults: Record<string, unknown>): Promise<void> {
+		await this.http.post('/faults', faults);
+	}
+
 	async log(): Promise<LogEntry[]> {
 		return (await this.http.get('/log')).data as LogEntry[];
 	}

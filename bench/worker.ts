@@ -1,12 +1,21 @@
 /**
- * One measured scenario in a fresh process, forked by `sync.bench.ts`, so that its peak RSS is
- * its own. Protocol over IPC: parent sends `start` with the job; the worker loads what it needs,
- * warms up against another sandbox account (JIT, first connections) and answers `ready`; the
- * parent clears the sandbox log and sends `go`; the worker runs the job once and answers `result`.
+ * The measured runs of one client in one scenario, in a fresh process forked by `sync.bench.ts`,
+ * so that peak memory is this client's own. Protocol over IPC:
+ *   parent → `start` (the job); the worker loads what it needs and warms up on another sandbox
+ *   account (a run of the same kind and size, then a re-sync, so that both the create and the
+ *   compare paths are compiled), then for each repetition:
+ *   worker → `ready`; parent resets and prepares the sandbox, clears its log → `go`;
+ *   worker runs once (measured) → `result`. After the last repetition the worker exits.
  */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector';
+import path from 'node:path';
+
 import {
 	apiClient,
+	CLIENT_FIELDS,
 	clientRecords,
+	MATCH_FIELD,
 	naiveSync,
 	OWNER_API_KEY,
 	rawSync,
@@ -15,8 +24,12 @@ import {
 	type Variant,
 } from './shared';
 
+export type Mapping = 'auto' | 'expressions';
+
 export interface Job {
 	kind: 'node' | 'raw' | 'naive';
+	/** Names the run (e.g. in a CPU profile's file name). */
+	label: string;
 	baseUrl: string;
 	count: number;
 	variant: Variant;
@@ -24,10 +37,17 @@ export interface Job {
 	concurrency: number;
 	/** raw and naive only; the node always goes through n8n's request helpers. */
 	keepAlive: boolean;
+	/** node only: "Map Automatically", or "Map Each Column Manually" with one `{{ $json.… }}` per field. */
+	mapping: Mapping;
+	repeat: number;
+	/** Records per warm-up run. */
+	warmupCount: number;
 }
 
 export interface WorkerResult {
 	wallMs: number;
+	/** CPU time (user + system) this process spent in the run. */
+	cpuMs: number;
 	/** node only: the API Sync node's own execution time, as n8n records it in the run data. */
 	nodeMs?: number;
 	/** node only: items on Created, Updated, Unchanged, Deleted, Failed. */
@@ -37,17 +57,17 @@ export interface WorkerResult {
 	/** RSS sampled every 20 ms during the run (max), and just before it. */
 	peakRssSampled: number;
 	rssBefore: number;
-	/** The kernel's peak RSS of this process over its whole life (loading, warm-up and run). */
+	/** The kernel's peak RSS of this process so far (loading, warm-up, the runs up to this one). */
 	maxRssLifetime: number;
 }
 
 type Message = { type: 'start'; job: Job } | { type: 'go' };
+type Run = (records: ClientRecord[], apiKey: string) => Promise<Partial<WorkerResult>>;
 
-const WARMUP_RECORDS = 200;
 const SAMPLE_MS = 20;
 
-/** Prepares a job; returns the function that runs it once (measured). */
-async function prepare(job: Job): Promise<(records: ClientRecord[], apiKey: string) => Promise<Partial<WorkerResult>>> {
+/** Prepares a job; returns the function that runs it once. */
+async function prepare(job: Job): Promise<Run> {
 	if (job.kind === 'raw') {
 		return async (records, apiKey) => {
 			await rawSync(apiClient(job.baseUrl, apiKey, job.keepAlive), records, job.useBulk, job.concurrency);
@@ -63,8 +83,13 @@ async function prepare(job: Job): Promise<(records: ClientRecord[], apiKey: stri
 	// Loaded only here: baseline workers stay free of n8n.
 	const { runNode, loadTypes } = require('../test/harness') as typeof import('../test/harness');
 	const { CREDENTIAL_TYPE, credentialData } = require('../test/support/credentials') as typeof import('../test/support/credentials');
-	const { CLIENT_FIELDS, MATCH_FIELD } = require('./shared') as typeof import('./shared');
 	await loadTypes(false);
+	const columns = {
+		mappingMode: job.mapping === 'auto' ? 'autoMapInputData' : 'defineBelow',
+		value: job.mapping === 'auto' ? null : Object.fromEntries(CLIENT_FIELDS.map((field) => [field, `={{ $json.${field} }}`])),
+		matchingColumns: [MATCH_FIELD],
+		schema: CLIENT_FIELDS.map((id) => ({ id, displayName: id, required: id === 'name', defaultMatch: false, display: true, type: 'string' })),
+	};
 	return async (records, apiKey) => {
 		const result = await runNode({
 			node: {
@@ -74,20 +99,7 @@ async function prepare(job: Job): Promise<(records: ClientRecord[], apiKey: stri
 					operation: 'sync',
 					remoteResource: 'clients',
 					syncMode: 'upsert',
-					columns: {
-						// Input items already have the remote field names: "Map Automatically".
-						mappingMode: 'autoMapInputData',
-						value: null,
-						matchingColumns: [MATCH_FIELD],
-						schema: CLIENT_FIELDS.map((id) => ({
-							id,
-							displayName: id,
-							required: id === 'name',
-							defaultMatch: false,
-							display: true,
-							type: 'string',
-						})),
-					},
+					columns,
 					syncOptions: { maxRequestsPerSecond: 0, concurrency: job.concurrency, useBulk: job.useBulk },
 				},
 			},
@@ -104,47 +116,75 @@ async function prepare(job: Job): Promise<(records: ClientRecord[], apiKey: stri
 	};
 }
 
-function send(message: unknown): Promise<void> {
-	return new Promise((resolve, reject) => process.send!(message, (error: Error | null) => (error ? reject(error) : resolve())));
+/** BENCH_PROFILE_DIR set: a V8 CPU profile of each measured run (open it in Chrome DevTools). */
+async function startProfiler(): Promise<{ stop(file: string): Promise<void> }> {
+	const session = new Session();
+	session.connect();
+	const post = (method: string, params?: object) =>
+		new Promise<any>((resolve, reject) => session.post(method, params, (error, result) => (error ? reject(error) : resolve(result))));
+	await post('Profiler.enable');
+	await post('Profiler.start');
+	return {
+		async stop(file) {
+			const { profile } = await post('Profiler.stop');
+			mkdirSync(path.dirname(file), { recursive: true });
+			writeFileSync(file, JSON.stringify(profile));
+			session.disconnect();
+		},
+	};
 }
 
-async function main(): Promise<void> {
-	let job: Job | undefined;
-	let go: () => void = () => {};
-	const started = new Promise<void>((resolve) => (go = resolve));
-	const gotJob = new Promise<Job>((resolve) => {
-		process.on('message', (message: Message) => {
-			if (message.type === 'start') resolve((job = message.job));
-			if (message.type === 'go') go();
-		});
-	});
-	job = await gotJob;
-	const run = await prepare(job);
-	// Warm-up: the same kind of run, small, on the portal key's own account (never measured or counted).
-	await run(clientRecords(WARMUP_RECORDS, 'original', 'WARMUP'), WARMUP_API_KEY);
-	const records = clientRecords(job.count, job.variant);
-	await send({ type: 'ready' });
-	await started;
-
+/** One measured run. */
+async function measure(run: Run, records: ClientRecord[], label: string): Promise<WorkerResult> {
 	const rssBefore = process.memoryUsage().rss;
 	let peakRssSampled = rssBefore;
 	const sampler = setInterval(() => {
 		peakRssSampled = Math.max(peakRssSampled, process.memoryUsage().rss);
 	}, SAMPLE_MS);
+	const profiler = process.env.BENCH_PROFILE_DIR ? await startProfiler() : undefined;
+	const cpu0 = process.cpuUsage();
 	const t0 = performance.now();
 	const extra = await run(records, OWNER_API_KEY);
 	const wallMs = performance.now() - t0;
+	const cpu = process.cpuUsage(cpu0);
 	clearInterval(sampler);
-	peakRssSampled = Math.max(peakRssSampled, process.memoryUsage().rss);
-
-	const result: WorkerResult = {
+	if (profiler) await profiler.stop(path.join(process.env.BENCH_PROFILE_DIR!, `${label}.cpuprofile`));
+	return {
 		wallMs,
+		cpuMs: (cpu.user + cpu.system) / 1000,
 		...extra,
-		peakRssSampled,
+		peakRssSampled: Math.max(peakRssSampled, process.memoryUsage().rss),
 		rssBefore,
 		maxRssLifetime: process.resourceUsage().maxRSS * 1024,
 	};
-	await send({ type: 'result', result });
+}
+
+function send(message: unknown): Promise<void> {
+	return new Promise((resolve, reject) => process.send!(message, (error: Error | null) => (error ? reject(error) : resolve())));
+}
+
+async function main(): Promise<void> {
+	let onStart: (job: Job) => void = () => {};
+	const goWaiters: Array<() => void> = [];
+	process.on('message', (message: Message) => {
+		if (message.type === 'start') onStart(message.job);
+		if (message.type === 'go') goWaiters.shift()?.();
+	});
+	const job = await new Promise<Job>((resolve) => (onStart = resolve));
+
+	const run = await prepare(job);
+	// Warm-up on the portal key's own account (never measured or counted): create, then re-sync.
+	await run(clientRecords(job.warmupCount, 'original', 'WARMUP'), WARMUP_API_KEY);
+	await run(clientRecords(job.warmupCount, job.variant, 'WARMUP'), WARMUP_API_KEY);
+	const records = clientRecords(job.count, job.variant);
+
+	for (let repetition = 1; repetition <= job.repeat; repetition++) {
+		const go = new Promise<void>((resolve) => goWaiters.push(resolve));
+		await send({ type: 'ready' });
+		await go;
+		const result = await measure(run, records, `${job.label}-${repetition}`);
+		await send({ type: 'result', result });
+	}
 	process.exit(0);
 }
 
