@@ -78,7 +78,8 @@ export async function* paginate(
 	settings: PaginationSettings,
 ): AsyncGenerator<PageInfo> {
 	let pageNumber = 0;
-	let previousFingerprint: string | undefined;
+	let previousQuick: string | undefined;
+	let previousRecords: IDataObject[] = [];
 	let nextRequest: ApiRequest | undefined = firstRequest(request, settings);
 	const seenUrls = new Set<string>();
 
@@ -94,15 +95,17 @@ export async function* paginate(
 		const response: ApiResponse = await client.request(nextRequest);
 		const records = recordsOf(response.body, settings, node, request);
 		if (records.length > 0) {
-			const fingerprint = JSON.stringify(records);
-			if (fingerprint === previousFingerprint) {
+			// Cheap check first (size and both ends); the full comparison only when those match.
+			const quick = `${records.length}|${JSON.stringify(records[0])}|${JSON.stringify(records[records.length - 1])}`;
+			if (quick === previousQuick && JSON.stringify(records) === JSON.stringify(previousRecords)) {
 				throw paginationError(
 					node,
 					`The API returned the same page twice on ${request.method} ${request.path} (page ${pageNumber})`,
 					'The API ignores the paging parameters. Check the pagination style and parameter names (for EenvoudigFactureren: offset style with skip/take).',
 				);
 			}
-			previousFingerprint = fingerprint;
+			previousQuick = quick;
+			previousRecords = records;
 		}
 		yield { pageNumber, records };
 		nextRequest = following(nextRequest, response, records.length, settings);

@@ -114,6 +114,15 @@ export async function createApiClient(ctx: RequestContext, options: ApiClientOpt
 	const budget = new RetryBudget(options.retryBudget ?? 1000);
 	const stats: RequestStats = { requests: 0, retries: 0, waitedMs: 0, byMethod: {} };
 	const secrets = secretValuesOf(credentials);
+	// Passed with every request: otherwise n8n reads (and in n8n proper decrypts) the credential again each time.
+	// OAuth2 credentials take n8n's own path, which reads them itself to keep tokens current.
+	const reference = ctx.getNode().credentials?.[options.credentialType];
+	const credentialsDecrypted = {
+		id: reference?.id ?? '',
+		name: reference?.name ?? options.credentialType,
+		type: options.credentialType,
+		data: credentials,
+	};
 
 	async function request<T>(req: ApiRequest): Promise<ApiResponse<T>> {
 		const requestPolicy = { ...policy, ...req.retry };
@@ -158,7 +167,9 @@ export async function createApiClient(ctx: RequestContext, options: ApiClientOpt
 			const response = (
 				req.withoutCredential
 					? await ctx.helpers.httpRequest(httpOptions)
-					: await ctx.helpers.httpRequestWithAuthentication.call(ctx, options.credentialType, httpOptions)
+					: await ctx.helpers.httpRequestWithAuthentication.call(ctx, options.credentialType, httpOptions, {
+							credentialsDecrypted,
+						})
 			) as { statusCode: number; headers: IDataObject; body: unknown };
 			return { status: response.statusCode, headers: response.headers ?? {}, body: response.body };
 		} catch (error) {

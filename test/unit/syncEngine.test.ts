@@ -80,6 +80,13 @@ describe('planSync', () => {
 		expect(plan.deletes.map((d) => d.remoteId)).toEqual([2, 3, 4]);
 	});
 
+	it('keeps duplicate messages short when many items share one match value (e.g. matching on city by mistake)', () => {
+		const many = Array.from({ length: 20_000 }, (_, itemIndex) => ({ itemIndex, record: { external_client_id: 'Gent', name: `n${itemIndex}` } }));
+		const plan = planSync(many, remote, settings);
+		expect(plan.failures).toHaveLength(20_000);
+		expect(plan.failures[0].reason).toMatch(/^Duplicate match key in the input: items 0, 1, 2, 3, 4, 5, 6, 7, 8, 9 and 19990 more have the same/);
+	});
+
 	it('create only and update only never touch the other side', () => {
 		const createOnly = planSync(source.slice(0, 3), remote, { ...settings, mode: 'createOnly' });
 		expect([createOnly.creates.length, createOnly.updates.length, createOnly.unchanged.length]).toEqual([1, 0, 2]);

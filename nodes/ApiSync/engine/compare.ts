@@ -58,6 +58,7 @@ function canonical(value: unknown): string {
  * text is compared trimmed; objects and arrays by content, key order ignored.
  */
 export function valuesEqual(local: unknown, remote: unknown): boolean {
+	if (local === remote) return true;
 	if (isEmpty(local) && isEmpty(remote)) return true;
 	if (isEmpty(local) || isEmpty(remote)) return false;
 	if (typeof local === 'object' || typeof remote === 'object') return canonical(local) === canonical(remote);

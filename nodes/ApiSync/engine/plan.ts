@@ -86,7 +86,11 @@ export function planSync(source: SourceRecord[], remote: IDataObject[], settings
 	const inputByKey = new Map<string, number[]>();
 	const keys = source.map(({ record, itemIndex }) => {
 		const key = matchKeyOf(record, settings);
-		if (key !== undefined) inputByKey.set(key, [...(inputByKey.get(key) ?? []), itemIndex]);
+		if (key !== undefined) {
+			const list = inputByKey.get(key);
+			if (list) list.push(itemIndex);
+			else inputByKey.set(key, [itemIndex]);
+		}
 		return key;
 	});
 
@@ -107,7 +111,7 @@ export function planSync(source: SourceRecord[], remote: IDataObject[], settings
 			plan.failures.push({
 				itemIndex,
 				match,
-				reason: `Duplicate match key in the input: items ${sameKeyItems.join(', ')} have the same ${describeMatch(match)}. Remove the duplicates so each record is written once.`,
+				reason: `Duplicate match key in the input: items ${listSome(sameKeyItems)} have the same ${describeMatch(match)}. Remove the duplicates so each record is written once.`,
 			});
 			return;
 		}
@@ -116,7 +120,7 @@ export function planSync(source: SourceRecord[], remote: IDataObject[], settings
 			plan.failures.push({
 				itemIndex,
 				match,
-				reason: `${matches.length} remote records share ${describeMatch(match)} (${settings.idField} ${matches.map((m) => m[settings.idField]).join(', ')}). Resolve the duplicates in the remote system, or match on more fields.`,
+				reason: `${matches.length} remote records share ${describeMatch(match)} (${settings.idField} ${listSome(matches.map((m) => m[settings.idField]))}). Resolve the duplicates in the remote system, or match on more fields.`,
 			});
 			return;
 		}
@@ -158,4 +162,10 @@ function describeMatch(match: IDataObject): string {
 	return Object.entries(match)
 		.map(([field, value]) => `${field} "${String(value)}"`)
 		.join(' and ');
+}
+
+/** At most `max` values, then "and N more": a message per record must not grow with the number of duplicates. */
+function listSome(values: unknown[], max = 10): string {
+	const shown = values.slice(0, max).map(String).join(', ');
+	return values.length > max ? `${shown} and ${values.length - max} more` : shown;
 }
