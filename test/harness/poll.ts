@@ -21,7 +21,7 @@ import { Workflow, deepCopy } from 'n8n-workflow';
 import { captureLogs, initN8n } from './bootstrap';
 import type { TestCredential } from './credentials-helper';
 import { PACKAGE_NAME, loadTypes } from './node-types';
-import { createStandaloneContext, runWorkflow } from './run';
+import { cleanStaticData, createStandaloneContext, runWorkflow } from './run';
 
 export interface RunPollOptions {
 	/** The poll node: `type` is the short name in our package, e.g. 'apiSyncTrigger'. */
@@ -111,16 +111,4 @@ export async function runPoll(opts: RunPollOptions): Promise<PollResult> {
 	const { logs } = await captureLogs(async () => await executePoll());
 	const out = emitted as INodeExecutionData[][] | null;
 	return { emitted: out, items: out?.[0] ?? [], error, staticData: cleanStaticData(workflow.staticData), logs };
-}
-
-/** A plain copy of workflow static data, without ObservableObject's change markers. */
-function cleanStaticData(data: IDataObject): IDataObject {
-	const copy = deepCopy(data);
-	const strip = (value: unknown) => {
-		if (typeof value !== 'object' || value === null) return;
-		delete (value as IDataObject).__dataChanged;
-		Object.values(value).forEach(strip);
-	};
-	strip(copy);
-	return copy;
 }

@@ -147,7 +147,7 @@ export async function createStandaloneContext(credentials: TestCredential[], fix
 }
 
 /** Removes ObservableObject's change markers from a static data copy. */
-function cleanStaticData(data: IDataObject): IDataObject {
+export function cleanStaticData(data: IDataObject): IDataObject {
 	const copy = deepCopy(data);
 	const strip = (value: unknown) => {
 		if (typeof value !== 'object' || value === null) return;

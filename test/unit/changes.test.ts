@@ -15,6 +15,7 @@ import {
 } from '../../nodes/shared/changes/cursor';
 import { canonicalJson, contentHash, HASH_LENGTH } from '../../nodes/shared/changes/hash';
 import { DELETED_FLAG, planCursorRun, planHashRun, type CursorRunPlan } from '../../nodes/shared/changes/plan';
+import { mulberry32 } from '../sandbox/faults';
 import {
 	ChangeTrackingError,
 	MAX_TRACKED_IDS,
@@ -340,15 +341,3 @@ describe('planHashRun', () => {
 		expect(() => planHashRun({ records: [...records, { [ID]: 1 }], idField: ID, emit: true, emitDeletions: false })).toThrow(ChangeTrackingError);
 	});
 });
-
-/** mulberry32: a tiny deterministic PRNG. */
-function mulberry32(seed: number): () => number {
-	let state = seed >>> 0;
-	return () => {
-		state = (state + 0x6d2b79f5) >>> 0;
-		let t = state;
-		t = Math.imul(t ^ (t >>> 15), t | 1);
-		t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-		return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-	};
-}
