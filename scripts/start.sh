@@ -2,8 +2,10 @@
 # `npm start`: a real n8n with this package loaded, the sandbox API running, and the example
 # credentials and workflows imported. Editor: http://localhost:5678 (owner login printed below).
 # Idempotent: the user folder .n8n-local/ is reused (the package copy is refreshed every start).
+# Stop it with Ctrl+C: n8n shuts down, then the sandbox is stopped.
 #
 # Environment knobs: N8N_PORT (5678), SANDBOX_PORT (8787), SKIP_BUILD=1, SKIP_SANDBOX=1,
+# N8N_LOCAL_DIR (user folder, default .n8n-local/), N8N_VERSION / N8N_CACHE_DIR (see scripts/install-n8n.sh),
 # EXAMPLES_DIR (examples/: credentials/*.json and *.json workflows, each an object or an array),
 # N8N_LOCAL_OWNER_EMAIL / N8N_LOCAL_OWNER_PASSWORD (owner account, re-applied at every start).
 set -euo pipefail
@@ -30,7 +32,7 @@ fi
 
 # 2. n8n itself (cached outside the repo)
 N8N_INSTALL_DIR="$(bash "$REPO/scripts/install-n8n.sh" | tail -n 1)"
-N8N_USER_FOLDER="$REPO/.n8n-local"
+N8N_USER_FOLDER="${N8N_LOCAL_DIR:-$REPO/.n8n-local}"
 mkdir -p "$N8N_USER_FOLDER"
 # shellcheck source=scripts/n8n-env.sh
 source "$REPO/scripts/n8n-env.sh"
@@ -71,7 +73,7 @@ if [ "${SKIP_SANDBOX:-0}" != "1" ]; then
 			fi
 			sleep 0.2
 		done
-		log "sandbox up (log: .n8n-local/sandbox.log)"
+		log "sandbox up (log: $N8N_USER_FOLDER/sandbox.log)"
 	fi
 fi
 

@@ -205,7 +205,7 @@ function insertInvoice(total: number): number {
 
 type Started = Awaited<ReturnType<PackageE2e['n8n']['start']>>;
 
-async function waitFor(done: () => boolean, what: string, n8n: Started, timeoutMs = 90_000): Promise<void> {
+async function waitFor(done: () => boolean, what: string, n8n: Started, timeoutMs = 300_000): Promise<void> {
 	const deadline = Date.now() + timeoutMs;
 	while (!done()) {
 		if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}:\n${n8n.logs().slice(-3000)}`);
@@ -213,9 +213,9 @@ async function waitFor(done: () => boolean, what: string, n8n: Started, timeoutM
 	}
 }
 
-/** Waits (up to 90 s) until the workflow has `count` finished executions; returns them oldest first. */
+/** Waits (up to 300 s) until the workflow has `count` finished executions; returns them oldest first. */
 async function waitForExecutions(n8n: Started, workflowId: string, count: number): Promise<Array<{ id: string; mode: string; status: string }>> {
-	const deadline = Date.now() + 90_000;
+	const deadline = Date.now() + 300_000;
 	for (;;) {
 		const filter = encodeURIComponent(JSON.stringify({ workflowId }));
 		const res = await n8n.rest('GET', `/rest/executions?filter=${filter}&limit=20`);
@@ -227,15 +227,15 @@ async function waitForExecutions(n8n: Started, workflowId: string, count: number
 			expect(finished).toHaveLength(count);
 			return finished;
 		}
-		if (Date.now() > deadline) throw new Error(`Only ${finished.length} of ${count} executions after 90 s:\n${n8n.logs().slice(-3000)}`);
+		if (Date.now() > deadline) throw new Error(`Only ${finished.length} of ${count} executions after 300 s:\n${n8n.logs().slice(-3000)}`);
 		await new Promise((resolve) => setTimeout(resolve, 1000));
 	}
 }
 
-/** The trigger's change-tracking state as n8n saved it, once it reached `max` (waits up to 30 s). */
+/** The trigger's change-tracking state as n8n saved it, once it reached `max` (waits up to 120 s). */
 async function savedState(n8n: Started, workflowId: string, max: number): Promise<Record<string, unknown>> {
 	let state: Record<string, unknown> | undefined;
-	const deadline = Date.now() + 30_000;
+	const deadline = Date.now() + 120_000;
 	while (state?.max !== max) {
 		if (Date.now() > deadline) throw new Error(`The saved state did not reach ${max}: ${JSON.stringify(state)}`);
 		await new Promise((resolve) => setTimeout(resolve, 500));

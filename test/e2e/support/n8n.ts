@@ -27,6 +27,12 @@ import * as path from 'node:path';
 export const REPO_ROOT = path.resolve(__dirname, '..', '..', '..');
 const INSTALL_SCRIPT = path.join(REPO_ROOT, 'scripts', 'install-n8n.sh');
 
+export interface ExecuteOptions {
+	timeoutMs?: number;
+	/** Polled every 50 ms while the process runs; true → SIGKILL the process tree (simulates a crash). */
+	killWhen?: () => boolean;
+}
+
 export interface N8nCredential {
 	id: string;
 	name: string;
@@ -95,11 +101,15 @@ export interface N8nInstance {
 	importWorkflow(workflow: N8nWorkflow): Promise<void>;
 	/** imports several workflows with one n8n process (faster than one importWorkflow each) */
 	importWorkflows(workflows: N8nWorkflow[]): Promise<void>;
-	execute(workflowId: string, opts?: { timeoutMs?: number }): Promise<ExecuteResult>;
+	/**
+	 * `n8n execute --id`. `killWhen` is checked every 50 ms while n8n runs: once it returns true the
+	 * process tree is killed with SIGKILL (a crash, not a shutdown) and the promise rejects with "killed".
+	 */
+	execute(workflowId: string, opts?: ExecuteOptions): Promise<ExecuteResult>;
 	/** start `n8n start` (for trigger/poll tests), wait until healthy (GET /healthz/readiness), return its URL and a stop() */
 	start(opts?: { port?: number; env?: NodeJS.ProcessEnv; timeoutMs?: number }): Promise<StartedN8n>;
 	/** run any n8n CLI command against this user folder, e.g. run(['export:workflow', '--all', '--output=x.json']) */
-	run(args: string[], opts?: { timeoutMs?: number }): Promise<RunResult>;
+	run(args: string[], opts?: ExecuteOptions): Promise<RunResult>;
 	/** stop started servers and remove the temp user folder */
 	dispose(): Promise<void>;
 }
@@ -308,13 +318,14 @@ class Instance implements N8nInstance {
 		return path.join(this.installDir, 'node_modules', 'n8n', 'bin', 'n8n');
 	}
 
-	run(args: string[], opts: { timeoutMs?: number } = {}): Promise<RunResult> {
+	run(args: string[], opts: ExecuteOptions = {}): Promise<RunResult> {
 		const job = async () => {
 			const env = { ...this.env, N8N_RUNNERS_BROKER_PORT: String(await freePort()) };
 			return runProcess(this.nodeBin, [this.n8nBin, ...args], {
 				env,
 				cwd: this.userFolder,
-				timeoutMs: opts.timeoutMs ?? 120_000,
+				timeoutMs: opts.timeoutMs ?? 300_000,
+				killWhen: opts.killWhen,
 			});
 		};
 		return args[0] === 'execute' ? this.lock.shared(job) : this.lock.exclusive(job);
@@ -345,8 +356,8 @@ class Instance implements N8nInstance {
 		}
 	}
 
-	async execute(workflowId: string, opts: { timeoutMs?: number } = {}): Promise<ExecuteResult> {
-		const res = await this.run(['execute', `--id=${workflowId}`, '--rawOutput'], { timeoutMs: opts.timeoutMs ?? 120_000 });
+	async execute(workflowId: string, opts: ExecuteOptions = {}): Promise<ExecuteResult> {
+		const res = await this.run(['execute', `--id=${workflowId}`, '--rawOutput'], { ...opts, timeoutMs: opts.timeoutMs ?? 300_000 });
 		return toExecuteResult(workflowId, res);
 	}
 
@@ -428,7 +439,7 @@ class Instance implements N8nInstance {
 		};
 		this.servers.add(server);
 
-		const deadline = Date.now() + (opts.timeoutMs ?? 120_000);
+		const deadline = Date.now() + (opts.timeoutMs ?? 300_000);
 		for (;;) {
 			if (hasExited) {
 				this.servers.delete(server);
@@ -609,7 +620,7 @@ export function freePort(): Promise<number> {
 function runProcess(
 	cmd: string,
 	args: string[],
-	opts: { env: NodeJS.ProcessEnv; cwd?: string; timeoutMs: number },
+	opts: { env: NodeJS.ProcessEnv; cwd?: string; timeoutMs: number; killWhen?: () => boolean },
 ): Promise<RunResult> {
 	return new Promise((resolve, reject) => {
 		const started = Date.now();
@@ -620,16 +631,34 @@ function runProcess(
 		child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
 		const exited = new Promise<number | null>((res) => child.once('exit', (code) => res(code)));
 		let timedOut = false;
+		let killed = false;
 		const timer = setTimeout(() => {
 			timedOut = true;
 			void killTree(child, exited, 5_000);
 		}, opts.timeoutMs);
+		const watcher = opts.killWhen
+			? setInterval(() => {
+					if (killed || !opts.killWhen!()) return;
+					killed = true;
+					try {
+						if (child.pid) process.kill(-child.pid, 'SIGKILL');
+					} catch {
+						// already gone
+					}
+				}, 50)
+			: undefined;
 		child.once('error', (err) => {
 			clearTimeout(timer);
+			clearInterval(watcher);
 			reject(err);
 		});
 		child.once('close', (code, signal) => {
 			clearTimeout(timer);
+			clearInterval(watcher);
+			if (killed) {
+				reject(new Error(`${path.basename(args[1] ?? cmd)} ${args.slice(2).join(' ')} killed (SIGKILL) on request after ${Date.now() - started} ms`));
+				return;
+			}
 			if (timedOut) {
 				reject(
 					new Error(
