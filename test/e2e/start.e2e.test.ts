@@ -78,7 +78,9 @@ it('npm start: editor up, owner login, sandbox running, examples imported; Ctrl+
 	} finally {
 		// Ctrl+C in a terminal signals the whole foreground process group.
 		if (!hasExited && child.pid) process.kill(-child.pid, 'SIGINT');
-		const stopped = await Promise.race([exited.then(() => true), new Promise((resolve) => setTimeout(() => resolve(false), 60_000))]);
+		let timer: NodeJS.Timeout | undefined;
+		const stopped = await Promise.race([exited.then(() => true), new Promise((resolve) => (timer = setTimeout(() => resolve(false), 60_000)))]);
+		clearTimeout(timer);
 		if (!stopped && child.pid) process.kill(-child.pid, 'SIGKILL');
 		fs.rmSync(userFolder, { recursive: true, force: true });
 	}
