@@ -3,10 +3,10 @@
 # Idempotent: a finished, verified install is reused; a half-finished one (killed midway) is
 # removed and redone. Prints the install folder on its last line.
 #
-# Knobs: N8N_VERSION (2.41.3), NODE24_VERSION (24.21.0), N8N_CACHE_DIR (~/.cache/n8n-nodes-api-sync).
+# Knobs: N8N_VERSION (2.41.1), NODE24_VERSION (24.21.0), N8N_CACHE_DIR (~/.cache/n8n-nodes-api-sync).
 set -euo pipefail
 
-N8N_VERSION="${N8N_VERSION:-2.41.3}"
+N8N_VERSION="${N8N_VERSION:-2.41.1}"
 NODE24_VERSION="${NODE24_VERSION:-24.21.0}"
 CACHE_DIR="${N8N_CACHE_DIR:-$HOME/.cache/n8n-nodes-api-sync}"
 DIR="$CACHE_DIR/n8n-$N8N_VERSION-node-$NODE24_VERSION"

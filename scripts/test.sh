@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # `npm test`: every test — unit, in-process workflows (n8n-core), and end to end in a real n8n.
-# Installs what it needs (dev dependencies; n8n 2.41.3 into ~/.cache/n8n-nodes-api-sync on first run).
+# Installs what it needs (dev dependencies; n8n 2.41.1 into ~/.cache/n8n-nodes-api-sync on first run).
 # Ends with the line "tests: N passed, M failed".
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."

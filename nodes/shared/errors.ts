@@ -17,10 +17,13 @@ export function secretValuesOf(credentials: ICredentialDataDecryptedObject | und
 		if (name === 'headerName' || name === 'queryParameterName' || name.endsWith('Header')) continue;
 		visit(value, name);
 	}
+	// Basic auth sends base64(user:password): an API echoing the header shows that, not base64 of the password.
+	const { user, password } = credentials ?? {};
+	if (typeof user === 'string' && typeof password === 'string' && password !== '') secrets.push(`${user}:${password}`);
 	return secrets;
 }
 
-/** Replaces every occurrence of each secret (and its URL-encoded form) in text. */
+/** Replaces every occurrence of each secret (and its URL-encoded and base64 forms) in text. */
 export function redact(text: string, secrets: readonly string[]): string {
 	let result = text;
 	for (const secret of secrets) {
