@@ -264,7 +264,7 @@ export async function createApiClient(ctx: RequestContext, options: ApiClientOpt
 			const quoted = apiWords ? `: "${apiWords}"` : typeof failure.body === 'string' && failure.body ? `: ${snippet(failure.body)}` : '';
 			const uncertain = isGatewayStatus(failure.status) && !safeToRepeat(req);
 			const retried = uncertain
-				? `; the outcome is unknown: a gateway answered after the request left, so the API may or may not have applied this ${req.method}. It was not repeated`
+				? `; not retried: ${req.method} is not idempotent, and the outcome is unknown: a gateway answered, and the API may or may not have applied it`
 				: isRetryableStatus(failure.status, safeToRepeat(req))
 					? ` (after ${requestRetriesNote()})`
 					: '';
@@ -288,7 +288,7 @@ export async function createApiClient(ctx: RequestContext, options: ApiClientOpt
 		if (failure.kind === 'network') {
 			const notRetried = safeToRepeat(req)
 				? `after ${requestRetriesNote()}`
-				: `not retried: the outcome is unknown, the API may or may not have applied this ${req.method}. Check the remote side before running again`;
+				: `not retried: ${req.method} is not idempotent, and the outcome is unknown: the API may or may not have applied it. Check the remote side before running again`;
 			// n8n replaces any message naming an error code (ECONNRESET, ...) with a generic one, so the code goes in the description.
 			return new NodeApiError(node, { networkError: describeNetworkError(failure.code) } as JsonObject, {
 				message: redact(`Network error (${describeNetworkError(failure.code)}) on ${where}; ${notRetried}`, hidden),
