@@ -25,13 +25,14 @@ export function secretValuesOf(credentials: ICredentialDataDecryptedObject | und
 
 /** Replaces every occurrence of each secret (and its URL-encoded and base64 forms) in text. */
 export function redact(text: string, secrets: readonly string[]): string {
-	let result = text;
+	const forms = new Set<string>();
 	for (const secret of secrets) {
 		if (!secret) continue;
-		for (const form of new Set([secret, encodeURIComponent(secret), Buffer.from(secret).toString('base64')])) {
-			result = result.split(form).join(REDACTED);
-		}
+		forms.add(secret).add(encodeURIComponent(secret)).add(Buffer.from(secret).toString('base64'));
 	}
+	// Longest first: a secret inside another (a password inside `user:password`) must not break the longer one.
+	let result = text;
+	for (const form of [...forms].sort((a, b) => b.length - a.length)) result = result.split(form).join(REDACTED);
 	return result;
 }
 

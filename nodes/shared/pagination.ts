@@ -123,14 +123,17 @@ export async function* paginate(
 		largestPage = Math.max(largestPage, records.length);
 		nextRequest = lastPage ? undefined : following(client, nextRequest, response, records.length, settings);
 		if (nextRequest && (settings.style === 'nextUrl' || settings.style === 'linkHeader')) {
-			if (seenUrls.has(nextRequest.path)) {
+			// Compared with the query sorted: an API may list the same parameters in another order.
+			const seen = new URL(nextRequest.path);
+			seen.searchParams.sort();
+			if (seenUrls.has(seen.href)) {
 				throw paginationError(
 					node,
 					shown(`The next-page link does not advance on ${request.method} ${request.path}: ${nextRequest.path} was already fetched`),
 					'The API keeps pointing at a page already read. Check the next-URL setting, or report the problem to the API provider.',
 				);
 			}
-			seenUrls.add(nextRequest.path);
+			seenUrls.add(seen.href);
 		}
 	}
 }

@@ -292,7 +292,7 @@ function listingResponse(ex: Exchange, response: StoredResponse, listing: Sandbo
 	let next: string | null = null;
 	if (listing.nextLinks && more) {
 		const query = listing.echoQuery === false ? new URLSearchParams() : new URLSearchParams(ex.params);
-		query.set('skip', String(skip + page.length));
+		query.set('skip', String(listing.stuckLink ? page.length : skip + page.length));
 		if (!query.has('take')) query.set('take', String(take));
 		const domain = ex.pathname.slice(API_PREFIX.length + 1);
 		const target = listing.linkTarget ?? 'absolute';

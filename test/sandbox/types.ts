@@ -114,6 +114,8 @@ export interface SandboxListing {
 	linkTarget?: 'absolute' | 'root-relative' | 'relative' | { origin: string };
 	/** Links repeat every query parameter of the request, a query-parameter API key included; default true. */
 	echoQuery?: boolean;
+	/** Every next link points at the second page (a cursor that does not advance), for the endless-paging guard. */
+	stuckLink?: boolean;
 }
 
 /** How the sandbox verifies HMAC-signed requests. */
