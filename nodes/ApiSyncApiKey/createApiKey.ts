@@ -73,6 +73,13 @@ export function locateKey(body: IDataObject, keyField: string): { path: string; 
 	return undefined;
 }
 
+/** Dot paths of the response's fields (names only, never values), to help set Key Field. */
+function fieldPaths(value: unknown, prefix = ''): string[] {
+	if (!value || typeof value !== 'object' || Array.isArray(value)) return prefix ? [prefix] : [];
+	const paths = Object.entries(value as IDataObject).flatMap(([field, entry]) => fieldPaths(entry, prefix ? `${prefix}.${field}` : field));
+	return paths.slice(0, 40);
+}
+
 /** A deep copy of the response without the key: its field is dropped, and the key is scrubbed from every other string. */
 function withoutKey(value: unknown, key: string, path: string[]): unknown {
 	if (typeof value === 'string') return value.split(key).join('[redacted]');
@@ -118,8 +125,9 @@ export async function createApiKey(
 	const body = response.body ?? {};
 	const located = locateKey(body, input.keyField);
 	const apiKey = located?.key;
-	// The key goes only into the sensitive `apiKey` field, never anywhere else in the output.
-	const metadata = located ? (withoutKey(body, located.key, located.path.split('.')) as IDataObject) : { ...body };
+	// The key goes only into the sensitive `apiKey` field, never anywhere else in the output. When it cannot be
+	// located, none of the response is copied (it may hold the key somewhere unexpected): only its field names.
+	const metadata = located ? (withoutKey(body, located.key, located.path.split('.')) as IDataObject) : {};
 
 	const result: IDataObject = {
 		...metadata,
@@ -132,7 +140,7 @@ export async function createApiKey(
 	};
 
 	if (typeof apiKey !== 'string') {
-		result.verification = `The API answered ${response.status} but no key was found in its response (looked at: ${input.keyField || `${KEY_FIELD_CANDIDATES.join(', ')}, also under ${KEY_CONTAINERS.filter(Boolean).join(', ')}`}). Set Options > Key Field to the field that holds the key, e.g. data.apikey.`;
+		result.verification = `The API answered ${response.status} but no key was found in its response (looked at: ${input.keyField || `${KEY_FIELD_CANDIDATES.join(', ')}, also under ${KEY_CONTAINERS.filter(Boolean).join(', ')}`}). Its fields: ${fieldPaths(body).join(', ') || 'none'}. Set Options > Key Field to the field that holds the key, e.g. data.apikey. The response itself is not copied here, as it may hold the key.`;
 		return { json: result };
 	}
 	if (!input.verify) {
