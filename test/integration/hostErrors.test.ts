@@ -6,7 +6,7 @@
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 
-import type { ICredentialDataDecryptedObject, IDataObject } from 'n8n-workflow';
+import type { ICredentialDataDecryptedObject, INodeParameters } from 'n8n-workflow';
 
 import { runNode, type RunResult } from '../harness';
 import { ACCOUNTS } from '../sandbox/fixtures';
@@ -70,7 +70,7 @@ describe('API Key node: a key returned in an unexpected place', () => {
 		uri: `https://api.example/apikeys/77?key=${KEY}`,
 	});
 
-	function createKey(options: IDataObject): Promise<RunResult> {
+	function createKey(options: INodeParameters): Promise<RunResult> {
 		// The API answers with its own shape (and really creates a key, which the test does not use).
 		sandbox.setFaults({ scripted: [{ method: 'POST', path: '/api/v1/apikeys', status: 201, body, afterApply: true }] });
 		return runNode({

@@ -3,7 +3,7 @@
  * connection. Such a write is never repeated blindly: Sync re-reads and re-plans it, the API Key node reports an
  * unknown outcome — unless the request carries an idempotency key the API honours.
  */
-import type { IDataObject } from 'n8n-workflow';
+import type { IDataObject, INodeParameters } from 'n8n-workflow';
 
 import { runNode, type RunResult } from '../harness';
 import { ACCOUNTS } from '../sandbox/fixtures';
@@ -108,7 +108,7 @@ describe('Sync: a POST answered 502/503/504 after the API applied it', () => {
 	});
 });
 
-function createKey(options: IDataObject = {}, continueOnFail = false): Promise<RunResult> {
+function createKey(options: INodeParameters = {}, continueOnFail = false): Promise<RunResult> {
 	return runNode({
 		node: {
 			type: 'apiSyncApiKey',
