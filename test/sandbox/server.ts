@@ -13,6 +13,7 @@ import { Exchange, type LogSink } from './exchange';
 import { API_PREFIX, FaultEngine, isApiPath, type FaultDecision } from './faults';
 import { DEFAULT_HMAC_CONFIG } from './hmac';
 import { OAuthServer } from './oauth';
+import { DEFAULT_TAKE, MAX_TAKE } from './query';
 import { handleApi, type ApiContext } from './routes';
 import { SandboxStore } from './store';
 import type { HmacVerifyConfig, RequestLogEntry, SandboxFaults, SandboxListing } from './types';
@@ -286,14 +287,14 @@ function listingResponse(ex: Exchange, response: StoredResponse, listing: Sandbo
 	const records = JSON.parse(response.body) as unknown;
 	if (!Array.isArray(records)) return response;
 	const skip = Math.max(0, Number(ex.params.get('skip') ?? 0) || 0);
-	const take = Number(ex.params.get('take') ?? 0) || records.length;
+	const take = Math.min(MAX_TAKE, Number(ex.params.get('take') ?? 0) || DEFAULT_TAKE);
 	const page = listing.maxPageSize !== undefined ? records.slice(0, listing.maxPageSize) : records;
 	const more = page.length > 0 && (page.length < records.length || records.length >= take);
 	let next: string | null = null;
 	if (listing.nextLinks && more) {
 		const query = listing.echoQuery === false ? new URLSearchParams() : new URLSearchParams(ex.params);
 		query.set('skip', String(listing.stuckLink ? page.length : skip + page.length));
-		if (!query.has('take')) query.set('take', String(take));
+		if (!query.has('take')) query.set('take', String(page.length));
 		const domain = ex.pathname.slice(API_PREFIX.length + 1);
 		const target = listing.linkTarget ?? 'absolute';
 		const pathAndQuery = `${API_PREFIX}/${domain}?${query.toString()}`;
