@@ -152,25 +152,44 @@ export async function createApiClient(ctx: RequestContext, options: ApiClientOpt
 		const requestPolicy = { ...policy, ...req.retry };
 		const url = new URL(buildUrl(baseUrl, req.path, req.query));
 		const where = `${req.method} ${url.pathname}`;
-		if (url.origin !== origin) throw foreignOriginError(url, req);
-		if (credentialQueryParameter && !req.withoutCredential) url.searchParams.delete(credentialQueryParameter);
+		let target = onOrigin(url, req);
 		const headers = withAccountHeaderName(req.headers);
-		for (let attempt = 0; ; attempt++) {
-			const outcome = await send(url.href, { ...req, headers });
+		let redirects = 0;
+		for (let attempt = 0; ; ) {
+			const outcome = await send(target.href, { ...req, headers });
 			if (!('kind' in outcome)) {
 				if (outcome.status < 300 || req.allowStatuses?.includes(outcome.status)) {
 					return { ...outcome, body: parseJsonBody(outcome, where, req) as T };
+				}
+				// Redirects are followed here, not by the HTTP client, so that none can carry the credential elsewhere.
+				const location = redirectLocation(outcome, target);
+				if (location && redirects < MAX_REDIRECTS && followsRedirect(outcome.status, req.method)) {
+					redirects++;
+					target = onOrigin(location, req, `the API redirected ${where} there`);
+					continue;
 				}
 			}
 			const failure: Failure = 'kind' in outcome ? outcome : { kind: 'http', ...outcome };
 
 			const waitMs = retryWait(failure, req, attempt, requestPolicy, where);
 			if (waitMs === undefined) throw toNodeApiError(failure, req, where);
+			attempt++;
 			stats.retries++;
 			stats.waitedMs += waitMs;
 			budget.spend(waitMs);
 			await sleep(waitMs);
 		}
+	}
+
+	/**
+	 * The URL as it may be sent: on the credential's origin (anything else is refused before a byte is sent), and
+	 * without a query-parameter key the credential is about to add itself.
+	 */
+	function onOrigin(url: URL, req: ApiRequest, how?: string): URL {
+		if (url.origin !== origin) throw foreignOriginError(url, req, how);
+		const clean = new URL(url.href);
+		if (credentialQueryParameter && !req.withoutCredential) clean.searchParams.delete(credentialQueryParameter);
+		return clean;
 	}
 
 	function withAccountHeaderName(headers: Record<string, string> | undefined): Record<string, string> | undefined {
@@ -182,15 +201,16 @@ export async function createApiClient(ctx: RequestContext, options: ApiClientOpt
 		return renamed;
 	}
 
-	function foreignOriginError(url: URL, req: ApiRequest): NodeApiError {
+	function foreignOriginError(url: URL, req: ApiRequest, how?: string): NodeApiError {
 		const hidden = [...secrets, ...(req.alsoRedact ?? [])];
+		const what = how ?? `${req.method} ${url.pathname} is`;
 		return new NodeApiError(ctx.getNode(), { message: 'foreign origin' } as JsonObject, {
 			message: redact(
-				`Refused to send the credential to ${url.origin}: ${req.method} ${url.pathname} is not on the credential's Base URL origin ${origin}`,
+				`Refused to send the credential to ${url.origin}: ${how ? `${what}, which is` : what} not on the credential's Base URL origin ${origin}`,
 				hidden,
 			),
 			description:
-				'The API pointed to another host (e.g. a next-page link). The credential is only ever sent to the origin of its Base URL. If that host really is the API, set the credential\'s Base URL to it; otherwise report the link to the API provider.',
+				'The API pointed to another host (a next-page link or a redirect). The credential is only ever sent to the origin of its Base URL. If that host really is the API, set the credential\'s Base URL to it; otherwise report the link to the API provider.',
 			itemIndex: req.itemIndex,
 		});
 	}
@@ -203,6 +223,7 @@ export async function createApiClient(ctx: RequestContext, options: ApiClientOpt
 			url,
 			headers,
 			returnFullResponse: true,
+			disableFollowRedirect: true,
 			// Every status comes back as a response, except 401: n8n must see that one to refresh OAuth2 tokens.
 			ignoreHttpStatusErrors: { ignore: true, except: [401] },
 			timeout: req.timeoutMs ?? DEFAULT_TIMEOUT_MS,
@@ -358,6 +379,26 @@ export async function createApiClient(ctx: RequestContext, options: ApiClientOpt
 	}
 
 	return { baseUrl, stats, budget, secrets, request };
+}
+
+const MAX_REDIRECTS = 5;
+
+/** The `Location` of a redirect, resolved against the URL that answered it. */
+function redirectLocation(response: ApiResponse, from: URL): URL | undefined {
+	if (response.status < 300 || response.status > 399) return undefined;
+	const location = headerValue(response.headers, 'location');
+	if (typeof location !== 'string' || location === '') return undefined;
+	try {
+		return new URL(location, from);
+	} catch {
+		return undefined;
+	}
+}
+
+/** 307/308 repeat the same request elsewhere; 301/302/303 are followed for reads only (a write is not turned into a GET). */
+function followsRedirect(status: number, method: IHttpRequestMethods): boolean {
+	if (status === 307 || status === 308) return true;
+	return [301, 302, 303].includes(status) && (method === 'GET' || method === 'HEAD');
 }
 
 /** Builds an absolute URL from the base URL, a path (or absolute URL) and query parameters. */

@@ -85,6 +85,32 @@ describe.each(['nextUrl', 'linkHeader'] as const)('next links (%s)', (style) => 
 	});
 });
 
+describe('redirects', () => {
+	function getMany(kind: CredentialKind, overrides: IDataObject): Promise<RunResult> {
+		return runNode({
+			node: { type: 'apiSync', parameters: { authentication: CREDENTIAL_TYPE[kind], operation: 'getAll', returnAll: true, remoteResource: 'clients' } },
+			credentials: [{ type: CREDENTIAL_TYPE[kind], data: credentialData(kind, sandbox.baseUrl, overrides) }],
+		});
+	}
+
+	it.each(KINDS)('a redirect to another origin is refused with %s: the other host receives nothing', async (_, kind, overrides) => {
+		sandbox.setFaults({ scripted: [{ method: 'GET', path: '/api/v1/clients', status: 302, headers: { Location: `${foreign.origin}/steal` } }] });
+		const result = await getMany(kind, overrides);
+		expect((result.error as Error).message).toBe(
+			`Refused to send the credential to ${foreign.origin}: the API redirected GET /api/v1/clients there, which is not on the credential's Base URL origin ${sandbox.url}`,
+		);
+		expect(foreign.requests).toHaveLength(0);
+	});
+
+	it('a redirect on the same origin is followed', async () => {
+		sandbox.setFaults({ scripted: [{ method: 'GET', path: '/api/v1/clients', status: 301, headers: { Location: '/api/v1/clients?moved=1' } }] });
+		const result = await getMany('apiKey', {});
+		expect(result.error).toBeUndefined();
+		expect(result.output[0]).toHaveLength(12);
+		expect(sandbox.log.map((e) => e.status)).toEqual([301, 200]);
+	});
+});
+
 describe('a query-parameter API key echoed into next links', () => {
 	it('is sent exactly once in every request', async () => {
 		sandbox.setListing({ maxPageSize: 2, nextLinks: 'body', echoQuery: true });
