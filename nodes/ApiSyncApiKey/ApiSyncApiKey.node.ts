@@ -96,7 +96,7 @@ export class ApiSyncApiKey implements INodeType {
 				default: '',
 				placeholder: 'CAAAAAAAA',
 				description:
-					'Accountant portals: the account the key is for, sent as X-AccountId. Leave empty for the user’s own account.',
+					'Accountant portals: the account the key is for, sent under the credential’s Account ID Header (X-AccountId by default), replacing the credential’s account. Leave empty for the user’s own account.',
 			},
 			{
 				displayName: 'Verify New Key',
@@ -126,7 +126,16 @@ export class ApiSyncApiKey implements INodeType {
 						default: '',
 						placeholder: 'apikey',
 						description:
-							'Field of the response that holds the new key. Empty: the first of apikey, api_key, apiKey, key, token, value.',
+							'Dot path of the response field that holds the new key, e.g. apikey or data.apikey. Empty: the first of apikey, api_key, apiKey, key, token, value, at the top or under data, result, apikey, item or record.',
+					},
+					{
+						displayName: 'Idempotency Key Header',
+						name: 'idempotencyKeyHeader',
+						type: 'string',
+						default: '',
+						placeholder: 'Idempotency-Key',
+						description:
+							'Only for APIs that honour idempotency keys. Sends a key that stays the same for the same item of the same execution (derived from the execution, the node, the key name, the account and the rights), so the POST can be repeated safely after a gateway error or a lost connection. Empty: no key, and such a POST is never repeated.',
 					},
 				],
 			},

@@ -1,9 +1,14 @@
+import { createHash } from 'crypto';
 import { NodeOperationError, type IDataObject, type IExecuteFunctions, type INodeExecutionData } from 'n8n-workflow';
 
-import type { ApiClient } from '../shared/transport';
+import { getAtPath } from '../shared/pagination';
+import { NODE_ACCOUNT_HEADER, type ApiClient } from '../shared/transport';
 
 /** Fields where an API may return a newly created key; the EenvoudigFactureren response shape is undocumented. */
 const KEY_FIELD_CANDIDATES = ['apikey', 'api_key', 'apiKey', 'key', 'token', 'value'];
+
+/** Objects where APIs commonly wrap what they created, searched (in this order) for the candidates above. */
+const KEY_CONTAINERS = ['', 'data', 'result', 'apikey', 'api_key', 'apiKey', 'key', 'item', 'record'];
 
 export interface CreateApiKeyInput {
 	name: string;
@@ -11,7 +16,12 @@ export interface CreateApiKeyInput {
 	accountId: string;
 	verify: boolean;
 	verifyPath: string;
+	/** Dot path of the key in the response (`data.apikey`); empty: search the usual places. */
 	keyField: string;
+	/** Header carrying a stable idempotency key for the POST; empty: none. */
+	idempotencyKeyHeader: string;
+	/** Same item of the same execution → same key; another execution → another key. */
+	idempotencyKey: string;
 }
 
 /** Reads and checks one item's parameters; an empty name fails here, before any request. */
@@ -29,20 +39,65 @@ export function readCreateApiKeyInput(ctx: IExecuteFunctions, itemIndex: number)
 		.map((r) => r.trim())
 		.filter(Boolean);
 	const options = ctx.getNodeParameter('options', itemIndex, {}) as IDataObject;
+	const rights = [...new Set([...chosen, ...typed])];
+	const accountId = String(ctx.getNodeParameter('accountId', itemIndex, '') ?? '').trim();
 	return {
 		name,
-		rights: [...new Set([...chosen, ...typed])],
-		accountId: String(ctx.getNodeParameter('accountId', itemIndex, '') ?? '').trim(),
+		rights,
+		accountId,
 		verify: ctx.getNodeParameter('verifyKey', itemIndex, true) as boolean,
 		verifyPath: String(options.verifyPath || '/accounts/current'),
 		keyField: String(options.keyField ?? '').trim(),
+		idempotencyKeyHeader: String(options.idempotencyKeyHeader ?? '').trim(),
+		idempotencyKey: createHash('sha256')
+			.update(JSON.stringify([ctx.getExecutionId() ?? '', ctx.getNode().id, name, accountId, [...rights].sort()]))
+			.digest('hex')
+			.slice(0, 32),
 	};
+}
+
+/** Finds the new key: at Key Field (a dot path) when set, else the first candidate field at the usual places. */
+export function locateKey(body: IDataObject, keyField: string): { path: string; key: string } | undefined {
+	if (keyField) {
+		const value = getAtPath(body, keyField);
+		return typeof value === 'string' && value !== '' ? { path: keyField, key: value } : undefined;
+	}
+	for (const container of KEY_CONTAINERS) {
+		const holder = getAtPath(body, container);
+		if (!holder || typeof holder !== 'object' || Array.isArray(holder)) continue;
+		for (const field of KEY_FIELD_CANDIDATES) {
+			const value = (holder as IDataObject)[field];
+			if (typeof value === 'string' && value !== '') return { path: container ? `${container}.${field}` : field, key: value };
+		}
+	}
+	return undefined;
+}
+
+/** Dot paths of the response's fields (names only, never values), to help set Key Field. */
+function fieldPaths(value: unknown, prefix = ''): string[] {
+	if (!value || typeof value !== 'object' || Array.isArray(value)) return prefix ? [prefix] : [];
+	const paths = Object.entries(value as IDataObject).flatMap(([field, entry]) => fieldPaths(entry, prefix ? `${prefix}.${field}` : field));
+	return paths.slice(0, 40);
+}
+
+/** A deep copy of the response without the key: its field is dropped, and the key is scrubbed from every other string. */
+function withoutKey(value: unknown, key: string, path: string[]): unknown {
+	if (typeof value === 'string') return value.split(key).join('[redacted]');
+	if (Array.isArray(value)) return value.map((entry) => withoutKey(entry, key, []));
+	if (!value || typeof value !== 'object') return value;
+	const copy: IDataObject = {};
+	for (const [field, entry] of Object.entries(value as IDataObject)) {
+		if (path.length === 1 && field === path[0]) continue;
+		copy[field] = withoutKey(entry, key, field === path[0] ? path.slice(1) : []) as IDataObject[string];
+	}
+	return copy;
 }
 
 /**
  * Creates one key with `POST /apikeys` and optionally checks it with one GET. The POST is never
- * retried after a network error (the transport only repeats idempotent methods), because a
- * repeated POST could create a second key; 429 is retried since the API did not act on it.
+ * retried after a network error, a timeout or 502/503/504 (the API may have created the key, and a
+ * repeated POST could create a second one) unless it carries an idempotency key; 429 is retried
+ * since the API did not act on it.
  */
 export async function createApiKey(
 	client: ApiClient,
@@ -55,19 +110,24 @@ export async function createApiKey(
 		method: 'POST',
 		path: '/apikeys',
 		body: input.rights.length ? { name: input.name, rights: input.rights } : { name: input.name },
-		headers: input.accountId ? { 'X-AccountId': input.accountId } : undefined,
+		headers: input.accountId ? { [NODE_ACCOUNT_HEADER]: input.accountId } : undefined,
+		idempotencyKey: input.idempotencyKeyHeader
+			? { header: input.idempotencyKeyHeader, value: input.idempotencyKey }
+			: undefined,
 		itemIndex,
 		adviceFor: {
+			...UNKNOWN_OUTCOME_ADVICE,
 			401: 'The Basic Auth e-mail or password was rejected. Creating API keys needs Basic authentication (e-mail and password) of a user of this account: check the "API Sync Basic Auth" credential.',
 			403: `The API refused to create a key for ${accountNote}. Only accountant-portal users can create keys for other accounts: check the Account ID, and that this user may reach that account and manage API keys.`,
 			400: 'The API refused the request: check the key name and the rights (their names must be ones the API knows).',
 		},
 	});
 	const body = response.body ?? {};
-	const keyField = input.keyField || KEY_FIELD_CANDIDATES.find((f) => typeof body[f] === 'string' && body[f] !== '');
-	const apiKey = keyField ? body[keyField] : undefined;
-	const metadata = { ...body };
-	if (keyField) delete metadata[keyField];
+	const located = locateKey(body, input.keyField);
+	const apiKey = located?.key;
+	// The key goes only into the sensitive `apiKey` field, never anywhere else in the output. When it cannot be
+	// located, none of the response is copied (it may hold the key somewhere unexpected): only its field names.
+	const metadata = located ? (withoutKey(body, located.key, located.path.split('.')) as IDataObject) : {};
 
 	const result: IDataObject = {
 		...metadata,
@@ -80,7 +140,7 @@ export async function createApiKey(
 	};
 
 	if (typeof apiKey !== 'string') {
-		result.verification = `The API answered ${response.status} but no key was found in its response (looked at: ${input.keyField || KEY_FIELD_CANDIDATES.join(', ')}). Set Options > Key Field to the field that holds the key.`;
+		result.verification = `The API answered ${response.status} but no key was found in its response (looked at: ${input.keyField || `${KEY_FIELD_CANDIDATES.join(', ')}, also under ${KEY_CONTAINERS.filter(Boolean).join(', ')}`}). Its fields: ${fieldPaths(body).join(', ') || 'none'}. Set Options > Key Field to the field that holds the key, e.g. data.apikey. The response itself is not copied here, as it may hold the key.`;
 		return { json: result };
 	}
 	if (!input.verify) {
@@ -93,7 +153,7 @@ export async function createApiKey(
 			method: 'GET',
 			path: input.verifyPath,
 			withoutCredential: true,
-			headers: { 'X-API-Key': apiKey, ...(input.accountId ? { 'X-AccountId': input.accountId } : {}) },
+			headers: { 'X-API-Key': apiKey, ...(input.accountId ? { [NODE_ACCOUNT_HEADER]: input.accountId } : {}) },
 			alsoRedact: [apiKey],
 			itemIndex,
 			retry: { maxRetries: 2 },
@@ -105,6 +165,14 @@ export async function createApiKey(
 	}
 	return { json: result };
 }
+
+/** A gateway error or a lost connection after the POST: the key may exist. Say so, and how to check. */
+const UNKNOWN_OUTCOME_ADVICE = Object.fromEntries(
+	[502, 503, 504].map((status) => [
+		status,
+		'The outcome is unknown: the API may have created the key before the gateway answered. Check the API keys of this account (e.g. in the web app under Toegangsbeheer / Access Management) before running again, or revoke a key you do not want. Where the API honours idempotency keys, set Options > Idempotency Key Header so this request can be repeated safely.',
+	]),
+);
 
 /** For the error that stops a run: which keys earlier items already created (never the keys themselves). */
 export function describeCreatedKeys(done: INodeExecutionData[]): string | undefined {

@@ -47,7 +47,7 @@ export function requestOptionProperties(accountPurpose: string): INodeProperties
 			type: 'string',
 			default: '',
 			placeholder: 'CAAAAAAAA',
-			description: `Accountant portals: the account to ${accountPurpose}, sent as X-AccountId. Overrides the credential’s Account ID.`,
+			description: `Accountant portals: the account to ${accountPurpose}, sent under the credential’s Account ID Header (X-AccountId by default). Replaces the credential’s Account ID.`,
 		},
 		{
 			displayName: 'Max Retries per Request',
@@ -56,7 +56,7 @@ export function requestOptionProperties(accountPurpose: string): INodeProperties
 			typeOptions: { minValue: 0 },
 			default: 5,
 			description:
-				'Retries after 429, 502, 503, 504, and after network errors for GET, PUT and DELETE only (a repeated POST could create duplicates)',
+				'Retries after 429 for every request; after 502, 503, 504, timeouts and network errors only for GET, PUT and DELETE (a POST or PATCH may already have been applied: its outcome is reported as unknown instead, unless it carries an idempotency key)',
 		},
 		{
 			displayName: 'Retry Budget',

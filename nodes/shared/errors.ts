@@ -17,18 +17,22 @@ export function secretValuesOf(credentials: ICredentialDataDecryptedObject | und
 		if (name === 'headerName' || name === 'queryParameterName' || name.endsWith('Header')) continue;
 		visit(value, name);
 	}
+	// Basic auth sends base64(user:password): an API echoing the header shows that, not base64 of the password.
+	const { user, password } = credentials ?? {};
+	if (typeof user === 'string' && typeof password === 'string' && password !== '') secrets.push(`${user}:${password}`);
 	return secrets;
 }
 
-/** Replaces every occurrence of each secret (and its URL-encoded form) in text. */
+/** Replaces every occurrence of each secret (and its URL-encoded and base64 forms) in text. */
 export function redact(text: string, secrets: readonly string[]): string {
-	let result = text;
+	const forms = new Set<string>();
 	for (const secret of secrets) {
 		if (!secret) continue;
-		for (const form of new Set([secret, encodeURIComponent(secret), Buffer.from(secret).toString('base64')])) {
-			result = result.split(form).join(REDACTED);
-		}
+		forms.add(secret).add(encodeURIComponent(secret)).add(Buffer.from(secret).toString('base64'));
 	}
+	// Longest first: a secret inside another (a password inside `user:password`) must not break the longer one.
+	let result = text;
+	for (const form of [...forms].sort((a, b) => b.length - a.length)) result = result.split(form).join(REDACTED);
 	return result;
 }
 

@@ -1,6 +1,7 @@
 import { NodeApiError, type IDataObject, type INode, type JsonObject } from 'n8n-workflow';
 
-import type { ApiClient, ApiRequest, ApiResponse } from './transport';
+import { redact } from './errors';
+import { buildUrl, type ApiClient, type ApiRequest, type ApiResponse } from './transport';
 
 export type PaginationStyle = 'offset' | 'page' | 'nextUrl' | 'linkHeader' | 'none';
 
@@ -8,6 +9,12 @@ export interface PaginationSettings {
 	style: PaginationStyle;
 	/** Records asked per page (offset and page styles). */
 	pageSize: number;
+	/**
+	 * The API is known to return `pageSize` records whenever more exist (EenvoudigFactureren documents take ≤ 100),
+	 * so a shorter page is the last. When false (custom APIs, which may cap the page size below what was asked),
+	 * paging goes on until an empty page, or a page shorter than an earlier one of the same listing.
+	 */
+	fullPagesGuaranteed: boolean;
 	/** Offset style: parameter names; EenvoudigFactureren's are `skip` and `take`. */
 	offsetParam: string;
 	limitParam: string;
@@ -30,6 +37,7 @@ export interface PaginationSettings {
 export const EENVOUDIGFACTUREREN_PAGINATION: PaginationSettings = {
 	style: 'offset',
 	pageSize: 100,
+	fullPagesGuaranteed: true,
 	offsetParam: 'skip',
 	limitParam: 'take',
 	pageParam: 'page',
@@ -82,6 +90,9 @@ export async function* paginate(
 	let previousRecords: IDataObject[] = [];
 	let nextRequest: ApiRequest | undefined = firstRequest(request, settings);
 	const seenUrls = new Set<string>();
+	let largestPage = 0;
+	// Next URLs may carry a query-parameter key (APIs echo the query into their links): never quote them unredacted.
+	const shown = (text: string) => redact(text, client.secrets);
 
 	while (nextRequest) {
 		pageNumber++;
@@ -108,16 +119,21 @@ export async function* paginate(
 			previousRecords = records;
 		}
 		yield { pageNumber, records };
-		nextRequest = following(nextRequest, response, records.length, settings);
+		const lastPage = isLastPage(records.length, largestPage, settings);
+		largestPage = Math.max(largestPage, records.length);
+		nextRequest = lastPage ? undefined : following(client, nextRequest, response, records.length, settings);
 		if (nextRequest && (settings.style === 'nextUrl' || settings.style === 'linkHeader')) {
-			if (seenUrls.has(nextRequest.path)) {
+			// Compared with the query sorted: an API may list the same parameters in another order.
+			const seen = new URL(nextRequest.path);
+			seen.searchParams.sort();
+			if (seenUrls.has(seen.href)) {
 				throw paginationError(
 					node,
-					`The next-page link does not advance on ${request.method} ${request.path}: ${nextRequest.path} was already fetched`,
+					shown(`The next-page link does not advance on ${request.method} ${request.path}: ${nextRequest.path} was already fetched`),
 					'The API keeps pointing at a page already read. Check the next-URL setting, or report the problem to the API provider.',
 				);
 			}
-			seenUrls.add(nextRequest.path);
+			seenUrls.add(seen.href);
 		}
 	}
 }
@@ -134,7 +150,20 @@ function firstRequest(request: ApiRequest, settings: PaginationSettings): ApiReq
 	return { ...request, query };
 }
 
+/**
+ * Offset and page styles: an empty page ends the listing. A short page ends it too when the API is known to fill
+ * its pages, or when it is shorter than an earlier page (the API has shown its real page size, which may be below
+ * the size asked); the first short page of an API that may cap page sizes does not.
+ */
+function isLastPage(count: number, largestEarlierPage: number, settings: PaginationSettings): boolean {
+	if (settings.style !== 'offset' && settings.style !== 'page') return false;
+	if (count === 0) return true;
+	if (settings.fullPagesGuaranteed) return count < settings.pageSize;
+	return count < largestEarlierPage;
+}
+
 function following(
+	client: ApiClient,
 	current: ApiRequest,
 	response: ApiResponse,
 	count: number,
@@ -143,25 +172,31 @@ function following(
 	const query = current.query ?? {};
 	switch (settings.style) {
 		case 'offset':
-			if (count < settings.pageSize) return undefined;
 			return { ...current, query: { ...query, [settings.offsetParam]: Number(query[settings.offsetParam]) + count } };
 		case 'page':
-			if (count === 0 || count < settings.pageSize) return undefined;
 			return { ...current, query: { ...query, [settings.pageParam]: Number(query[settings.pageParam]) + 1 } };
 		case 'nextUrl': {
 			const next = getAtPath(response.body, settings.nextUrlPath);
 			if (typeof next !== 'string' || next === '') return undefined;
-			return { ...current, path: next, query: undefined };
+			return { ...current, path: resolveLink(client, current, next), query: undefined };
 		}
 		case 'linkHeader': {
 			const key = Object.keys(response.headers).find((h) => h.toLowerCase() === 'link');
 			const next = key ? nextLinkFromHeader(response.headers[key]) : undefined;
 			if (!next) return undefined;
-			return { ...current, path: next, query: undefined };
+			return { ...current, path: resolveLink(client, current, next), query: undefined };
 		}
 		default:
 			return undefined;
 	}
+}
+
+/**
+ * A link as RFC 3986 reads it: absolute, root-relative (`/v1/contacts?cursor=2`, on the API's origin) or relative
+ * to the page that returned it. The transport then refuses any URL outside the credential's origin.
+ */
+function resolveLink(client: ApiClient, current: ApiRequest, link: string): string {
+	return new URL(link, buildUrl(client.baseUrl, current.path, current.query)).href;
 }
 
 function recordsOf(body: unknown, settings: PaginationSettings, node: INode, request: ApiRequest): IDataObject[] {

@@ -1,5 +1,7 @@
 import { NodeOperationError, type IDataObject, type IExecuteFunctions } from 'n8n-workflow';
 
+import { NODE_ACCOUNT_HEADER } from './transport';
+
 /** Reads a JSON parameter that may hold an object (from an expression) or JSON text. */
 export function readJsonObjectParameter(ctx: IExecuteFunctions, name: string, itemIndex: number): IDataObject {
 	const raw = ctx.getNodeParameter(name, itemIndex, {}) as unknown;
@@ -36,8 +38,8 @@ export function readRecordId(ctx: IExecuteFunctions, itemIndex: number): string 
 	return encodeURIComponent(id);
 }
 
-/** Per-request account for accountant portals; overrides the credential's account. */
+/** Per-request account for accountant portals; the transport sends it under the credential's account header, replacing the credential's account. */
 export function accountHeader(accountId: string | undefined): Record<string, string> | undefined {
 	const account = (accountId ?? '').trim();
-	return account ? { 'X-AccountId': account } : undefined;
+	return account ? { [NODE_ACCOUNT_HEADER]: account } : undefined;
 }

@@ -161,7 +161,9 @@ export function resolveResource(
 		idField: String(getParam('customIdField', 'id') || 'id'),
 		bulk: false,
 		updateMethod: getParam('customUpdateMethod', 'PATCH') as ResolvedResource['updateMethod'],
-		pagination: { ...EENVOUDIGFACTUREREN_PAGINATION, maxPages: 1000, ...paging },
+		// A custom API may give fewer records than asked (a capped page size): only an empty page, or one shorter
+		// than an earlier page, ends the listing.
+		pagination: { ...EENVOUDIGFACTUREREN_PAGINATION, maxPages: 1000, ...paging, fullPagesGuaranteed: false },
 		efListParameters: false,
 	};
 }

@@ -37,7 +37,7 @@ export class RetryBudget {
 	}
 }
 
-const RETRYABLE_STATUSES = new Set([429, 502, 503, 504]);
+const GATEWAY_STATUSES = new Set([502, 503, 504]);
 const IDEMPOTENT_METHODS = new Set<string>(['GET', 'HEAD', 'PUT', 'DELETE', 'OPTIONS']);
 const NETWORK_ERROR_CODES = new Set([
 	'ECONNRESET',
@@ -52,9 +52,18 @@ const NETWORK_ERROR_CODES = new Set([
 	'ERR_SOCKET_CONNECTION_TIMEOUT',
 ]);
 
-/** 429 means the API did not act on the request; 502/503/504 mean it did not reach the API. */
-export function isRetryableStatus(status: number): boolean {
-	return RETRYABLE_STATUSES.has(status);
+/**
+ * 429 means the API did not act on the request: always retried. 502/503/504 come from a gateway that may have
+ * passed the request on before it gave up, so the API may have acted: retried only when the request is safe to
+ * repeat (an idempotent method, or a request carrying an idempotency key).
+ */
+export function isRetryableStatus(status: number, safeToRepeat: boolean): boolean {
+	return status === 429 || (GATEWAY_STATUSES.has(status) && safeToRepeat);
+}
+
+/** 502/503/504: a gateway's answer, which does not tell whether the API applied the request. */
+export function isGatewayStatus(status: number): boolean {
+	return GATEWAY_STATUSES.has(status);
 }
 
 /** Only these may be repeated after a network error: retrying a POST could create duplicates. */

@@ -15,6 +15,7 @@ import { adviceForStatus, extractApiMessage, redact, redactJson, secretValuesOf,
 import {
 	backoffDelay,
 	DEFAULT_RETRY_POLICY,
+	isGatewayStatus,
 	isIdempotent,
 	isNetworkErrorCode,
 	isRetryableStatus,
@@ -32,7 +33,16 @@ export interface ApiRequest {
 	query?: IDataObject;
 	/** Sent as JSON. */
 	body?: IDataObject | IDataObject[];
+	/**
+	 * Extra headers. `X-AccountId` ({@link NODE_ACCOUNT_HEADER}, a node's Account ID option) is sent under the
+	 * credential's own Account ID Header name, so the node's account replaces the credential's.
+	 */
 	headers?: Record<string, string>;
+	/**
+	 * An idempotency key the API honours (e.g. `Idempotency-Key`, Stripe style): sent as this header, and it makes
+	 * the request safe to repeat after 502/503/504, a timeout or a lost connection even when it is a POST or PATCH.
+	 */
+	idempotencyKey?: { header: string; value: string };
 	/** Read timeout in milliseconds; default 15 s, as the API Sync module. */
 	timeoutMs?: number;
 	/** Item the request belongs to, for error messages and `continueOnFail`. */
@@ -86,9 +96,14 @@ export interface ApiClient {
 
 const DEFAULT_TIMEOUT_MS = 15_000;
 
+/** The header nodes use for their Account ID option; the transport renames it to the credential's account header. */
+export const NODE_ACCOUNT_HEADER = 'X-AccountId';
+
 type Failure =
 	| { kind: 'http'; status: number; headers: IDataObject; body: unknown }
 	| { kind: 'network'; code: string; message: string }
+	| { kind: 'dns'; code: string; message: string; host: string }
+	| { kind: 'tls'; code: string; message: string; host: string }
 	| { kind: 'other'; error: Error };
 
 /**
@@ -114,6 +129,15 @@ export async function createApiClient(ctx: RequestContext, options: ApiClientOpt
 	const budget = new RetryBudget(options.retryBudget ?? 1000);
 	const stats: RequestStats = { requests: 0, retries: 0, waitedMs: 0, byMethod: {} };
 	const secrets = secretValuesOf(credentials);
+	const origin = new URL(baseUrl).origin;
+	const accountHeaderName =
+		typeof credentials.accountIdHeader === 'string' && credentials.accountIdHeader.trim() !== ''
+			? credentials.accountIdHeader.trim()
+			: NODE_ACCOUNT_HEADER;
+	// The API-key credential adds its key to every query string itself: a key already in a URL (an API that
+	// echoes the query into its next links) is taken out first, so the key appears once per request.
+	const credentialQueryParameter =
+		credentials.keyLocation === 'query' ? String(credentials.queryParameterName || 'api_key') : undefined;
 	// Passed with every request: otherwise n8n reads (and in n8n proper decrypts) the credential again each time.
 	// OAuth2 credentials take n8n's own path, which reads them itself to keep tokens current.
 	const reference = ctx.getNode().credentials?.[options.credentialType];
@@ -126,19 +150,30 @@ export async function createApiClient(ctx: RequestContext, options: ApiClientOpt
 
 	async function request<T>(req: ApiRequest): Promise<ApiResponse<T>> {
 		const requestPolicy = { ...policy, ...req.retry };
-		const url = buildUrl(baseUrl, req.path, req.query);
-		const where = `${req.method} ${new URL(url).pathname}`;
-		for (let attempt = 0; ; attempt++) {
-			const outcome = await send(url, req);
+		const url = new URL(buildUrl(baseUrl, req.path, req.query));
+		const where = `${req.method} ${url.pathname}`;
+		let target = onOrigin(url, req);
+		const headers = withAccountHeaderName(req.headers);
+		let redirects = 0;
+		for (let attempt = 0; ; ) {
+			const outcome = await send(target.href, { ...req, headers });
 			if (!('kind' in outcome)) {
 				if (outcome.status < 300 || req.allowStatuses?.includes(outcome.status)) {
 					return { ...outcome, body: parseJsonBody(outcome, where, req) as T };
 				}
+				// Redirects are followed here, not by the HTTP client, so that none can carry the credential elsewhere.
+				const location = redirectLocation(outcome, target);
+				if (location && redirects < MAX_REDIRECTS && followsRedirect(outcome.status, req.method)) {
+					redirects++;
+					target = onOrigin(location, req, `the API redirected ${where} there`);
+					continue;
+				}
 			}
 			const failure: Failure = 'kind' in outcome ? outcome : { kind: 'http', ...outcome };
 
-			const waitMs = retryWait(failure, req.method, attempt, requestPolicy, where, req.itemIndex);
+			const waitMs = retryWait(failure, req, attempt, requestPolicy, where);
 			if (waitMs === undefined) throw toNodeApiError(failure, req, where);
+			attempt++;
 			stats.retries++;
 			stats.waitedMs += waitMs;
 			budget.spend(waitMs);
@@ -146,13 +181,49 @@ export async function createApiClient(ctx: RequestContext, options: ApiClientOpt
 		}
 	}
 
+	/**
+	 * The URL as it may be sent: on the credential's origin (anything else is refused before a byte is sent), and
+	 * without a query-parameter key the credential is about to add itself.
+	 */
+	function onOrigin(url: URL, req: ApiRequest, how?: string): URL {
+		if (url.origin !== origin) throw foreignOriginError(url, req, how);
+		const clean = new URL(url.href);
+		if (credentialQueryParameter && !req.withoutCredential) clean.searchParams.delete(credentialQueryParameter);
+		return clean;
+	}
+
+	function withAccountHeaderName(headers: Record<string, string> | undefined): Record<string, string> | undefined {
+		if (!headers || accountHeaderName.toLowerCase() === NODE_ACCOUNT_HEADER.toLowerCase()) return headers;
+		const renamed: Record<string, string> = {};
+		for (const [name, value] of Object.entries(headers)) {
+			renamed[name.toLowerCase() === NODE_ACCOUNT_HEADER.toLowerCase() ? accountHeaderName : name] = value;
+		}
+		return renamed;
+	}
+
+	function foreignOriginError(url: URL, req: ApiRequest, how?: string): NodeApiError {
+		const hidden = [...secrets, ...(req.alsoRedact ?? [])];
+		const what = how ?? `${req.method} ${url.pathname} is`;
+		return new NodeApiError(ctx.getNode(), { message: 'foreign origin' } as JsonObject, {
+			message: redact(
+				`Refused to send the credential to ${url.origin}: ${how ? `${what}, which is` : what} not on the credential's Base URL origin ${origin}`,
+				hidden,
+			),
+			description:
+				'The API pointed to another host (a next-page link or a redirect). The credential is only ever sent to the origin of its Base URL. If that host really is the API, set the credential\'s Base URL to it; otherwise report the link to the API provider.',
+			itemIndex: req.itemIndex,
+		});
+	}
+
 	async function send(url: string, req: ApiRequest): Promise<ApiResponse | Failure> {
 		const headers: IDataObject = { Accept: 'application/json', ...(req.headers ?? {}) };
+		if (req.idempotencyKey) headers[req.idempotencyKey.header] = req.idempotencyKey.value;
 		const httpOptions: IHttpRequestOptions = {
 			method: req.method,
 			url,
 			headers,
 			returnFullResponse: true,
+			disableFollowRedirect: true,
 			// Every status comes back as a response, except 401: n8n must see that one to refresh OAuth2 tokens.
 			ignoreHttpStatusErrors: { ignore: true, except: [401] },
 			timeout: req.timeoutMs ?? DEFAULT_TIMEOUT_MS,
@@ -173,21 +244,21 @@ export async function createApiClient(ctx: RequestContext, options: ApiClientOpt
 			) as { statusCode: number; headers: IDataObject; body: unknown };
 			return { status: response.statusCode, headers: response.headers ?? {}, body: response.body };
 		} catch (error) {
-			return classifyError(error as Error);
+			return classifyError(error as Error, new URL(url).host);
 		}
 	}
 
 	function retryWait(
 		failure: Failure,
-		method: IHttpRequestMethods,
+		req: ApiRequest,
 		attempt: number,
 		requestPolicy: RetryPolicy,
 		where: string,
-		itemIndex: number | undefined,
 	): number | undefined {
+		const { itemIndex } = req;
 		const retryable =
-			(failure.kind === 'http' && isRetryableStatus(failure.status)) ||
-			(failure.kind === 'network' && isIdempotent(method));
+			(failure.kind === 'http' && isRetryableStatus(failure.status, safeToRepeat(req))) ||
+			(failure.kind === 'network' && safeToRepeat(req));
 		if (!retryable || attempt >= requestPolicy.maxRetries || budget.exhausted) return undefined;
 		if (failure.kind === 'http') {
 			const retryAfter = parseRetryAfter(headerValue(failure.headers, 'retry-after'), Date.now());
@@ -212,27 +283,58 @@ export async function createApiClient(ctx: RequestContext, options: ApiClientOpt
 		if (failure.kind === 'http') {
 			const apiWords = extractApiMessage(failure.body);
 			const quoted = apiWords ? `: "${apiWords}"` : typeof failure.body === 'string' && failure.body ? `: ${snippet(failure.body)}` : '';
-			const retried = isRetryableStatus(failure.status) ? ` (after ${requestRetriesNote()})` : '';
+			const uncertain = isGatewayStatus(failure.status) && !safeToRepeat(req);
+			const retried = uncertain
+				? `; not retried: ${req.method} is not idempotent, and the outcome is unknown: a gateway answered, and the API may or may not have applied it`
+				: isRetryableStatus(failure.status, safeToRepeat(req))
+					? ` (after ${requestRetriesNote()})`
+					: '';
 			return new NodeApiError(
 				node,
 				redactJson({ status: failure.status, error: apiWords ?? null } as JsonObject, hidden),
 				{
 					message: redact(`${statusLine(failure.status)} from ${where}${quoted}${retried}`, hidden),
-					description: redact(req.adviceFor?.[failure.status] ?? adviceForStatus(failure.status), hidden),
+					description: redact(
+						req.adviceFor?.[failure.status] ??
+							(uncertain
+								? 'Check on the remote side whether the change was made (e.g. look the record up) before running again. Where the API supports idempotency keys, set the idempotency key option so such requests can be repeated safely.'
+								: adviceForStatus(failure.status)),
+						hidden,
+					),
 					httpCode: String(failure.status),
 					itemIndex: req.itemIndex,
 				},
 			);
 		}
 		if (failure.kind === 'network') {
-			const notRetried = isIdempotent(req.method)
+			const notRetried = safeToRepeat(req)
 				? `after ${requestRetriesNote()}`
-				: `not retried: ${req.method} is not idempotent, and the API may or may not have acted on it. Check the remote side before running again`;
+				: `not retried: ${req.method} is not idempotent, and the outcome is unknown: the API may or may not have applied it. Check the remote side before running again`;
 			// n8n replaces any message naming an error code (ECONNRESET, ...) with a generic one, so the code goes in the description.
 			return new NodeApiError(node, { networkError: describeNetworkError(failure.code) } as JsonObject, {
 				message: redact(`Network error (${describeNetworkError(failure.code)}) on ${where}; ${notRetried}`, hidden),
 				description: redact(
 					`${failure.code}: ${failure.message}. Check that the base URL is reachable from n8n and that the API is up.`,
+					hidden,
+				),
+				itemIndex: req.itemIndex,
+			});
+		}
+		if (failure.kind === 'dns') {
+			return new NodeApiError(node, { networkError: 'host not found' } as JsonObject, {
+				message: redact(`The host ${failure.host} of the Base URL was not found (DNS) on ${where}`, hidden),
+				description: redact(
+					`${failure.code}: ${failure.message}. Check the spelling of the credential's Base URL, and that n8n's DNS can resolve ${failure.host}.`,
+					hidden,
+				),
+				itemIndex: req.itemIndex,
+			});
+		}
+		if (failure.kind === 'tls') {
+			return new NodeApiError(node, { networkError: 'certificate problem' } as JsonObject, {
+				message: redact(`The TLS certificate of ${failure.host} was not accepted (${describeTlsError(failure.code)}) on ${where}`, hidden),
+				description: redact(
+					`${failure.code}: ${failure.message}. The credential was not sent. Check that the Base URL names the API's real host; a self-signed or private certificate must be trusted by n8n (e.g. NODE_EXTRA_CA_CERTS).`,
 					hidden,
 				),
 				itemIndex: req.itemIndex,
@@ -244,6 +346,11 @@ export async function createApiClient(ctx: RequestContext, options: ApiClientOpt
 				'The request could not be sent. Check the credential: required fields filled in, and an OAuth2 credential connected ("Connect my account").',
 			itemIndex: req.itemIndex,
 		});
+	}
+
+	/** Safe to send again after an unknown outcome: idempotent methods, and requests carrying an idempotency key. */
+	function safeToRepeat(req: ApiRequest): boolean {
+		return isIdempotent(req.method) || (req.idempotencyKey !== undefined && req.idempotencyKey.value !== '');
 	}
 
 	function requestRetriesNote(): string {
@@ -274,6 +381,26 @@ export async function createApiClient(ctx: RequestContext, options: ApiClientOpt
 	return { baseUrl, stats, budget, secrets, request };
 }
 
+const MAX_REDIRECTS = 5;
+
+/** The `Location` of a redirect, resolved against the URL that answered it. */
+function redirectLocation(response: ApiResponse, from: URL): URL | undefined {
+	if (response.status < 300 || response.status > 399) return undefined;
+	const location = headerValue(response.headers, 'location');
+	if (typeof location !== 'string' || location === '') return undefined;
+	try {
+		return new URL(location, from);
+	} catch {
+		return undefined;
+	}
+}
+
+/** 307/308 repeat the same request elsewhere; 301/302/303 are followed for reads only (a write is not turned into a GET). */
+function followsRedirect(status: number, method: IHttpRequestMethods): boolean {
+	if (status === 307 || status === 308) return true;
+	return [301, 302, 303].includes(status) && (method === 'GET' || method === 'HEAD');
+}
+
 /** Builds an absolute URL from the base URL, a path (or absolute URL) and query parameters. */
 export function buildUrl(baseUrl: string, path: string, query?: IDataObject): string {
 	const absolute = /^https?:\/\//i.test(path) ? path : `${baseUrl}/${path.replace(/^\/+/, '')}`;
@@ -285,7 +412,10 @@ export function buildUrl(baseUrl: string, path: string, query?: IDataObject): st
 	return url.href;
 }
 
-function classifyError(error: Error & { cause?: unknown; httpCode?: string | null; context?: IDataObject }): Failure {
+function classifyError(
+	error: Error & { cause?: unknown; httpCode?: string | null; context?: IDataObject },
+	host: string,
+): Failure {
 	const cause = (error.cause ?? error) as {
 		response?: { status?: number; headers?: IDataObject; data?: unknown };
 		code?: string;
@@ -301,6 +431,9 @@ function classifyError(error: Error & { cause?: unknown; httpCode?: string | nul
 		wrapped.code ??
 		wrapped.errorResponse?.code ??
 		(error.httpCode && !/^\d{3}$/.test(error.httpCode) ? error.httpCode : undefined);
+	const message = cause.message ?? error.message;
+	if (code === 'ENOTFOUND') return { kind: 'dns', code, message, host };
+	if (isTlsErrorCode(code)) return { kind: 'tls', code: code as string, message, host };
 	if (isNetworkErrorCode(code) || /timeout/i.test(cause.message ?? '')) {
 		return { kind: 'network', code: code ?? 'ETIMEDOUT', message: cause.message ?? error.message };
 	}
@@ -321,6 +454,28 @@ const NETWORK_ERROR_WORDS: Record<string, string> = {
 	ENETUNREACH: 'network unreachable',
 	EHOSTUNREACH: 'host unreachable',
 };
+
+/** Node's certificate verification codes (CERT_*, UNABLE_TO_*, *_SELF_SIGNED_*) and TLS errors (ERR_TLS_*, ERR_SSL_*). */
+function isTlsErrorCode(code: unknown): boolean {
+	return (
+		typeof code === 'string' &&
+		(/^(CERT_|ERR_TLS_|ERR_SSL_|UNABLE_TO_)/.test(code) || /SELF_SIGNED|HOSTNAME_MISMATCH/.test(code))
+	);
+}
+
+const TLS_ERROR_WORDS: Record<string, string> = {
+	CERT_HAS_EXPIRED: 'certificate expired',
+	CERT_NOT_YET_VALID: 'certificate not yet valid',
+	DEPTH_ZERO_SELF_SIGNED_CERT: 'self-signed certificate',
+	SELF_SIGNED_CERT_IN_CHAIN: 'self-signed certificate in the chain',
+	UNABLE_TO_VERIFY_LEAF_SIGNATURE: 'certificate issuer unknown',
+	UNABLE_TO_GET_ISSUER_CERT_LOCALLY: 'certificate issuer unknown',
+	ERR_TLS_CERT_ALTNAME_INVALID: 'certificate is for another host name',
+};
+
+function describeTlsError(code: string): string {
+	return TLS_ERROR_WORDS[code] ?? 'certificate not trusted';
+}
 
 function describeNetworkError(code: string): string {
 	return NETWORK_ERROR_WORDS[code] ?? 'connection failed';

@@ -341,7 +341,11 @@ describe('custom APIs', () => {
 			startFrom: '2026-01-05T09:00:00Z',
 		});
 		expect(result.output[0]).toHaveLength(3);
-		expect(listUrls()).toEqual(['/api/v1/clients?filter=last_modified>=2026-01-05T09:00:00Z&skip=0&take=100']);
+		// A custom API may cap its page size, so its short first page is followed by one that comes back empty.
+		expect(listUrls()).toEqual([
+			'/api/v1/clients?filter=last_modified>=2026-01-05T09:00:00Z&skip=0&take=100',
+			'/api/v1/clients?filter=last_modified>=2026-01-05T09:00:00Z&skip=3&take=100',
+		]);
 	});
 
 	it('defaults to content hash for a custom path', async () => {

@@ -5,7 +5,7 @@
 import type { ApiKeyInfo } from './apikeys';
 import { DOMAIN_NAMES, type DomainName, type SandboxRecord } from './domains';
 import type { Exchange } from './exchange';
-import type { HmacVerifyConfig, RequestLogEntry, SandboxFaults, ScriptedFault } from './types';
+import type { HmacVerifyConfig, RequestLogEntry, SandboxFaults, SandboxListing, ScriptedFault } from './types';
 
 export const CONTROL_PREFIX = '/__sandbox';
 
@@ -15,6 +15,7 @@ export interface ControlTarget {
 	reset(): void;
 	clearLog(): void;
 	setFaults(faults: SandboxFaults): void;
+	setListing(listing: SandboxListing): void;
 	setHmacConfig(config: Partial<HmacVerifyConfig>): void;
 	setClock(now: () => Date): void;
 	expireOAuthTokens(): void;
@@ -42,6 +43,13 @@ const ROUTES: Record<string, Handler> = {
 		target.setFaults(faultsFromJson(body));
 		ex.sendJson(200, { success: 'faults set' });
 	},
+	'POST /listing': (ex, target, body) => {
+		if (body !== undefined && (typeof body !== 'object' || body === null || Array.isArray(body))) {
+			throw new Error('listing must be a JSON object');
+		}
+		target.setListing((body ?? {}) as SandboxListing);
+		ex.sendJson(200, { success: 'listing mode set' });
+	},
 	'POST /hmac': (ex, target, body) => {
 		target.setHmacConfig((body ?? {}) as Partial<HmacVerifyConfig>);
 		ex.sendJson(200, { success: 'hmac config set' });
@@ -59,7 +67,7 @@ const ROUTES: Record<string, Handler> = {
 /**
  * Handles `/__sandbox/...`:
  * `GET health`, `POST reset`, `GET log[?since=id]`, `DELETE log`, `POST faults` (SandboxFaults as JSON;
- * `pathPattern` is a RegExp source string), `POST hmac` (Partial<HmacVerifyConfig>), `POST expire-tokens`,
+ * `pathPattern` is a RegExp source string), `POST listing` (SandboxListing; `{}` turns it off), `POST hmac` (Partial<HmacVerifyConfig>), `POST expire-tokens`,
  * `POST clock` (`{"now": iso}` fixed, `{"offsetSeconds": n}` shifted, `{}` real time),
  * `GET store/{account}/{domain}` (records) and `GET store/{account}/apikeys` (issued keys, without the keys).
  */

@@ -10,10 +10,12 @@ export const API_PREFIX = '/api/v1';
 /** What to do with a request before it reaches authentication. */
 export type FaultDecision =
 	| { kind: 'none' }
-	| { kind: 'reset'; fault: 'reset' | 'scripted' }
+	| { kind: 'reset'; fault: 'reset' | 'scripted' | 'applied-reset'; afterApply?: boolean }
 	| {
 			kind: 'respond';
-			fault: 'rate-limit' | 'error' | 'scripted';
+			fault: 'rate-limit' | 'error' | 'scripted' | 'applied-error';
+			/** Apply the request first, then send this instead of the real response. */
+			afterApply?: boolean;
 			status: number;
 			headers: Record<string, string>;
 			/** Raw body to send as is; when absent an `{"error": ...}` body in the negotiated format. */
@@ -111,11 +113,18 @@ export class FaultEngine {
 		const reset = this.faults.resetShare ?? 0;
 		const rateLimit = this.faults.rateLimitShare ?? 0;
 		const error = this.faults.errorShare ?? 0;
-		if (reset <= 0 && rateLimit <= 0 && error <= 0) return { kind: 'none' };
+		const appliedError = this.faults.appliedErrorShare ?? 0;
+		const appliedReset = this.faults.appliedResetShare ?? 0;
+		if (reset <= 0 && rateLimit <= 0 && error <= 0 && appliedError <= 0 && appliedReset <= 0) return { kind: 'none' };
+		// One draw per request; the applied-then-failed shares come last so earlier configurations draw as before.
 		const draw = this.random();
 		if (draw < reset) return { kind: 'reset', fault: 'reset' };
 		if (draw < reset + rateLimit) return tooManyRequests(this.faults.retryAfter ?? '1');
 		if (draw < reset + rateLimit + error) return this.errorDecision();
+		if (draw < reset + rateLimit + error + appliedError) return this.appliedErrorDecision();
+		if (draw < reset + rateLimit + error + appliedError + appliedReset) {
+			return { kind: 'reset', fault: 'applied-reset', afterApply: true };
+		}
 		return { kind: 'none' };
 	}
 
@@ -123,6 +132,12 @@ export class FaultEngine {
 		const statuses = this.faults.errorStatuses?.length ? this.faults.errorStatuses : [500, 503];
 		const status = statuses[Math.floor(this.random() * statuses.length)];
 		return { kind: 'respond', fault: 'error', status, headers: {}, message: defaultMessage(status) };
+	}
+
+	private appliedErrorDecision(): FaultDecision {
+		const statuses = this.faults.appliedErrorStatuses?.length ? this.faults.appliedErrorStatuses : [502, 503, 504];
+		const status = statuses[Math.floor(this.random() * statuses.length)];
+		return { kind: 'respond', fault: 'applied-error', afterApply: true, status, headers: {}, message: defaultMessage(status) };
 	}
 }
 
@@ -137,7 +152,7 @@ function scriptedMatches(fault: ScriptedFault, method: string, pathname: string,
 }
 
 function scriptedDecision(fault: ScriptedFault, retryAfter: string): FaultDecision {
-	if (fault.reset) return { kind: 'reset', fault: 'scripted' };
+	if (fault.reset) return fault.afterApply ? { kind: 'reset', fault: 'applied-reset', afterApply: true } : { kind: 'reset', fault: 'scripted' };
 	const status = fault.status ?? 500;
 	const headers = { ...(fault.headers ?? {}) };
 	if (status === 429 && !Object.keys(headers).some((name) => name.toLowerCase() === 'retry-after')) {
@@ -145,7 +160,8 @@ function scriptedDecision(fault: ScriptedFault, retryAfter: string): FaultDecisi
 	}
 	return {
 		kind: 'respond',
-		fault: 'scripted',
+		fault: fault.afterApply ? 'applied-error' : 'scripted',
+		afterApply: fault.afterApply,
 		status,
 		headers,
 		body: fault.body,

@@ -6,15 +6,17 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 
 import { ApiKeyRegistry, type ApiKeyInfo } from './apikeys';
+import { authenticate } from './auth';
 import { CONTROL_PREFIX, handleControl, type ControlTarget } from './control';
 import type { DomainName, SandboxRecord } from './domains';
 import { Exchange, type LogSink } from './exchange';
 import { API_PREFIX, FaultEngine, isApiPath, type FaultDecision } from './faults';
 import { DEFAULT_HMAC_CONFIG } from './hmac';
 import { OAuthServer } from './oauth';
+import { DEFAULT_TAKE, MAX_TAKE } from './query';
 import { handleApi, type ApiContext } from './routes';
 import { SandboxStore } from './store';
-import type { HmacVerifyConfig, RequestLogEntry, SandboxFaults } from './types';
+import type { HmacVerifyConfig, RequestLogEntry, SandboxFaults, SandboxListing } from './types';
 
 export type { ApiKeyInfo } from './apikeys';
 export type { DomainName, SandboxRecord } from './domains';
@@ -25,6 +27,7 @@ export type {
 	RequestAuth,
 	RequestLogEntry,
 	SandboxFaults,
+	SandboxListing,
 	ScriptedFault,
 } from './types';
 export { DEFAULT_HMAC_CONFIG } from './hmac';
@@ -56,6 +59,8 @@ export interface Sandbox {
 	reset(): void;
 	/** Replaces the current faults (restarting the PRNG and the rate-limit window). */
 	setFaults(f: SandboxFaults): void;
+	/** Turns on a custom-API listing mode (capped pages, next links); `{}` turns it off. */
+	setListing(listing: SandboxListing): void;
 	/** Changes HMAC verification (merged into the current config). */
 	setHmacConfig(c: Partial<HmacVerifyConfig>): void;
 	/** Clock for record timestamps and HMAC/token time checks. */
@@ -85,6 +90,9 @@ class SandboxInstance implements Sandbox, ApiContext, ControlTarget {
 	readonly oauth: OAuthServer;
 	readonly faults = new FaultEngine();
 	readonly usedNonces = new Set<string>();
+	/** Responses of requests that carried an `Idempotency-Key`, by principal and key. */
+	readonly idempotent = new Map<string, StoredResponse & { fingerprint: string }>();
+	listing: SandboxListing = {};
 	hmac: HmacVerifyConfig = { ...DEFAULT_HMAC_CONFIG };
 	private clock: () => Date = realClock;
 	private nextLogId = 1;
@@ -127,6 +135,8 @@ class SandboxInstance implements Sandbox, ApiContext, ControlTarget {
 		this.apiKeys.reset();
 		this.oauth.reset();
 		this.usedNonces.clear();
+		this.idempotent.clear();
+		this.listing = {};
 		this.hmac = { ...DEFAULT_HMAC_CONFIG };
 	}
 
@@ -137,6 +147,10 @@ class SandboxInstance implements Sandbox, ApiContext, ControlTarget {
 
 	setFaults(f: SandboxFaults): void {
 		this.faults.set(f);
+	}
+
+	setListing(listing: SandboxListing): void {
+		this.listing = { ...listing };
 	}
 
 	setHmacConfig(c: Partial<HmacVerifyConfig>): void {
@@ -174,7 +188,7 @@ class SandboxInstance implements Sandbox, ApiContext, ControlTarget {
 
 	private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
 		const isControl = (req.url ?? '').startsWith(CONTROL_PREFIX);
-		const ex = new Exchange(req, res, isControl ? null : this.logSink, this.options.logBodies);
+		const ex = new SandboxExchange(req, res, isControl ? null : this.logSink, this.options.logBodies);
 		try {
 			const body = await readBody(req, MAX_BODY_BYTES);
 			if (body === undefined) return ex.sendError(413, 'request body too large');
@@ -182,17 +196,121 @@ class SandboxInstance implements Sandbox, ApiContext, ControlTarget {
 			if (isControl) return handleControl(ex, this);
 			if (!isApiPath(ex.pathname)) return ex.sendError(404, 'not found');
 			await this.applyLatency(ex.pathname);
-			if (applyFault(ex, this.faults.decide(ex.method, ex.pathname, ex.url))) return;
+			const decision = this.faults.decide(ex.method, ex.pathname, ex.url);
+			if (decision.kind !== 'none' && decision.afterApply) ex.replaceResponse = decision;
+			else if (applyFault(ex, decision)) return;
+			if (this.isListing(ex)) ex.listing = { settings: this.listing, baseUrl: this.baseUrl };
+			if (this.replayIdempotent(ex)) return;
 			handleApi(ex, this);
 		} catch (error) {
 			if (!ex.isFinished) ex.sendJson(500, { error: `sandbox internal error: ${(error as Error).message}` });
 		}
 	}
 
+	private isListing(ex: Exchange): boolean {
+		const { maxPageSize, nextLinks } = this.listing;
+		if (maxPageSize === undefined && nextLinks === undefined) return false;
+		return ex.method === 'GET' && /^\/[^/]+$/.test(ex.pathname.slice(API_PREFIX.length)) && ex.pathname !== `${API_PREFIX}/oauth`;
+	}
+
+	/**
+	 * `Idempotency-Key` (Stripe style): the first request with a key is applied and its response kept; the same
+	 * key with the same request from the same caller gets that response again without being applied again; with
+	 * another request it is refused with 422.
+	 */
+	private replayIdempotent(ex: SandboxExchange): boolean {
+		const key = ex.header('idempotency-key');
+		if (!key) return false;
+		const fingerprint = `${ex.method} ${ex.url}\n${ex.bodyText}`;
+		const earlier = [...this.idempotent.entries()].find(([scoped]) => scoped.endsWith(`\u0000${key}`));
+		if (!earlier) {
+			ex.keepResponse = (response) => {
+				if (ex.auth) this.idempotent.set(`${ex.auth.principal}\u0000${key}`, { ...response, fingerprint });
+			};
+			return false;
+		}
+		const auth = authenticate(ex, this);
+		const stored = auth.ok ? this.idempotent.get(`${auth.principal.label}\u0000${key}`) : undefined;
+		if (!auth.ok) ex.sendError(401, auth.message);
+		else if (!stored) ex.sendError(422, 'this Idempotency-Key was used by another caller');
+		else if (stored.fingerprint !== fingerprint) ex.sendError(422, 'this Idempotency-Key was used for another request');
+		else {
+			ex.send(stored.status, stored.body, stored.contentType, { ...stored.headers, 'Idempotent-Replayed': 'true' });
+		}
+		return true;
+	}
+
 	private async applyLatency(pathname: string): Promise<void> {
 		const latency = this.faults.latencyFor(pathname);
 		if (latency > 0) await new Promise((resolve) => setTimeout(resolve, latency));
 	}
+}
+
+interface StoredResponse {
+	status: number;
+	body: string;
+	contentType: string;
+	headers: Record<string, string>;
+}
+
+/**
+ * An exchange with the sandbox's response-side behaviours: a fault sent after the request was applied, the
+ * custom-API listing mode, and keeping responses for idempotency keys. Every response goes through `send`.
+ */
+class SandboxExchange extends Exchange {
+	/** Sent instead of the real response, which is computed (the request applied) and dropped. */
+	replaceResponse?: FaultDecision;
+	listing?: { settings: SandboxListing; baseUrl: string };
+	keepResponse?: (response: StoredResponse) => void;
+
+	override send(status: number, body: string, contentType: string, headers: Record<string, string> = {}): void {
+		if (this.isFinished) return;
+		let response: StoredResponse = { status, body, contentType, headers };
+		if (this.listing && status === 200 && contentType.startsWith('application/json')) {
+			response = listingResponse(this, response, this.listing.settings, this.listing.baseUrl);
+		}
+		const keep = this.keepResponse;
+		this.keepResponse = undefined;
+		keep?.(response);
+		const replacement = this.replaceResponse;
+		if (replacement) {
+			this.replaceResponse = undefined;
+			applyFault(this, replacement);
+			return;
+		}
+		super.send(response.status, response.body, response.contentType, response.headers);
+	}
+}
+
+/** Caps the page and adds next links, as configured in the listing mode. */
+function listingResponse(ex: Exchange, response: StoredResponse, listing: SandboxListing, baseUrl: string): StoredResponse {
+	const records = JSON.parse(response.body) as unknown;
+	if (!Array.isArray(records)) return response;
+	const skip = Math.max(0, Number(ex.params.get('skip') ?? 0) || 0);
+	const take = Math.min(MAX_TAKE, Number(ex.params.get('take') ?? 0) || DEFAULT_TAKE);
+	const page = listing.maxPageSize !== undefined ? records.slice(0, listing.maxPageSize) : records;
+	const more = page.length > 0 && (page.length < records.length || records.length >= take);
+	let next: string | null = null;
+	if (listing.nextLinks && more) {
+		const query = listing.echoQuery === false ? new URLSearchParams() : new URLSearchParams(ex.params);
+		query.set('skip', String(listing.stuckLink ? page.length : skip + page.length));
+		if (!query.has('take')) query.set('take', String(page.length));
+		const domain = ex.pathname.slice(API_PREFIX.length + 1);
+		const target = listing.linkTarget ?? 'absolute';
+		const pathAndQuery = `${API_PREFIX}/${domain}?${query.toString()}`;
+		next =
+			target === 'root-relative'
+				? pathAndQuery
+				: target === 'relative'
+					? `${domain}?${query.toString()}`
+					: target === 'absolute'
+						? `${new URL(baseUrl).origin}${pathAndQuery}`
+						: `${target.origin.replace(/\/+$/, '')}${pathAndQuery}`;
+	}
+	const headers = { ...response.headers };
+	if (listing.nextLinks === 'header' && next) headers.Link = `<${next}>; rel="next"`;
+	const body = listing.nextLinks === 'body' ? { data: page, next } : page;
+	return { ...response, body: JSON.stringify(body), headers };
 }
 
 /** Sends the injected fault, if any; true when the request was answered (or dropped). */

@@ -31,7 +31,11 @@ export interface RequestLogEntry {
 	/** Status sent; 0 when the connection was reset. */
 	status: number;
 	auth?: RequestAuth;
-	fault?: 'rate-limit' | 'error' | 'reset' | 'scripted';
+	/**
+	 * Injected fault. `applied-error` / `applied-reset`: the request WAS applied (a write happened), then a gateway
+	 * error was answered or the connection reset instead of the real response.
+	 */
+	fault?: 'rate-limit' | 'error' | 'reset' | 'scripted' | 'applied-error' | 'applied-reset';
 }
 
 /** A one-off fault, consumed when a request matches it. */
@@ -52,6 +56,11 @@ export interface ScriptedFault {
 	headers?: Record<string, string>;
 	/** Destroy the socket without answering. */
 	reset?: boolean;
+	/**
+	 * Apply the request first (the write happens, as behind a gateway that times out after the API acted), then
+	 * answer `status` (or reset, with `reset`) instead of the real response.
+	 */
+	afterApply?: boolean;
 	/** How many matching requests this entry answers; default 1. */
 	times?: number;
 }
@@ -72,12 +81,41 @@ export interface SandboxFaults {
 	errorStatuses?: number[];
 	/** Share (0..1) of requests whose socket is destroyed with no response. */
 	resetShare?: number;
+	/** Share (0..1) of API requests that are applied, then answered with one of `appliedErrorStatuses`. */
+	appliedErrorShare?: number;
+	/** Default [502, 503, 504]. */
+	appliedErrorStatuses?: number[];
+	/** Share (0..1) of API requests that are applied, then their connection reset without a response. */
+	appliedResetShare?: number;
 	/** Deterministic PRNG seed for the shares above; default 1. */
 	randomSeed?: number;
 	/** Scripted one-off faults, consumed in order of match; they win over share-based faults. */
 	scripted?: ScriptedFault[];
 	/** Share-based faults, latency and the window limiter apply only to paths matching this; default all /api/v1 paths. */
 	pathPattern?: RegExp;
+}
+
+/**
+ * A custom-API mode for record listings (`GET /api/v1/{domain}`, JSON): behaviours of real APIs that
+ * EenvoudigFactureren does not have. Set with `setListing`; `reset()` turns it off.
+ */
+export interface SandboxListing {
+	/** Largest page returned, whatever `take` asks (an API capping its page size below what was asked). */
+	maxPageSize?: number;
+	/**
+	 * Next-page links: in the body (`{"data": [...], "next": url | null}`) or as `Link: <url>; rel="next"`.
+	 * A link is given while the page returned is not empty.
+	 */
+	nextLinks?: 'body' | 'header';
+	/**
+	 * Where links point: `absolute` (default: the sandbox itself), `root-relative` (`/api/v1/clients?...`),
+	 * `relative` (`clients?...`), or `{ origin }` — another origin, e.g. a second server that records who calls it.
+	 */
+	linkTarget?: 'absolute' | 'root-relative' | 'relative' | { origin: string };
+	/** Links repeat every query parameter of the request, a query-parameter API key included; default true. */
+	echoQuery?: boolean;
+	/** Every next link points at the second page (a cursor that does not advance), for the endless-paging guard. */
+	stuckLink?: boolean;
 }
 
 /** How the sandbox verifies HMAC-signed requests. */

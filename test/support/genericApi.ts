@@ -1,6 +1,7 @@
 /**
- * A small real JSON REST API that is not EenvoudigFactureren: other paging styles, and broken
- * paging for the endless-loop guards. Bearer token `generic-token` only.
+ * A small real JSON REST API that is not EenvoudigFactureren: other paging styles (one capping its page
+ * size), and broken paging for the endless-loop guards. Bearer token `generic-token` only. `startRecorder`: a
+ * server on another origin that records who calls it.
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -32,6 +33,11 @@ export async function startGenericApi(): Promise<GenericApi> {
 		switch (url.pathname) {
 			case '/v2/paged':
 				return send(200, { data: slice(page), meta: { page } });
+			case '/v2/capped': {
+				// Page numbers, but never more than 10 per page, whatever per_page asks.
+				const capped = Math.min(size, 10);
+				return send(200, CONTACTS.slice((page - 1) * capped, page * capped));
+			}
 			case '/v2/next': {
 				const cursor = Number(url.searchParams.get('cursor') ?? '1');
 				const next = cursor * 10 < CONTACTS.length ? `${baseUrl}/v2/next?cursor=${cursor + 1}` : null;
@@ -59,6 +65,28 @@ export async function startGenericApi(): Promise<GenericApi> {
 	baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 	return {
 		baseUrl,
+		requests,
+		close: () => new Promise((resolve) => server.close(() => resolve())),
+	};
+}
+
+/** A server on another origin that only records who called it (method, URL, headers) and answers `[]`. */
+export interface Recorder {
+	origin: string;
+	requests: Array<{ method: string; url: string; headers: Record<string, string | string[] | undefined> }>;
+	close(): Promise<void>;
+}
+
+export async function startRecorder(): Promise<Recorder> {
+	const requests: Recorder['requests'] = [];
+	const server: Server = createServer((req, res) => {
+		requests.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers });
+		res.writeHead(200, { 'Content-Type': 'application/json' });
+		res.end('[]');
+	});
+	await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+	return {
+		origin: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
 		requests,
 		close: () => new Promise((resolve) => server.close(() => resolve())),
 	};

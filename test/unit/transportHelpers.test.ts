@@ -10,9 +10,14 @@ import {
 } from '../../nodes/shared/retry';
 
 describe('retry rules', () => {
-	it.each([429, 502, 503, 504])('retries status %i', (status) => expect(isRetryableStatus(status)).toBe(true));
+	it.each([429, 502, 503, 504])('retries status %i of a request safe to repeat', (status) =>
+		expect(isRetryableStatus(status, true)).toBe(true),
+	);
+	it('retries only 429 of a request not safe to repeat (a gateway error may follow the write)', () => {
+		expect([429, 502, 503, 504].filter((status) => isRetryableStatus(status, false))).toEqual([429]);
+	});
 	it.each([400, 401, 403, 404, 409, 422, 500])('does not retry status %i', (status) =>
-		expect(isRetryableStatus(status)).toBe(false),
+		expect(isRetryableStatus(status, true)).toBe(false),
 	);
 	it.each(['GET', 'HEAD', 'PUT', 'DELETE', 'get'])('%s is idempotent', (method) => expect(isIdempotent(method)).toBe(true));
 	it.each(['POST', 'PATCH'])('%s is not idempotent (a retry could create duplicates)', (method) =>

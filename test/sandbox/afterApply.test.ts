@@ -1,0 +1,131 @@
+/**
+ * The sandbox's response-side fault model: faults after the request was applied (scripted and share-based),
+ * `Idempotency-Key` replay, and the custom-API listing mode — over plain HTTP and the control API.
+ */
+import axios, { type AxiosRequestConfig, type AxiosResponse } from 'axios';
+
+import { ACCOUNTS, API_KEYS } from './fixtures';
+import { startSandbox, type Sandbox } from './server';
+
+const OWNER_KEY = API_KEYS[0].key;
+
+let sb: Sandbox;
+beforeAll(async () => {
+	sb = await startSandbox({ seed: false });
+});
+afterAll(async () => await sb.close());
+beforeEach(() => sb.reset());
+
+/** A request with the owner's key; never throws on a status; a reset becomes status 0. */
+async function call(method: string, path: string, config: AxiosRequestConfig = {}): Promise<AxiosResponse | { status: 0 }> {
+	try {
+		return await axios.request({
+			method,
+			url: path.startsWith('/__sandbox') ? sb.url + path : sb.baseUrl + path,
+			validateStatus: () => true,
+			...config,
+			headers: { Accept: 'application/json', 'X-API-Key': OWNER_KEY, ...(config.headers as Record<string, string>) },
+		});
+	} catch {
+		return { status: 0 };
+	}
+}
+
+const clients = () => sb.store.list(ACCOUNTS.owner, 'clients');
+
+describe('faults after the request was applied', () => {
+	it.each([502, 503, 504])('a scripted %i is answered after the record was created', async (status) => {
+		sb.setFaults({ scripted: [{ method: 'POST', path: '/api/v1/clients', status, afterApply: true }] });
+		const response = await call('POST', '/clients', { data: { name: 'Applied' } });
+		expect(response.status).toBe(status);
+		expect(clients().map((c) => c.name)).toEqual(['Applied']);
+		expect(sb.log[0]).toMatchObject({ status, fault: 'applied-error' });
+	});
+
+	it('a scripted reset drops the connection after the record was created', async () => {
+		sb.setFaults({ scripted: [{ method: 'POST', path: '/api/v1/clients', reset: true, afterApply: true }] });
+		expect((await call('POST', '/clients', { data: { name: 'Applied' } })).status).toBe(0);
+		expect(clients()).toHaveLength(1);
+		expect(sb.log[0]).toMatchObject({ status: 0, fault: 'applied-reset' });
+	});
+
+	it('share-based: the same seed gives the same faults, and every faulted write was applied', async () => {
+		const runOnce = async () => {
+			sb.reset();
+			sb.setFaults({ appliedErrorShare: 0.3, appliedResetShare: 0.2, randomSeed: 42 });
+			const statuses: number[] = [];
+			for (let i = 0; i < 20; i++) statuses.push((await call('POST', '/clients', { data: { name: `C${i}` } })).status);
+			expect(clients()).toHaveLength(20);
+			return statuses;
+		};
+		const first = await runOnce();
+		expect(first).toEqual(await runOnce());
+		expect(first.some((s) => [502, 503, 504].includes(s))).toBe(true);
+		expect(first).toContain(0);
+		expect(first).toContain(201);
+	});
+
+	it('an earlier configuration draws the same faults as before (the new shares draw last)', async () => {
+		sb.setFaults({ errorShare: 0.5, randomSeed: 3 });
+		const statuses: number[] = [];
+		for (let i = 0; i < 10; i++) statuses.push((await call('GET', '/clients')).status);
+		sb.reset();
+		sb.setFaults({ errorShare: 0.5, randomSeed: 3, appliedErrorShare: 0 });
+		const again: number[] = [];
+		for (let i = 0; i < 10; i++) again.push((await call('GET', '/clients')).status);
+		expect(again).toEqual(statuses);
+	});
+});
+
+describe('Idempotency-Key', () => {
+	it('replays the stored answer for the same key and request, without applying it again', async () => {
+		sb.setFaults({ scripted: [{ method: 'POST', path: '/api/v1/clients', status: 504, afterApply: true }] });
+		const headers = { 'Idempotency-Key': 'k-1' };
+		expect((await call('POST', '/clients', { data: { name: 'Once' }, headers })).status).toBe(504);
+		const repeat = (await call('POST', '/clients', { data: { name: 'Once' }, headers })) as AxiosResponse;
+		expect(repeat.status).toBe(201);
+		expect(repeat.headers['idempotent-replayed']).toBe('true');
+		expect(clients()).toHaveLength(1);
+		expect(repeat.data.client_id).toBe(clients()[0].client_id);
+	});
+
+	it('refuses the same key with another request (422), and another caller cannot replay it', async () => {
+		const headers = { 'Idempotency-Key': 'k-2' };
+		await call('POST', '/clients', { data: { name: 'First' }, headers });
+		expect((await call('POST', '/clients', { data: { name: 'Other' }, headers })).status).toBe(422);
+		const stranger = await call('POST', '/clients', { data: { name: 'First' }, headers: { ...headers, 'X-API-Key': API_KEYS[1].key } });
+		expect(stranger.status).toBe(422);
+		expect(clients()).toHaveLength(1);
+	});
+});
+
+describe('listing mode', () => {
+	beforeEach(() => {
+		for (let i = 0; i < 7; i++) sb.store.insert(ACCOUNTS.owner, 'clients', { name: `C${i}` });
+	});
+
+	it('caps pages and puts next links in the body, echoing the query', async () => {
+		sb.setListing({ maxPageSize: 3, nextLinks: 'body', linkTarget: 'root-relative' });
+		const page = (await call('GET', '/clients?take=50&api_key=x')) as AxiosResponse;
+		expect(page.data.data).toHaveLength(3);
+		expect(page.data.next).toBe('/api/v1/clients?take=50&api_key=x&skip=3');
+	});
+
+	it('puts next links in a Link header, to another origin, set over the control API', async () => {
+		const set = await call('POST', '/__sandbox/listing', { data: { maxPageSize: 5, nextLinks: 'header', linkTarget: { origin: 'http://other.test' }, echoQuery: false } });
+		expect(set.status).toBe(200);
+		const page = (await call('GET', '/clients')) as AxiosResponse;
+		expect(page.data).toHaveLength(5);
+		expect(page.headers.link).toBe('<http://other.test/api/v1/clients?skip=5&take=5>; rel="next"');
+		const last = (await call('GET', '/clients?skip=5&take=5')) as AxiosResponse;
+		expect(last.data).toHaveLength(2);
+		expect(last.headers.link).toBeUndefined();
+	});
+
+	it('is off after reset', async () => {
+		sb.setListing({ maxPageSize: 1 });
+		sb.reset();
+		for (let i = 0; i < 7; i++) sb.store.insert(ACCOUNTS.owner, 'clients', { name: `C${i}` });
+		expect(((await call('GET', '/clients')) as AxiosResponse).data).toHaveLength(7);
+	});
+});
