@@ -50,6 +50,8 @@ export interface ApiRequest {
 	alsoRedact?: string[];
 	/** Replaces the generic advice for these statuses, e.g. to say why key creation needs Basic auth. */
 	adviceFor?: Partial<Record<number, string>>;
+	/** Sent as this header (e.g. `Idempotency-Key`), so an API that honours it applies a repeated request once. */
+	idempotencyKey?: { header: string; value: string };
 }
 
 export interface ApiResponse<T = unknown> {
@@ -148,6 +150,9 @@ export async function createApiClient(ctx: RequestContext, options: ApiClientOpt
 
 	async function send(url: string, req: ApiRequest): Promise<ApiResponse | Failure> {
 		const headers: IDataObject = { Accept: 'application/json', ...(req.headers ?? {}) };
+		if (req.idempotencyKey) {
+			headers[req.idempotencyKey.header] = req.idempotencyKey.value;
+		}
 		const httpOptions: IHttpRequestOptions = {
 			method: req.method,
 			url,
