@@ -192,12 +192,12 @@ export function planSync(source: SourceRecord[], remote: IDataObject[], settings
  */
 function doubtfulInput(plan: SyncPlan, keys: Array<MatchKey | undefined>, settings: PlanSettings): string | undefined {
 	const fields = settings.matchFields.join(', ');
+	if (!keys.some((key) => key !== undefined)) {
+		return `Mirror deleted nothing: no input item has a value in ${fields}. An input without records (e.g. one empty item from a node with "Always Output Data") never deletes.`;
+	}
 	if (plan.failures.length > 0) {
 		const n = plan.failures.length;
 		return `Mirror deleted nothing: ${n} input item${n === 1 ? '' : 's'} could not be planned (see Failed), so the input may not hold every record. Fix ${n === 1 ? 'it' : 'them'} and run again to delete.`;
-	}
-	if (!keys.some((key) => key !== undefined)) {
-		return `Mirror deleted nothing: no input item has a value in ${fields}. An input without records (e.g. one empty item from a node with "Always Output Data") never deletes.`;
 	}
 	return undefined;
 }
