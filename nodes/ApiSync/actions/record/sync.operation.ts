@@ -83,7 +83,7 @@ export const sync: BatchOperation = {
 					name: 'caseInsensitive',
 					type: 'boolean',
 					default: false,
-					description: 'Whether "ACME@example.com" matches "acme@example.com"',
+					description: 'Whether "ACME@example.com" matches "acme@example.com" (full case folding: "STRASSE" matches "straße")',
 				},
 				{
 					displayName: 'Concurrency',
