@@ -23,15 +23,15 @@ function customer(i: number, extra: IDataObject = {}): IDataObject {
 	return { shopId: `WS-${i}`, company: `Customer ${i} BV`, city: 'Gent', ...extra };
 }
 
-const MAPPING: IDataObject = {
+const MAPPING: Record<string, string> = {
 	external_client_id: '={{ $json.shopId }}',
 	name: '={{ $json.company }}',
 	city: '={{ $json.city }}',
 };
 
 interface SyncCall {
-	mapping?: IDataObject;
-	schema?: IDataObject[];
+	mapping?: Record<string, string>;
+	schema?: Array<Record<string, string | boolean>>;
 	matchOn?: string[];
 	parameters?: IDataObject;
 	syncOptions?: IDataObject;

@@ -2,7 +2,7 @@
  * The pure deciding half of Sync (issue 9): value comparison, match keys, the plan's Mirror safety,
  * bulk reply reading, settling uncertain writes, wall-clock waiting, concurrency slots, idempotency keys.
  */
-import type { INode } from 'n8n-workflow';
+import type { IDataObject, INode } from 'n8n-workflow';
 
 import type { FailedOutcome } from '../../nodes/ApiSync/engine/apply';
 import { readBulkReply } from '../../nodes/ApiSync/engine/bulkReply';
@@ -50,8 +50,8 @@ describe('valuesEqual: numeric only between a number and a number or numeric tex
 });
 
 describe('match keys', () => {
-	const key = (value: unknown, caseInsensitive = false) => matchKeyOf({ ext: value }, { matchFields: ['ext'], caseInsensitive })!;
-	const match = (a: unknown, b: unknown, ci = false) => keysMatch(key(a, ci), key(b, ci));
+	const key = (value: IDataObject[string], caseInsensitive = false) => matchKeyOf({ ext: value }, { matchFields: ['ext'], caseInsensitive })!;
+	const match = (a: IDataObject[string], b: IDataObject[string], ci = false) => keysMatch(key(a, ci), key(b, ci));
 
 	it('matches numeric text with a number of the same value, but not with other numeric text', () => {
 		expect(match('0042', 42)).toBe(true);

@@ -30,7 +30,7 @@ export const sync: BatchOperation = {
 		},
 		{
 			displayName:
-				'Mirror deletes every remote record whose match fields are not in the input. Try a Dry Run first.',
+				'Mirror deletes every remote record whose match fields are not in the input. It deletes nothing when an input item fails to plan or no item has a match value. Try a Dry Run first.',
 			name: 'mirrorNotice',
 			type: 'notice',
 			default: '',
