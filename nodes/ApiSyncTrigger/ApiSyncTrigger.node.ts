@@ -13,7 +13,13 @@ import {
 	credentialDescriptions,
 	requestOptionProperties,
 } from '../shared/authentication';
-import { changeFeedProperties, changeOptionProperties, readChangeSettings, runChangeFeed } from '../shared/changes';
+import {
+	changeFeedProperties,
+	changeOptionProperties,
+	credentialAccountId,
+	readChangeSettings,
+	runChangeFeed,
+} from '../shared/changes';
 import { resourceProperties } from '../shared/resources';
 import { createApiClient } from '../shared/transport';
 
@@ -67,6 +73,7 @@ export class ApiSyncTrigger implements INodeType {
 			options,
 			baseUrl: client.baseUrl,
 			accountId: String(options.accountId ?? ''),
+			credentialAccountId: await credentialAccountId(this, this.getNodeParameter('authentication') as string),
 		});
 		const records = await runChangeFeed({
 			client,

@@ -92,6 +92,11 @@ export interface ApiClient {
 	/** Secrets of the credential, for redacting anything shown to users. */
 	readonly secrets: readonly string[];
 	request<T = unknown>(req: ApiRequest): Promise<ApiResponse<T>>;
+	/**
+	 * Calls `listener(startedAt, ms)` for every retry wait (Retry-After, backoff) just before sleeping it, so a
+	 * caller can compute wall-clock waiting across concurrent requests. Returns a function that stops it.
+	 */
+	onWait(listener: (startedAt: number, ms: number) => void): () => void;
 }
 
 const DEFAULT_TIMEOUT_MS = 15_000;
@@ -128,6 +133,7 @@ export async function createApiClient(ctx: RequestContext, options: ApiClientOpt
 	const policy: RetryPolicy = { ...DEFAULT_RETRY_POLICY, ...options.retry };
 	const budget = new RetryBudget(options.retryBudget ?? 1000);
 	const stats: RequestStats = { requests: 0, retries: 0, waitedMs: 0, byMethod: {} };
+	const waitListeners = new Set<(startedAt: number, ms: number) => void>();
 	const secrets = secretValuesOf(credentials);
 	const origin = new URL(baseUrl).origin;
 	const accountHeaderName =
@@ -177,6 +183,7 @@ export async function createApiClient(ctx: RequestContext, options: ApiClientOpt
 			stats.retries++;
 			stats.waitedMs += waitMs;
 			budget.spend(waitMs);
+			for (const listener of waitListeners) listener(Date.now(), waitMs);
 			await sleep(waitMs);
 		}
 	}
@@ -378,7 +385,12 @@ export async function createApiClient(ctx: RequestContext, options: ApiClientOpt
 		}
 	}
 
-	return { baseUrl, stats, budget, secrets, request };
+	function onWait(listener: (startedAt: number, ms: number) => void): () => void {
+		waitListeners.add(listener);
+		return () => waitListeners.delete(listener);
+	}
+
+	return { baseUrl, stats, budget, secrets, request, onWait };
 }
 
 const MAX_REDIRECTS = 5;

@@ -17,7 +17,7 @@ import type { Exchange } from './exchange';
 import { API_PREFIX } from './faults';
 import { ACCOUNT_NAMES } from './fixtures';
 import { isPlainListing, pageOf, parseListQuery, selectRecords, selectionKey } from './query';
-import { without, type SandboxStore } from './store';
+import { bulkReplyBody, without, type SandboxStore } from './store';
 
 /** Maximum number of items in one bulk call. */
 export const MAX_BULK_ITEMS = 100;
@@ -169,7 +169,7 @@ function bulk(request: ApiRequest, spec: DomainSpec): void {
 		return ex.sendError(400, `at most ${MAX_BULK_ITEMS} ${spec.name} per bulk call (got ${items.length})`);
 	}
 	const results = items.map((item: unknown) => bulkItem(request, spec, item));
-	ex.sendData(200, { success: 'bulk processed', results }, 'response');
+	ex.sendData(200, bulkReplyBody(request.ctx.store.bulkReplyShape, spec.name, results), 'response');
 }
 
 function bulkItem(request: ApiRequest, spec: DomainSpec, item: unknown): Record<string, unknown> {
@@ -187,6 +187,7 @@ function createNew({ ctx, account }: ApiRequest, spec: DomainSpec, input: Sandbo
 	const error = validateRecord(spec.name, data, ctx.store.validationContext(account, spec.name));
 	if (error) return { ok: false, status: 400, message: error };
 	const record = ctx.store.create(account, spec.name, data);
+	ctx.store.committed({ account, domain: spec.name, id: record[spec.idField] as number, kind: 'create' });
 	return { ok: true, id: record[spec.idField] as number };
 }
 
@@ -205,6 +206,7 @@ function saveExisting(
 	if (error) return { ok: false, status: 400, message: error };
 	if (mode === 'patch') ctx.store.patch(account, spec.name, id, data);
 	else ctx.store.replaceFields(account, spec.name, id, data);
+	ctx.store.committed({ account, domain: spec.name, id, kind: 'update' });
 	return { ok: true, id };
 }
 

@@ -5,6 +5,41 @@
 import { ACCOUNTS, FIRST_IDS, SEED, SEED_TIMESTAMP } from './fixtures';
 import { DOMAINS, DOMAIN_NAMES, type DomainName, type DomainSpec, type SandboxRecord, type ValidationContext } from './domains';
 
+/**
+ * How a field is stored, like a typed database column, so values can come back with another type than sent:
+ * - `number`: numeric text is stored as a JSON number (`"10.50"` → `10.5`, `"0042"` → `42`); inside objects and
+ *   arrays too, where `null` members are also dropped (as document stores do);
+ * - `text`: stored as text (`42` → `"42"`), leading zeros kept.
+ * Fields without a type are stored as sent.
+ */
+export type FieldType = 'number' | 'text';
+
+/** Shape of the reply to `POST /{domain}?bulk` (undocumented for the real API, so tests try the common ones). */
+export type BulkReplyShape = 'results' | 'resource' | 'list' | 'none';
+
+/** A committed write, for {@link SandboxStore.onCommit}. */
+export interface CommitEvent {
+	account: string;
+	domain: DomainName;
+	id: number;
+	kind: 'create' | 'update';
+}
+
+const NUMERIC_TEXT = /^-?\d+(\.\d+)?$/;
+
+function storedAs(type: FieldType | undefined, value: unknown): unknown {
+	if (type === undefined || value === undefined || value === null) return value;
+	if (type === 'text') return typeof value === 'number' || typeof value === 'boolean' ? String(value) : value;
+	if (typeof value === 'string') return NUMERIC_TEXT.test(value.trim()) ? Number(value.trim()) : value;
+	if (Array.isArray(value)) return value.map((entry) => storedAs(type, entry));
+	if (typeof value === 'object') {
+		const result: SandboxRecord = {};
+		for (const [key, member] of Object.entries(value)) if (member !== null) result[key] = storedAs(type, member);
+		return result;
+	}
+	return value;
+}
+
 /** Formats a date like the API: ISO 8601 UTC with second precision, e.g. 2026-11-22T16:17:20Z. */
 export function formatTimestamp(date: Date): string {
 	return date.toISOString().replace(/\.\d{3}Z$/, 'Z');
@@ -96,6 +131,14 @@ export class Table {
 export class SandboxStore {
 	private readonly accounts = new Map<string, Map<DomainName, Table>>();
 	private nextIds: Record<DomainName, number> = { ...FIRST_IDS };
+	private fieldTypes = new Map<DomainName, Record<string, FieldType>>();
+	/** Shape of bulk replies; default `results` (`{"success": ..., "results": [...]}`). Reset by `reset()`. */
+	bulkReplyShape: BulkReplyShape = 'results';
+	/**
+	 * Called after every committed create or update through the API (not `insert`/`update` of tests). A hook that
+	 * throws makes the request answer 500 after the write was applied: a lost answer. Reset by `reset()`.
+	 */
+	onCommit: ((event: CommitEvent) => void) | undefined;
 
 	/** @param clock the sandbox clock (read on every write). */
 	constructor(private readonly clock: () => Date) {}
@@ -148,8 +191,16 @@ export class SandboxStore {
 		else this.accounts.delete(account);
 	}
 
+	/** Stores these fields of a domain typed (see {@link FieldType}), until `reset()`. */
+	setFieldTypes(domain: DomainName, types: Record<string, FieldType>): void {
+		this.fieldTypes.set(domain, { ...this.fieldTypes.get(domain), ...types });
+	}
+
 	/** Removes everything, restarts ids at FIRST_IDS and optionally seeds the demo records. */
 	reset(seed: boolean): void {
+		this.fieldTypes.clear();
+		this.bulkReplyShape = 'results';
+		this.onCommit = undefined;
 		this.accounts.clear();
 		this.nextIds = { ...FIRST_IDS };
 		if (seed) this.seed();
@@ -178,7 +229,7 @@ export class SandboxStore {
 		const spec = DOMAINS[domain];
 		const id = this.nextIds[domain]++;
 		const now = this.now();
-		const record: SandboxRecord = { [spec.idField]: id, ...without(data, spec.idField) };
+		const record: SandboxRecord = { [spec.idField]: id, ...this.typed(domain, without(data, spec.idField)) };
 		if (spec.hasCreated && record.created === undefined) record.created = now;
 		if (record.last_modified === undefined) record.last_modified = now;
 		this.table(account, domain).put(id, record);
@@ -190,7 +241,7 @@ export class SandboxStore {
 		const table = this.table(account, domain);
 		const current = table.records.get(id);
 		if (!current) return undefined;
-		const record: SandboxRecord = { ...current, ...without(patch, table.spec.idField) };
+		const record: SandboxRecord = { ...current, ...this.typed(domain, without(patch, table.spec.idField)) };
 		if (patch.last_modified === undefined) record.last_modified = this.now();
 		table.put(id, record);
 		return record;
@@ -201,11 +252,24 @@ export class SandboxStore {
 		const table = this.table(account, domain);
 		const current = table.records.get(id);
 		if (!current) return undefined;
-		const record: SandboxRecord = { [table.spec.idField]: id, ...without(data, table.spec.idField) };
+		const record: SandboxRecord = { [table.spec.idField]: id, ...this.typed(domain, without(data, table.spec.idField)) };
 		if (table.spec.hasCreated) record.created = current.created;
 		if (record.last_modified === undefined) record.last_modified = this.now();
 		table.put(id, record);
 		return record;
+	}
+
+	/** @internal Tells the `onCommit` hook about a write the API just applied. */
+	committed(event: CommitEvent): void {
+		this.onCommit?.(event);
+	}
+
+	private typed(domain: DomainName, data: SandboxRecord): SandboxRecord {
+		const types = this.fieldTypes.get(domain);
+		if (!types) return data;
+		const result: SandboxRecord = {};
+		for (const [field, value] of Object.entries(data)) result[field] = storedAs(types[field], value);
+		return result;
 	}
 
 	private now(): string {
@@ -225,6 +289,20 @@ export class SandboxStore {
 		for (const item of SEED.ownerStockitems) this.create(ACCOUNTS.owner, 'stockitems', { ...item, last_modified: SEED_TIMESTAMP });
 		this.create(ACCOUNTS.owner, 'invoices', { ...SEED.ownerInvoice, last_modified: SEED_TIMESTAMP });
 		for (const account of [ACCOUNTS.other, ACCOUNTS.portal]) this.table(account, 'clients');
+	}
+}
+
+/** The body of a bulk reply in the given shape. */
+export function bulkReplyBody(shape: BulkReplyShape, domain: DomainName, results: unknown[]): unknown {
+	switch (shape) {
+		case 'results':
+			return { success: 'bulk processed', results };
+		case 'resource':
+			return { success: 'bulk processed', [domain]: results };
+		case 'list':
+			return results;
+		case 'none':
+			return { success: 'bulk processed' };
 	}
 }
 

@@ -1,4 +1,4 @@
-import { changedFields, matchKeyOf, valuesEqual } from '../../nodes/ApiSync/engine/compare';
+import { changedFields, keysMatch, matchKeyOf, valuesEqual } from '../../nodes/ApiSync/engine/compare';
 import { planSync, type PlanSettings } from '../../nodes/ApiSync/engine/plan';
 import { chunk, runPool } from '../../nodes/ApiSync/engine/schedule';
 
@@ -33,9 +33,9 @@ describe('valuesEqual', () => {
 
 describe('match keys', () => {
 	it('trims, optionally lower-cases, and keeps multi-field keys apart', () => {
-		expect(matchKeyOf({ e: ' A@B.c ' }, { matchFields: ['e'], caseInsensitive: true })).toBe('a@b.c');
+		expect(matchKeyOf({ e: ' A@B.c ' }, { matchFields: ['e'], caseInsensitive: true })?.parts).toEqual([{ text: 'a@b.c' }]);
 		const two = { matchFields: ['a', 'b'], caseInsensitive: false };
-		expect(matchKeyOf({ a: 'x', b: 'y z' }, two)).not.toBe(matchKeyOf({ a: 'x y', b: 'z' }, two));
+		expect(keysMatch(matchKeyOf({ a: 'x', b: 'y z' }, two)!, matchKeyOf({ a: 'x y', b: 'z' }, two)!)).toBe(false);
 		expect(matchKeyOf({ a: 'x', b: ' ' }, two)).toBeUndefined();
 	});
 

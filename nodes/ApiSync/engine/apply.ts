@@ -2,81 +2,100 @@ import type { IDataObject, IHttpRequestMethods } from 'n8n-workflow';
 
 import type { ResolvedResource } from '../../shared/resources';
 import type { ApiClient, ApiRequest } from '../../shared/transport';
+import { readBulkReply } from './bulkReply';
+import { idempotencyKeyFor } from './idempotency';
 import type { PlannedCreate, PlannedDelete, PlannedUpdate, SyncPlan } from './plan';
-import { chunk, runPool, type RateLimiter } from './schedule';
+import { chunk, runPool, Slots, type RateLimiter } from './schedule';
 
 export interface ApplySettings {
 	resource: ResolvedResource;
 	/** Send creates and updates through `POST {path}?bulk`, at most `bulkSize` per call. */
 	useBulk: boolean;
 	bulkSize: number;
+	/** Write requests in flight at once, whatever sends them (bulk calls, records tried alone, deletes). */
 	concurrency: number;
 	limiter: RateLimiter;
 	/** Extra headers for every write (e.g. X-AccountId). */
 	headers?: Record<string, string>;
+	/** Header carrying a stable idempotency key per write (e.g. `Idempotency-Key`); none when empty. */
+	idempotencyHeader?: string;
 }
+
+export type FailedOutcome = {
+	kind: 'failed';
+	itemIndex?: number;
+	match: IDataObject;
+	stage: 'create' | 'update' | 'delete';
+	reason: string;
+	httpCode?: string;
+	/** The request may or may not have been applied (network error, 5xx): re-read before retrying. */
+	uncertain: boolean;
+	entry: PlannedCreate | PlannedUpdate | PlannedDelete;
+};
 
 export type Outcome =
 	| { kind: 'created'; itemIndex: number; match: IDataObject; remoteId: unknown; record: IDataObject }
 	| { kind: 'updated'; itemIndex: number; match: IDataObject; remoteId: unknown; changes: IDataObject }
 	| { kind: 'deleted'; match: IDataObject; remoteId: unknown; remote: IDataObject }
-	| {
-			kind: 'failed';
-			itemIndex?: number;
-			match: IDataObject;
-			stage: 'create' | 'update' | 'delete';
-			reason: string;
-			httpCode?: string;
-			/** The request may or may not have been applied (network error, 5xx): re-read before retrying. */
-			uncertain: boolean;
-			entry: PlannedCreate | PlannedUpdate | PlannedDelete;
-	  };
+	| FailedOutcome;
 
 type Write = { op: 'create'; entry: PlannedCreate } | { op: 'update'; entry: PlannedUpdate };
+type Send = (req: ApiRequest) => Promise<{ status: number; body: unknown }>;
 
 /**
- * Applies a plan's writes with bounded concurrency and the run's rate limit. Each failure is an
- * outcome of its own, so one bad record never stops the others. Bulk calls go 100 at a time; a
- * record the bulk call rejects is retried alone.
+ * Applies a plan's writes: every request takes one of `concurrency` slots and the run's rate limit.
+ * Each failure is an outcome of its own, so one bad record never stops the others. Bulk calls go
+ * `bulkSize` at a time; a record the bulk call rejects, or every record of a bulk call the API
+ * refused as a whole, is tried alone.
  */
 export async function applyPlan(client: ApiClient, plan: SyncPlan, settings: ApplySettings): Promise<Outcome[]> {
+	const slots = new Slots(settings.concurrency);
+	const send: Send = async (req) =>
+		await slots.run(async () => {
+			await settings.limiter.acquire();
+			return await client.request<unknown>({ ...req, headers: { ...settings.headers, ...req.headers } });
+		});
 	const writes: Write[] = [
 		...plan.creates.map((entry) => ({ op: 'create' as const, entry })),
 		...plan.updates.map((entry) => ({ op: 'update' as const, entry })),
 	];
-	const request = async (req: ApiRequest) => {
-		await settings.limiter.acquire();
-		return await client.request<IDataObject>({ ...req, headers: { ...settings.headers, ...req.headers } });
-	};
 
 	let writeOutcomes: Outcome[];
-	if (settings.useBulk && settings.resource.bulk) {
+	if (settings.useBulk && settings.resource.bulk && writes.length > 0) {
 		const batches = await runPool(chunk(writes, settings.bulkSize), settings.concurrency, (batch) =>
-			applyBulk(batch, request, settings),
+			applyBulk(batch, send, settings),
 		);
 		writeOutcomes = batches.flat();
 	} else {
-		writeOutcomes = await runPool(writes, settings.concurrency, (write) => applySingle(write, request, settings));
+		writeOutcomes = await runPool(writes, settings.concurrency, (write) => applySingle(write, send, settings));
 	}
-	const deleteOutcomes = await runPool(plan.deletes, settings.concurrency, (entry) => applyDelete(entry, request, settings));
+	const deleteOutcomes = await runPool(plan.deletes, settings.concurrency, (entry) => applyDelete(entry, send, settings));
 	return [...writeOutcomes, ...deleteOutcomes];
 }
 
-type Send = (req: ApiRequest) => Promise<{ status: number; body: IDataObject }>;
+function withKey(req: ApiRequest, match: IDataObject | null, settings: ApplySettings): ApiRequest {
+	const header = settings.idempotencyHeader?.trim();
+	if (!header) return req;
+	const path = req.query?.bulk !== undefined ? `${req.path}?bulk` : req.path;
+	return { ...req, idempotencyKey: { header, value: idempotencyKeyFor(req.method, path, match, req.body) } };
+}
 
 async function applySingle(write: Write, send: Send, settings: ApplySettings): Promise<Outcome> {
 	const { resource } = settings;
 	try {
 		if (write.op === 'create') {
-			const response = await send({ method: 'POST', path: resource.path, body: write.entry.record });
-			return created(write.entry, response.body?.[resource.idField] ?? null);
+			const response = await send(
+				withKey({ method: 'POST', path: resource.path, body: write.entry.record }, write.entry.match, settings),
+			);
+			return created(write.entry, (response.body as IDataObject | undefined)?.[resource.idField] ?? null);
 		}
 		const { entry } = write;
 		const body = resource.updateMethod === 'PUT' ? entry.record : entry.changes;
-		await send({ method: resource.updateMethod as IHttpRequestMethods, path: `${resource.path}/${encodeURIComponent(String(entry.remoteId))}`, body });
+		const path = `${resource.path}/${encodeURIComponent(String(entry.remoteId))}`;
+		await send(withKey({ method: resource.updateMethod as IHttpRequestMethods, path, body }, entry.match, settings));
 		return updated(entry);
 	} catch (error) {
-		return failed(write.entry, write.op, error);
+		return failed(write.entry, write.op, error, settings);
 	}
 }
 
@@ -86,35 +105,33 @@ async function applyBulk(batch: Write[], send: Send, settings: ApplySettings): P
 	const payload = batch.map((write) =>
 		write.op === 'create' ? write.entry.record : { [resource.idField]: write.entry.remoteId, ...write.entry.changes },
 	);
-	let results: unknown;
+	let body: unknown;
 	try {
-		const response = await send({ method: 'POST', path: resource.path, query: { bulk: '' }, body: { [domain]: payload } });
-		results = response.body?.results;
+		const request: ApiRequest = { method: 'POST', path: resource.path, query: { bulk: '' }, body: { [domain]: payload } };
+		body = (await send(withKey(request, null, settings))).body;
 	} catch (error) {
 		const httpCode = (error as { httpCode?: string }).httpCode;
 		// The API refused the whole call (e.g. one invalid record): each record is tried alone.
 		if (httpCode && /^4\d\d$/.test(httpCode) && httpCode !== '429') {
-			return await Promise.all(batch.map((write) => applySingle(write, send, settings)));
+			return await Promise.all(batch.map(async (write) => await applySingle(write, send, settings)));
 		}
-		return batch.map((write) => failed(write.entry, write.op, error));
+		return batch.map((write) => failed(write.entry, write.op, error, settings));
 	}
-	if (!Array.isArray(results) || results.length !== batch.length) {
-		// The bulk response shape is not documented: without one result per record, re-read to find out.
+	const results = readBulkReply(body, batch.length, domain, resource.idField);
+	if (!results) {
+		// Without one result per record nothing says what happened: the records are re-read.
 		return batch.map((write) =>
-			failed(write.entry, write.op, new Error('The bulk response did not list one result per record'), true),
+			failed(write.entry, write.op, new Error('The bulk reply did not list one result per record'), settings, true),
 		);
 	}
-	const outcomes: Outcome[] = [];
-	for (let i = 0; i < batch.length; i++) {
-		const write = batch[i];
-		const result = (results[i] ?? {}) as IDataObject;
-		if (result.error === undefined) {
-			outcomes.push(write.op === 'create' ? created(write.entry, result[resource.idField] ?? null) : updated(write.entry));
-		} else {
-			outcomes.push(await applySingle(write, send, settings));
-		}
-	}
-	return outcomes;
+	return await Promise.all(
+		batch.map(async (write, i) => {
+			const result = results[i];
+			if (result.ok) return write.op === 'create' ? created(write.entry, result.id) : updated(write.entry);
+			// Rejected within the bulk call: tried alone, so the API's own answer for this record is reported.
+			return await applySingle(write, send, settings);
+		}),
+	);
 }
 
 async function applyDelete(entry: PlannedDelete, send: Send, settings: ApplySettings): Promise<Outcome> {
@@ -126,35 +143,45 @@ async function applyDelete(entry: PlannedDelete, send: Send, settings: ApplySett
 		});
 		return { kind: 'deleted', match: entry.match, remoteId: entry.remoteId, remote: entry.remote };
 	} catch (error) {
-		return failed(entry, 'delete', error);
+		return failed(entry, 'delete', error, settings);
 	}
 }
 
-function created(entry: PlannedCreate, remoteId: unknown): Outcome {
+export function created(entry: PlannedCreate, remoteId: unknown): Outcome {
 	return { kind: 'created', itemIndex: entry.itemIndex, match: entry.match, remoteId, record: entry.record };
 }
 
-function updated(entry: PlannedUpdate): Outcome {
+export function updated(entry: PlannedUpdate): Outcome {
 	const changes: IDataObject = {};
 	for (const [field, to] of Object.entries(entry.changes)) changes[field] = { from: entry.remote[field] ?? null, to };
 	return { kind: 'updated', itemIndex: entry.itemIndex, match: entry.match, remoteId: entry.remoteId, changes };
+}
+
+/** The message for an update whose record is gone: it was deleted after this run read it. */
+export function vanishedReason(idField: string, remoteId: unknown): string {
+	return `The remote record (${idField} ${String(remoteId)}) no longer exists: it was deleted after this run read it, so nothing was updated. Run the sync again to plan it anew.`;
 }
 
 function failed(
 	entry: PlannedCreate | PlannedUpdate | PlannedDelete,
 	stage: 'create' | 'update' | 'delete',
 	error: unknown,
+	settings: ApplySettings,
 	forceUncertain = false,
-): Outcome {
+): FailedOutcome {
 	const httpCode = (error as { httpCode?: string | null }).httpCode ?? undefined;
 	// A 4xx (other than 429) means the API looked at the request and refused it: nothing was written.
 	const refused = typeof httpCode === 'string' && /^4\d\d$/.test(httpCode) && httpCode !== '429';
+	let reason = (error as Error).message;
+	if (stage === 'update' && httpCode === '404') {
+		reason = `${vanishedReason(settings.resource.idField, (entry as PlannedUpdate).remoteId)} (${reason})`;
+	}
 	return {
 		kind: 'failed',
 		itemIndex: 'itemIndex' in entry ? entry.itemIndex : undefined,
 		match: entry.match,
 		stage,
-		reason: (error as Error).message,
+		reason,
 		httpCode: httpCode ?? undefined,
 		uncertain: forceUncertain || !refused,
 		entry,

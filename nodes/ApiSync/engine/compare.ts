@@ -1,73 +1,69 @@
 import type { IDataObject } from 'n8n-workflow';
 
-/** Settings for turning match field values into a comparable key. */
-export interface MatchSettings {
-	matchFields: string[];
-	/** Compare match values case-insensitively (they are always trimmed). */
-	caseInsensitive: boolean;
-}
-
-/** Separator that cannot appear in a normalised value, so ("a", "b c") and ("a b", "c") differ. */
-const KEY_SEPARATOR = '\u001f';
-
-/** Normalises one match value: trimmed text, optionally lower-cased; empty values give ''. */
-export function normaliseMatchValue(value: unknown, caseInsensitive: boolean): string {
-	if (value === undefined || value === null) return '';
-	const text = (typeof value === 'object' ? JSON.stringify(value) : String(value)).trim();
-	return caseInsensitive ? text.toLocaleLowerCase('en') : text;
-}
-
 /**
- * The record's match key, or undefined when any match field is empty (such a record cannot be matched).
+ * Numeric text: optional minus, digits, optional fraction, optional exponent ("42", "0042", "10.50", "-1e3").
+ * Only ever compared numerically with a JSON number, never with other text.
  */
-export function matchKeyOf(record: IDataObject, settings: MatchSettings): string | undefined {
-	const parts: string[] = [];
-	for (const field of settings.matchFields) {
-		const part = normaliseMatchValue(record[field], settings.caseInsensitive);
-		if (part === '') return undefined;
-		parts.push(part);
-	}
-	return parts.join(KEY_SEPARATOR);
+const NUMERIC_TEXT = /^-?\d+(\.\d+)?([eE][+-]?\d+)?$/;
+
+/** The number a trimmed text stands for, or undefined when it is not numeric text. */
+function numberOfText(text: string): number | undefined {
+	if (!NUMERIC_TEXT.test(text)) return undefined;
+	const number = Number(text);
+	return Number.isFinite(number) ? number : undefined;
 }
 
-/** The match fields and their values as given, for output items. */
-export function matchValuesOf(record: IDataObject, matchFields: string[]): IDataObject {
-	const values: IDataObject = {};
-	for (const field of matchFields) values[field] = record[field] ?? null;
-	return values;
+function isPlainObject(value: unknown): value is IDataObject {
+	return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+/** Empty, null and missing are the same to an API (and blank text is empty). */
 function isEmpty(value: unknown): boolean {
 	return value === undefined || value === null || (typeof value === 'string' && value.trim() === '');
 }
 
-function canonical(value: unknown): string {
-	if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
-	if (value && typeof value === 'object') {
-		const entries = Object.keys(value as IDataObject)
-			.sort()
-			.map((k) => `${JSON.stringify(k)}:${canonical((value as IDataObject)[k])}`);
-		return `{${entries.join(',')}}`;
-	}
-	return JSON.stringify(value ?? null);
+/** Text as compared: trimmed, Unicode NFC (a composed and a decomposed "é" are the same text). */
+function comparableText(text: string): string {
+	return text.trim().normalize('NFC');
 }
 
 /**
  * Whether a mapped value already equals the remote value, the way an API round-trips data:
- * empty, null and missing are equal; numbers equal their numeric text ("10.50" = 10.5);
- * text is compared trimmed; objects and arrays by content, key order ignored.
+ * - empty text, null and missing are equal;
+ * - a number equals a number of the same value, and numeric text of the same value (`"10.50"` = `10.5`,
+ *   `"0042"` = `42`): the API stored the text as a number;
+ * - text equals text only when it is the same after trimming and NFC normalisation
+ *   (`"01000"` ≠ `"1000"`, `"1.10"` ≠ `"1.1"`, `"0470123456"` ≠ `"470123456"`);
+ * - `true`/`false` equal the text `"true"`/`"false"` (any case);
+ * - arrays element by element, objects member by member (key order ignored), with these same rules
+ *   inside them, so a `null` member equals a missing one.
  */
 export function valuesEqual(local: unknown, remote: unknown): boolean {
-	if (local === remote) return true;
 	if (isEmpty(local) && isEmpty(remote)) return true;
 	if (isEmpty(local) || isEmpty(remote)) return false;
-	if (typeof local === 'object' || typeof remote === 'object') return canonical(local) === canonical(remote);
-	const a = String(local).trim();
-	const b = String(remote).trim();
-	if (a === b) return true;
-	const numeric = /^-?\d+(\.\d+)?$/;
-	if (numeric.test(a) && numeric.test(b)) return Number(a) === Number(b);
-	if (typeof local === 'boolean' || typeof remote === 'boolean') return a.toLowerCase() === b.toLowerCase();
+	if (Array.isArray(local) || Array.isArray(remote)) {
+		return (
+			Array.isArray(local) &&
+			Array.isArray(remote) &&
+			local.length === remote.length &&
+			local.every((entry, i) => valuesEqual(entry, remote[i]))
+		);
+	}
+	if (isPlainObject(local) || isPlainObject(remote)) {
+		if (!isPlainObject(local) || !isPlainObject(remote)) return false;
+		const keys = new Set([...Object.keys(local), ...Object.keys(remote)]);
+		for (const key of keys) if (!valuesEqual(local[key], remote[key])) return false;
+		return true;
+	}
+	if (typeof local === 'number' || typeof remote === 'number') {
+		const a = typeof local === 'string' ? numberOfText(local.trim()) : local;
+		const b = typeof remote === 'string' ? numberOfText(remote.trim()) : remote;
+		return typeof a === 'number' && typeof b === 'number' && a === b;
+	}
+	if (typeof local === 'boolean' || typeof remote === 'boolean') {
+		return String(local).trim().toLowerCase() === String(remote).trim().toLowerCase();
+	}
+	if (typeof local === 'string' && typeof remote === 'string') return comparableText(local) === comparableText(remote);
 	return false;
 }
 
@@ -79,4 +75,89 @@ export function changedFields(local: IDataObject, remote: IDataObject, ignoreFie
 		if (!valuesEqual(value, remote[field])) changes[field] = value;
 	}
 	return changes;
+}
+
+/** Settings for turning match field values into a comparable key. */
+export interface MatchSettings {
+	matchFields: string[];
+	/** Compare text case-insensitively, with full Unicode case folding (they are always trimmed and NFC). */
+	caseInsensitive: boolean;
+}
+
+/** One match field's value as compared: text (normalised), or a JSON number. */
+export type KeyPart = { text: string; number?: number } | { number: number; text?: undefined };
+
+/**
+ * A record's match key. Two keys match when every part matches: text with text exactly (after
+ * normalisation), a number with a number numerically, text with a number when the text is numeric
+ * text of that value (`"0042"` matches `42`, but not `"42"`).
+ */
+export interface MatchKey {
+	parts: KeyPart[];
+	/** Parts with every numeric value (numbers and numeric text) as that number: equal for any two keys that match. */
+	bucket: string;
+}
+
+/**
+ * Full case folding, locale-independent: `"STRASSE"`, `"Straße"` and `"strasse"` fold alike, as do
+ * compatibility forms (NFKC: `"ﬁ"` = `"fi"`, full-width letters). Upper then lower case maps `ß` to `ss`.
+ */
+export function foldCase(text: string): string {
+	return text.normalize('NFKC').toUpperCase().toLowerCase().normalize('NFKC');
+}
+
+function keyPartOf(value: unknown, caseInsensitive: boolean): KeyPart | undefined {
+	if (value === undefined || value === null) return undefined;
+	if (typeof value === 'number') return Number.isFinite(value) ? { number: value === 0 ? 0 : value } : undefined;
+	const raw = typeof value === 'object' ? JSON.stringify(value) : String(value);
+	const trimmed = comparableText(raw);
+	if (trimmed === '') return undefined;
+	const text = caseInsensitive ? foldCase(trimmed) : trimmed;
+	const number = numberOfText(text);
+	return number === undefined ? { text } : { text, number: number === 0 ? 0 : number };
+}
+
+/** The record's match key, or undefined when any match field is empty (such a record cannot be matched). */
+export function matchKeyOf(record: IDataObject, settings: MatchSettings): MatchKey | undefined {
+	const parts: KeyPart[] = [];
+	for (const field of settings.matchFields) {
+		const part = keyPartOf(record[field], settings.caseInsensitive);
+		if (part === undefined) return undefined;
+		parts.push(part);
+	}
+	// JSON-encoded tuple: no separator a value could contain, so ("a", "b c") and ("a b", "c") differ.
+	const bucket = JSON.stringify(parts.map((part) => (part.number !== undefined ? [part.number] : part.text)));
+	return { parts, bucket };
+}
+
+function partsMatch(a: KeyPart, b: KeyPart): boolean {
+	if (a.text !== undefined && b.text !== undefined) return a.text === b.text;
+	return a.number !== undefined && a.number === b.number;
+}
+
+/** Whether two match keys identify the same record (see {@link MatchKey}). */
+export function keysMatch(a: MatchKey, b: MatchKey): boolean {
+	return a.bucket === b.bucket && a.parts.every((part, i) => partsMatch(part, b.parts[i]));
+}
+
+/** Values by match key; `find` returns every value whose key matches. */
+export class KeyIndex<T> {
+	private readonly buckets = new Map<string, Array<{ key: MatchKey; value: T }>>();
+
+	add(key: MatchKey, value: T): void {
+		const bucket = this.buckets.get(key.bucket);
+		if (bucket) bucket.push({ key, value });
+		else this.buckets.set(key.bucket, [{ key, value }]);
+	}
+
+	find(key: MatchKey): T[] {
+		return (this.buckets.get(key.bucket) ?? []).filter((entry) => keysMatch(entry.key, key)).map((entry) => entry.value);
+	}
+}
+
+/** The match fields and their values as given, for output items. */
+export function matchValuesOf(record: IDataObject, matchFields: string[]): IDataObject {
+	const values: IDataObject = {};
+	for (const field of matchFields) values[field] = record[field] ?? null;
+	return values;
 }

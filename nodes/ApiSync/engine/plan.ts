@@ -1,6 +1,6 @@
 import type { IDataObject } from 'n8n-workflow';
 
-import { changedFields, matchKeyOf, matchValuesOf, type MatchSettings } from './compare';
+import { changedFields, KeyIndex, matchKeyOf, matchValuesOf, type MatchKey, type MatchSettings } from './compare';
 
 export type SyncMode = 'upsert' | 'createOnly' | 'updateOnly' | 'mirror';
 
@@ -12,10 +12,11 @@ export interface PlanSettings extends MatchSettings {
 	ignoreFields: string[];
 }
 
-/** One input item after field mapping. */
+/** One input item after field mapping; `mappingError` when its mapping failed (it then fails to plan). */
 export interface SourceRecord {
 	itemIndex: number;
 	record: IDataObject;
+	mappingError?: string;
 }
 
 interface Planned {
@@ -60,72 +61,90 @@ export interface SyncPlan {
 	failures: PlanFailure[];
 	/** Remote records left alone in Mirror mode because their match fields are empty. */
 	remoteWithoutKey: number;
+	/** Mirror: deletions left out because the input is doubtful; `count` records would have been deleted. */
+	deletesWithheld?: { count: number; reason: string };
 }
+
+export function emptyPlan(): SyncPlan {
+	return { creates: [], updates: [], unchanged: [], deletes: [], failures: [], remoteWithoutKey: 0 };
+}
+
+type Decision =
+	| { kind: 'failure'; reason: string }
+	| { kind: 'create' }
+	| { kind: 'match'; remote: IDataObject };
 
 /**
  * Computes the plan from the mapped input and the remote records (read once). Pure: no I/O.
- * Duplicate match keys, in the input or among remote records, fail the records concerned
- * with a clear reason rather than picking one.
+ * Duplicate match keys, in the input or among remote records, fail the records concerned with a
+ * clear reason rather than picking one. Mirror deletes nothing when the input is doubtful.
  */
 export function planSync(source: SourceRecord[], remote: IDataObject[], settings: PlanSettings): SyncPlan {
-	const plan: SyncPlan = { creates: [], updates: [], unchanged: [], deletes: [], failures: [], remoteWithoutKey: 0 };
+	const plan = emptyPlan();
 	const ignore = new Set([...settings.ignoreFields, settings.idField]);
 
-	const remoteByKey = new Map<string, IDataObject[]>();
+	const remoteIndex = new KeyIndex<IDataObject>();
+	const remoteKeys = new Map<IDataObject, MatchKey>();
 	for (const record of remote) {
 		const key = matchKeyOf(record, settings);
 		if (key === undefined) {
 			plan.remoteWithoutKey++;
 			continue;
 		}
-		const list = remoteByKey.get(key);
-		if (list) list.push(record);
-		else remoteByKey.set(key, [record]);
+		remoteIndex.add(key, record);
+		remoteKeys.set(record, key);
 	}
 
-	const inputByKey = new Map<string, number[]>();
-	const keys = source.map(({ record, itemIndex }) => {
-		const key = matchKeyOf(record, settings);
-		if (key !== undefined) {
-			const list = inputByKey.get(key);
-			if (list) list.push(itemIndex);
-			else inputByKey.set(key, [itemIndex]);
-		}
+	const inputIndex = new KeyIndex<number>();
+	const keys = source.map(({ record, itemIndex, mappingError }) => {
+		const key = mappingError === undefined ? matchKeyOf(record, settings) : undefined;
+		if (key) inputIndex.add(key, itemIndex);
 		return key;
 	});
 
-	source.forEach(({ itemIndex, record }, position) => {
+	const decisions: Decision[] = source.map(({ record, mappingError }, position) => {
+		if (mappingError !== undefined) return { kind: 'failure', reason: mappingError };
 		const key = keys[position];
 		const match = matchValuesOf(record, settings.matchFields);
 		if (key === undefined) {
 			const empty = settings.matchFields.filter((f) => matchKeyOf(record, { ...settings, matchFields: [f] }) === undefined);
-			plan.failures.push({
-				itemIndex,
-				match,
+			return {
+				kind: 'failure',
 				reason: `Missing match key: ${empty.join(', ')} ${empty.length === 1 ? 'is' : 'are'} empty. Map a value to ${empty.length === 1 ? 'it' : 'them'}, or match on other fields.`,
-			});
-			return;
+			};
 		}
-		const sameKeyItems = inputByKey.get(key) ?? [];
+		const sameKeyItems = inputIndex.find(key);
 		if (sameKeyItems.length > 1) {
-			plan.failures.push({
-				itemIndex,
-				match,
+			return {
+				kind: 'failure',
 				reason: `Duplicate match key in the input: items ${listSome(sameKeyItems)} have the same ${describeMatch(match)}. Remove the duplicates so each record is written once.`,
-			});
-			return;
+			};
 		}
-		const matches = remoteByKey.get(key) ?? [];
+		const matches = remoteIndex.find(key);
 		if (matches.length > 1) {
-			plan.failures.push({
-				itemIndex,
-				match,
+			return {
+				kind: 'failure',
 				reason: `${matches.length} remote records share ${describeMatch(match)} (${settings.idField} ${listSome(matches.map((m) => m[settings.idField]))}). Resolve the duplicates in the remote system, or match on more fields.`,
-			});
+			};
+		}
+		return matches.length === 0 ? { kind: 'create' } : { kind: 'match', remote: matches[0] };
+	});
+
+	// "0042" and 42 match, as do "42" and 42, but "0042" and "42" do not: two input items can claim one remote record.
+	const claims = new Map<IDataObject, number[]>();
+	decisions.forEach((decision, position) => {
+		if (decision.kind !== 'match') return;
+		claims.set(decision.remote, [...(claims.get(decision.remote) ?? []), source[position].itemIndex]);
+	});
+
+	source.forEach(({ itemIndex, record }, position) => {
+		const decision = decisions[position];
+		const match = matchValuesOf(record, settings.matchFields);
+		if (decision.kind === 'failure') {
+			plan.failures.push({ itemIndex, match, reason: decision.reason });
 			return;
 		}
-		const existing = matches[0];
-		if (!existing) {
+		if (decision.kind === 'create') {
 			if (settings.mode === 'updateOnly') {
 				plan.unchanged.push({ itemIndex, match, remoteId: null, note: 'No remote record matches (Update Only: nothing created)' });
 			} else {
@@ -133,7 +152,17 @@ export function planSync(source: SourceRecord[], remote: IDataObject[], settings
 			}
 			return;
 		}
+		const existing = decision.remote;
 		const remoteId = existing[settings.idField] as string | number;
+		const claimants = claims.get(existing) ?? [];
+		if (claimants.length > 1) {
+			plan.failures.push({
+				itemIndex,
+				match,
+				reason: `Items ${listSome(claimants)} all match the remote record ${settings.idField} ${String(remoteId)} (${describeMatch(matchValuesOf(existing, settings.matchFields))}). Make their match values distinct so each record is written once.`,
+			});
+			return;
+		}
 		if (settings.mode === 'createOnly') {
 			plan.unchanged.push({ itemIndex, match, remoteId, note: 'A remote record already matches (Create Only: not updated)' });
 			return;
@@ -144,18 +173,33 @@ export function planSync(source: SourceRecord[], remote: IDataObject[], settings
 	});
 
 	if (settings.mode === 'mirror') {
-		for (const [key, records] of remoteByKey) {
-			if (inputByKey.has(key)) continue;
-			for (const record of records) {
-				plan.deletes.push({
-					match: matchValuesOf(record, settings.matchFields),
-					remoteId: record[settings.idField] as string | number,
-					remote: record,
-				});
-			}
+		const deletes: PlannedDelete[] = [];
+		for (const [record, key] of remoteKeys) {
+			if (inputIndex.find(key).length > 0) continue;
+			deletes.push({ match: matchValuesOf(record, settings.matchFields), remoteId: record[settings.idField] as string | number, remote: record });
 		}
+		const reason = doubtfulInput(plan, keys, settings);
+		if (reason === undefined) plan.deletes = deletes;
+		else plan.deletesWithheld = { count: deletes.length, reason };
 	}
 	return plan;
+}
+
+/**
+ * Why Mirror must not delete on this input, or undefined when it may. A record that failed to plan
+ * is missing from the input as far as Mirror can tell, and an input without a single usable key
+ * (e.g. one empty item from a node with "Always Output Data") would make every remote record look deleted.
+ */
+function doubtfulInput(plan: SyncPlan, keys: Array<MatchKey | undefined>, settings: PlanSettings): string | undefined {
+	const fields = settings.matchFields.join(', ');
+	if (!keys.some((key) => key !== undefined)) {
+		return `Mirror deleted nothing: no input item has a value in ${fields}. An input without records (e.g. one empty item from a node with "Always Output Data") never deletes.`;
+	}
+	if (plan.failures.length > 0) {
+		const n = plan.failures.length;
+		return `Mirror deleted nothing: ${n} input item${n === 1 ? '' : 's'} could not be planned (see Failed), so the input may not hold every record. Fix ${n === 1 ? 'it' : 'them'} and run again to delete.`;
+	}
+	return undefined;
 }
 
 function describeMatch(match: IDataObject): string {
@@ -165,7 +209,7 @@ function describeMatch(match: IDataObject): string {
 }
 
 /** At most `max` values, then "and N more": a message per record must not grow with the number of duplicates. */
-function listSome(values: unknown[], max = 10): string {
+export function listSome(values: unknown[], max = 10): string {
 	const shown = values.slice(0, max).map(String).join(', ');
 	return values.length > max ? `${shown} and ${values.length - max} more` : shown;
 }

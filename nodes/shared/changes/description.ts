@@ -151,11 +151,14 @@ export interface ChangeSettingsInput {
 	options: IDataObject;
 	/** Base URL of the credential, part of what identifies the feed. */
 	baseUrl: string;
+	/** The node's Account ID option; it overrides the credential's. */
 	accountId: string;
+	/** The credential's Account ID (empty when it has none). */
+	credentialAccountId?: string;
 }
 
 /** Reads and checks the change feed parameters; a `NodeOperationError` saying what to fix when they do not fit. */
-export function readChangeSettings({ node, getParam, options, baseUrl, accountId }: ChangeSettingsInput): ChangeFeedSettings {
+export function readChangeSettings({ node, getParam, options, baseUrl, accountId, credentialAccountId }: ChangeSettingsInput): ChangeFeedSettings {
 	const fail = (message: string, description: string) => new NodeOperationError(node, message, { description });
 	const resourceName = String(getParam('remoteResource', 'clients'));
 	const resource = resolveResource(getParam);
@@ -214,9 +217,10 @@ export function readChangeSettings({ node, getParam, options, baseUrl, accountId
 		emitDeletions: mode === 'hash' && getParam('emitDeletions', false) === true,
 		sampleSize,
 		headers: accountHeader(account),
+		// The state belongs to the account it read: the node's Account ID, else the credential's.
 		fingerprint: settingsFingerprint([
 			baseUrl,
-			account,
+			account || (credentialAccountId ?? '').trim(),
 			resource.path,
 			resource.idField,
 			mode,

@@ -53,7 +53,7 @@ export class ChangeTrackingError extends Error {
 	}
 }
 
-/** A short fingerprint of the settings that define a feed (resource, account, mode, field, first run, reset key). */
+/** A short fingerprint of the settings that define a feed (base URL, effective account, resource, mode, field, first run, reset key). */
 export function settingsFingerprint(parts: unknown[]): string {
 	return contentHash(canonicalJson(parts));
 }

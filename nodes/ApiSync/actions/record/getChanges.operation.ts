@@ -1,6 +1,12 @@
 import { NodeApiError, NodeOperationError, type IDataObject, type JsonObject } from 'n8n-workflow';
 
-import { changeFeedProperties, changeOptionProperties, readChangeSettings, runChangeFeed } from '../../../shared/changes';
+import {
+	changeFeedProperties,
+	changeOptionProperties,
+	credentialAccountId,
+	readChangeSettings,
+	runChangeFeed,
+} from '../../../shared/changes';
 import { showFor, type BatchOperation } from '../../../shared/operation';
 
 /**
@@ -31,6 +37,7 @@ export const getChanges: BatchOperation = {
 				options,
 				baseUrl: client.baseUrl,
 				accountId: this.getNodeParameter('options.accountId', 0, '') as string,
+				credentialAccountId: await credentialAccountId(this, this.getNodeParameter('authentication', 0) as string),
 			});
 			const records = await runChangeFeed({
 				client,
