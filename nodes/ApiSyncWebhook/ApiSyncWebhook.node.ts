@@ -165,6 +165,7 @@ export class ApiSyncWebhook implements INodeType {
 				name: 'default',
 				httpMethod: '={{$parameter["httpMethod"]}}',
 				responseMode: '={{$parameter["responseMode"]}}',
+				responseData: 'firstEntryJson',
 				path: 'webhook',
 			},
 		],
@@ -226,9 +227,15 @@ export class ApiSyncWebhook implements INodeType {
 						description: 'Acknowledge at once (Options → Response Code and Response Body); providers retry slow endpoints',
 					},
 					{
+						name: 'When Last Node Finishes',
+						value: 'lastNode',
+						description: 'The output of the last node that runs is the answer (its first item, as JSON)',
+					},
+					{
 						name: "Using 'Respond to Webhook' Node",
 						value: 'responseNode',
-						description: 'A Respond to Webhook node in the workflow answers',
+						description:
+							"A Respond to Webhook node answers. n8n accepts this only from that node's version 1 (newer versions answer only for n8n's own Webhook node).",
 					},
 				],
 				default: 'onReceived',
@@ -424,7 +431,7 @@ export class ApiSyncWebhook implements INodeType {
 		if (options.includeRawBody === true) json.rawBody = rawBody.toString('utf8');
 		const workflowData = [[{ json, pairedItem: { item: 0 } }]];
 
-		if (this.getNodeParameter('responseMode', 'onReceived') === 'responseNode') return { workflowData };
+		if (this.getNodeParameter('responseMode', 'onReceived') !== 'onReceived') return { workflowData };
 		// Answer now, then run: the provider gets its acknowledgement without waiting for the workflow.
 		acknowledge(res, options);
 		return { noWebhookResponse: true, workflowData };
