@@ -3,7 +3,7 @@
  * documentation (never computed by the code under test), the replay window, rotation, the IP
  * allow-list, repeated deliveries, and one signing → verifying round trip per HMAC template placeholder.
  */
-import { createHmac } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 
 import type { IHttpRequestOptions } from 'n8n-workflow';
 
@@ -282,6 +282,17 @@ describe('Generic HMAC: signed by the API Sync HMAC credential, verified by the 
 		const call = await signedCall('{timestamp}.{body}');
 		expect(verifyRequest(hmacSettings('{timestamp}.{body}', ['brand-new-secret', SECRET]), call, Date.now())).toEqual({ ok: true });
 		expect(verifyRequest(hmacSettings('{timestamp}.{body}', ['brand-new-secret']), call, Date.now())).toEqual({ ok: false, reason: 'mismatch' });
+	});
+
+	it('{body} and {bodySha256} cover the received bytes, also when they are not UTF-8', () => {
+		const bytes = Buffer.from([0x61, 0xff, 0x00, 0xe9, 0x62]);
+		const expected = createHmac('sha256', SECRET)
+			.update(Buffer.concat([Buffer.from('POST\n'), bytes, Buffer.from(`\n${createHash('sha256').update(bytes).digest('hex')}`)]))
+			.digest('hex');
+		const template = '{method}\\n{body}\\n{bodySha256}';
+		const call = request(bytes, { 'X-Signature': expected });
+		expect(verifyRequest(hmacSettings(template), call, 0)).toEqual({ ok: true });
+		expect(verifyRequest(hmacSettings(template), { ...call, rawBody: Buffer.from(bytes.toString('utf8')) }, 0)).toEqual({ ok: false, reason: 'mismatch' });
 	});
 
 	it('a template without {timestamp} needs no timestamp header', async () => {
