@@ -1,4 +1,4 @@
-import { createHash, createHmac, randomBytes, timingSafeEqual } from 'crypto';
+import { createHash, createHmac, randomBytes } from 'crypto';
 
 export type HmacAlgorithm = 'sha256' | 'sha512' | 'sha1';
 export type SignatureEncoding = 'hex' | 'base64';
@@ -26,14 +26,14 @@ export interface HmacSigningSettings extends HmacSignatureSettings {
 
 /** The values a payload template can refer to. */
 export interface PayloadValues {
-	/** Unix seconds, exactly as sent in the timestamp header. */
-	timestamp: number;
+	/** Unix seconds, exactly as sent in the timestamp header (a received header is used verbatim). */
+	timestamp: number | string;
 	/** HTTP method; upper-cased before use. */
 	method: string;
 	/** URL path plus query string exactly as sent, e.g. `/api/v1/clients?take=100`. */
 	path: string;
-	/** The exact request body as sent; empty string when there is none. */
-	body: string;
+	/** The exact request body: the string sent, or the bytes received. Empty when there is none. */
+	body: string | Buffer;
 	/** Random value, also sent in the nonce header; only needed when the template uses `{nonce}`. */
 	nonce?: string;
 }
@@ -46,49 +46,72 @@ export interface SigningClock {
 const ALGORITHMS: readonly HmacAlgorithm[] = ['sha256', 'sha512', 'sha1'];
 const ENCODINGS: readonly SignatureEncoding[] = ['hex', 'base64'];
 const PLACEHOLDER = /\{([A-Za-z0-9]+)\}/g;
-const KNOWN_PLACEHOLDERS = new Set(['timestamp', 'method', 'path', 'body', 'bodySha256', 'nonce']);
+/** Every placeholder a payload template may use. */
+export const TEMPLATE_PLACEHOLDERS = ['timestamp', 'method', 'path', 'body', 'bodySha256', 'nonce'] as const;
 
 /** True when the template asks for a nonce, so the signer must generate and send one. */
 export function templateUsesNonce(template: string): boolean {
 	return template.includes('{nonce}');
 }
 
+/** True when the template signs the timestamp, so a verifier must check its freshness. */
+export function templateUsesTimestamp(template: string): boolean {
+	return template.includes('{timestamp}');
+}
+
+function placeholderBytes(whole: string, name: string, values: PayloadValues): Buffer {
+	switch (name) {
+		case 'timestamp':
+			return Buffer.from(String(values.timestamp), 'utf8');
+		case 'method':
+			return Buffer.from(values.method.toUpperCase(), 'utf8');
+		case 'path':
+			return Buffer.from(values.path, 'utf8');
+		case 'body':
+			return bodyBytes(values.body);
+		case 'bodySha256':
+			return Buffer.from(createHash('sha256').update(bodyBytes(values.body)).digest('hex'), 'utf8');
+		case 'nonce':
+			if (values.nonce === undefined) {
+				throw new Error('The payload template uses {nonce} but no nonce was given');
+			}
+			return Buffer.from(values.nonce, 'utf8');
+		default:
+			throw new Error(
+				`Unknown placeholder ${whole} in the payload template. Known placeholders: ${TEMPLATE_PLACEHOLDERS.map((p) => `{${p}}`).join(', ')}`,
+			);
+	}
+}
+
+function bodyBytes(body: string | Buffer): Buffer {
+	return Buffer.isBuffer(body) ? body : Buffer.from(body, 'utf8');
+}
+
 /**
- * Expands a payload template. Placeholders: `{timestamp}`, `{method}`, `{path}`, `{body}`,
- * `{bodySha256}` (lower-case hex SHA-256 of the body) and `{nonce}`; the two characters `\n`
- * stand for a newline. Values are inserted in one pass, so braces inside a body are never expanded.
+ * Renders the string-to-sign: the one function that both signs outbound requests and verifies
+ * inbound ones. Placeholders: `{timestamp}`, `{method}`, `{path}`, `{body}`, `{bodySha256}`
+ * (lower-case hex SHA-256 of the body bytes) and `{nonce}`; the two characters `\n` stand for a
+ * newline. Values are inserted in one pass, so braces inside a body are never expanded, and a
+ * received body is inserted byte for byte (never decoded and re-encoded).
  *
  * @throws Error on an unknown placeholder or a `{nonce}` without a nonce value.
  */
-export function expandPayloadTemplate(template: string, values: PayloadValues): string {
+export function renderPayload(template: string, values: PayloadValues): Buffer {
 	const withNewlines = template.replace(/\\n/g, '\n');
-	return withNewlines.replace(PLACEHOLDER, (whole, name: string) => {
-		switch (name) {
-			case 'timestamp':
-				return String(values.timestamp);
-			case 'method':
-				return values.method.toUpperCase();
-			case 'path':
-				return values.path;
-			case 'body':
-				return values.body;
-			case 'bodySha256':
-				return createHash('sha256').update(values.body, 'utf8').digest('hex');
-			case 'nonce':
-				if (values.nonce === undefined) {
-					throw new Error('The payload template uses {nonce} but no nonce was given');
-				}
-				return values.nonce;
-			default:
-				throw new Error(
-					`Unknown placeholder ${whole} in the payload template. Known placeholders: ${[
-						...KNOWN_PLACEHOLDERS,
-					]
-						.map((p) => `{${p}}`)
-						.join(', ')}`,
-				);
-		}
-	});
+	const parts: Buffer[] = [];
+	let last = 0;
+	for (const match of withNewlines.matchAll(PLACEHOLDER)) {
+		parts.push(Buffer.from(withNewlines.slice(last, match.index), 'utf8'));
+		parts.push(placeholderBytes(match[0], match[1], values));
+		last = match.index + match[0].length;
+	}
+	parts.push(Buffer.from(withNewlines.slice(last), 'utf8'));
+	return Buffer.concat(parts);
+}
+
+/** {@link renderPayload} as text (for display and tests). */
+export function expandPayloadTemplate(template: string, values: PayloadValues): string {
+	return renderPayload(template, values).toString('utf8');
 }
 
 /** Checks settings before use, so a misconfiguration fails loudly instead of sending a bad signature. */
@@ -110,8 +133,8 @@ export function assertValidSignatureSettings(settings: HmacSignatureSettings): v
 /** Computes `prefix + encode(HMAC(algorithm, secret, expandedTemplate))`. Pure. */
 export function computeSignature(settings: HmacSignatureSettings, values: PayloadValues): string {
 	assertValidSignatureSettings(settings);
-	const payload = expandPayloadTemplate(settings.template, values);
-	const digest = createHmac(settings.algorithm, settings.secret).update(payload, 'utf8').digest(settings.encoding);
+	const payload = renderPayload(settings.template, values);
+	const digest = createHmac(settings.algorithm, settings.secret).update(payload).digest(settings.encoding);
 	return `${settings.prefix ?? ''}${digest}`;
 }
 
@@ -140,30 +163,4 @@ export function signRequest(
 	if (nonce !== undefined) headers[settings.nonceHeader || 'X-Nonce'] = nonce;
 	if (settings.keyId) headers[settings.keyIdHeader || 'X-Key-Id'] = settings.keyId;
 	return headers;
-}
-
-export type VerificationResult = { valid: true } | { valid: false; reason: string };
-
-/**
- * Verifies an inbound signature (for the webhook trigger): recomputes it over the received values,
- * compares in constant time, and checks the timestamp is within `toleranceSeconds` of the clock.
- */
-export function verifySignature(
-	settings: HmacSignatureSettings,
-	received: { signature: string | undefined; values: PayloadValues },
-	options: { toleranceSeconds: number; clock?: SigningClock },
-): VerificationResult {
-	if (!received.signature) return { valid: false, reason: 'the signature header is missing' };
-	const nowSeconds = Math.floor((options.clock ?? Date).now() / 1000);
-	const timestamp = received.values.timestamp;
-	if (!Number.isInteger(timestamp)) return { valid: false, reason: 'the timestamp is missing or not a number' };
-	if (Math.abs(nowSeconds - timestamp) > options.toleranceSeconds) {
-		return { valid: false, reason: `the timestamp is more than ${options.toleranceSeconds} s away from now` };
-	}
-	const expected = Buffer.from(computeSignature(settings, received.values), 'utf8');
-	const actual = Buffer.from(received.signature, 'utf8');
-	if (expected.length !== actual.length || !timingSafeEqual(expected, actual)) {
-		return { valid: false, reason: 'the signature does not match' };
-	}
-	return { valid: true };
 }

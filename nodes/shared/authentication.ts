@@ -8,6 +8,7 @@ export const CREDENTIAL_TYPES = {
 	// eslint-disable-next-line @n8n/community-nodes/no-hardcoded-secrets -- a credential type name, not a secret
 	oAuth2: 'apiSyncOAuth2Api',
 	hmac: 'apiSyncHmacApi',
+	none: 'apiSyncNoAuthApi',
 } as const;
 
 export type CredentialTypeName = (typeof CREDENTIAL_TYPES)[keyof typeof CREDENTIAL_TYPES];
@@ -18,6 +19,11 @@ const OPTIONS: Array<{ name: string; value: CredentialTypeName; description: str
 	{ name: 'Bearer Token', value: CREDENTIAL_TYPES.bearer, description: 'Authorization: Bearer <token>' },
 	{ name: 'HMAC Signature', value: CREDENTIAL_TYPES.hmac, description: 'Every request signed with a shared secret' },
 	{ name: 'OAuth2', value: CREDENTIAL_TYPES.oAuth2, description: 'Client credentials or authorization code' },
+	{
+		name: 'None (Trusted Networks Only)',
+		value: CREDENTIAL_TYPES.none,
+		description: 'No credential: for internal APIs that are not reachable from the internet',
+	},
 ];
 
 /** The "Authentication" selector every node of the package offers. */

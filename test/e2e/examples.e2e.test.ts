@@ -66,6 +66,8 @@ const EXPECTATIONS: Record<string, (result: Awaited<ReturnType<PackageE2e['n8n']
 const RUN_ELSEWHERE: Record<string, string> = {
 	exForwardNewInvoices:
 		'starts with a polling trigger, and `n8n execute` only starts workflows with a manual trigger ("Missing node to start execution"); test/e2e/changes.e2e.test.ts imports this file, activates it in `n8n start` and checks what it forwards',
+	exWebhookUpsert:
+		'starts with a webhook; test/e2e/webhook.e2e.test.ts imports this file, activates it in `n8n start`, sends it signed calls and checks the clients it upserts',
 };
 
 it('has an expectation for every example', () => {

@@ -1,0 +1,81 @@
+import type { ICredentialType, INodeProperties } from 'n8n-workflow';
+
+import { CREDENTIAL_ICON } from './common/fields';
+import { previousSecretProperty } from './common/webhookFields';
+
+/**
+ * Generic HMAC verification of inbound calls (API Sync Webhook node). The fields, their names and
+ * defaults are those of the API Sync HMAC credential, so a call signed with one verifies with the other.
+ */
+export class ApiSyncWebhookHmacApi implements ICredentialType {
+	name = 'apiSyncWebhookHmacApi';
+
+	displayName = 'API Sync Webhook HMAC';
+
+	icon = CREDENTIAL_ICON;
+
+	documentationUrl = 'https://github.com/n8n-nodes-api-sync/n8n-nodes-api-sync#api-sync-webhook';
+
+	properties: INodeProperties[] = [
+		{
+			displayName: 'Secret',
+			name: 'secret',
+			type: 'string',
+			typeOptions: { password: true },
+			default: '',
+			required: true,
+			description: 'Shared secret used as the HMAC key (the same as in the sender’s API Sync HMAC credential)',
+		},
+		previousSecretProperty('previousSecret', 'Previous Secret'),
+		{
+			displayName: 'Algorithm',
+			name: 'algorithm',
+			type: 'options',
+			options: [
+				{ name: 'SHA-256', value: 'sha256' },
+				{ name: 'SHA-512', value: 'sha512' },
+				{ name: 'SHA-1 (Legacy)', value: 'sha1' },
+			],
+			default: 'sha256',
+		},
+		{
+			displayName: 'Signature Encoding',
+			name: 'encoding',
+			type: 'options',
+			options: [
+				{ name: 'Hex', value: 'hex' },
+				{ name: 'Base64', value: 'base64' },
+			],
+			default: 'hex',
+		},
+		{
+			displayName: 'Signature Header',
+			name: 'signatureHeader',
+			type: 'string',
+			default: 'X-Signature',
+		},
+		{
+			displayName: 'Signature Prefix',
+			name: 'signaturePrefix',
+			type: 'string',
+			default: '',
+			placeholder: 'sha256=',
+			description: 'Text in front of the signature, if the sender puts one there',
+		},
+		{
+			displayName: 'Timestamp Header',
+			name: 'timestampHeader',
+			type: 'string',
+			default: 'X-Timestamp',
+			description: 'Carries the signed Unix time in seconds; checked against the node’s replay window when the template uses {timestamp}',
+		},
+		{
+			displayName: 'Payload Template',
+			name: 'payloadTemplate',
+			type: 'string',
+			default: '{timestamp}',
+			description:
+				'What is signed. Placeholders: {timestamp}, {method}, {path} (path and query as received), {body} (exact body bytes), {bodySha256}, {nonce} (from X-Nonce). Write \\n for a newline. Include {body} or {bodySha256} so the body cannot be changed.',
+		},
+	];
+}

@@ -1,0 +1,439 @@
+import {
+	NodeConnectionTypes,
+	type ICredentialDataDecryptedObject,
+	type ICredentialsDecrypted,
+	type ICredentialTestFunctions,
+	type IDataObject,
+	type IHookFunctions,
+	type INodeCredentialTestResult,
+	type INodeType,
+	type INodeTypeDescription,
+	type IWebhookFunctions,
+	type IWebhookResponseData,
+} from 'n8n-workflow';
+
+import { hmacSettingsFromCredentials } from '../../credentials/ApiSyncHmacApi.credentials';
+import { assertValidSignatureSettings, renderPayload } from '../../credentials/common/hmacSigning';
+import { isRepeatedDelivery } from './deliveries';
+import { isIpAllowed, parseAllowList } from './ipAllowList';
+import {
+	credentialBearingHeaders,
+	deliveryIdOf,
+	headerValue,
+	REJECT_REASON_TEXT,
+	verifyRequest,
+	type VerificationScheme,
+	type VerificationSettings,
+} from './verification';
+
+const SECRET_CREDENTIAL = 'apiSyncWebhookSecretApi';
+const HMAC_CREDENTIAL = 'apiSyncWebhookHmacApi';
+const BASIC_CREDENTIAL = 'apiSyncWebhookBasicAuthApi';
+
+const SECRET_SCHEMES: VerificationScheme[] = ['stripe', 'github', 'shopify', 'slack', 'standardWebhooks', 'bearer', 'apiKeyHeader'];
+
+/** Response for the response writer n8n hands to webhook nodes (express-like). */
+interface ResponseWriter {
+	status(code: number): ResponseWriter;
+	setHeader(name: string, value: string): unknown;
+	json(body: unknown): unknown;
+	send(body: string): unknown;
+	end(): unknown;
+}
+
+/** A rejected call: a generic answer, and no execution (`noWebhookResponse` without workflowData). */
+function reject(res: ResponseWriter, status: 401 | 403 | 500, basicChallenge = false): IWebhookResponseData {
+	if (basicChallenge) res.setHeader('WWW-Authenticate', 'Basic realm="Webhook"');
+	const message = status === 401 ? 'Unauthorized' : status === 403 ? 'Forbidden' : 'Webhook is not configured correctly';
+	res.status(status).json({ message });
+	return { noWebhookResponse: true };
+}
+
+/** The immediate acknowledgement: the configured status and body (JSON when it parses as JSON). */
+function acknowledge(res: ResponseWriter, options: IDataObject): void {
+	const status = Number(options.responseCode ?? 200) || 200;
+	const body = options.responseBody === undefined ? '{"received": true}' : String(options.responseBody);
+	res.status(status);
+	if (body === '') {
+		res.end();
+		return;
+	}
+	try {
+		res.json(JSON.parse(body));
+	} catch {
+		res.setHeader('Content-Type', 'text/plain; charset=utf-8');
+		res.send(body);
+	}
+}
+
+/** The parsed body: JSON or a form as an object, anything else as text. */
+function parseBody(rawBody: Buffer, contentType: string): unknown {
+	const text = rawBody.toString('utf8');
+	if (/[/+]json\b/i.test(contentType)) {
+		try {
+			return JSON.parse(text);
+		} catch {
+			return text;
+		}
+	}
+	if (/application\/x-www-form-urlencoded/i.test(contentType)) {
+		return Object.fromEntries(new URLSearchParams(text));
+	}
+	return text;
+}
+
+function secretsOf(credentials: ICredentialDataDecryptedObject, current: string, previous: string): string[] {
+	return [credentials[current], credentials[previous]].map((value) => (typeof value === 'string' ? value : '')).filter((value) => value !== '');
+}
+
+async function verificationSettings(
+	ctx: IWebhookFunctions,
+	scheme: VerificationScheme,
+	toleranceSeconds: number,
+): Promise<VerificationSettings> {
+	if (scheme === 'none') return { scheme, secrets: [], toleranceSeconds };
+	if (scheme === 'basicAuth') {
+		const credentials = await ctx.getCredentials(BASIC_CREDENTIAL);
+		return { scheme, secrets: secretsOf(credentials, 'password', 'previousPassword'), user: String(credentials.user ?? ''), toleranceSeconds };
+	}
+	if (scheme === 'hmac') {
+		const credentials = await ctx.getCredentials(HMAC_CREDENTIAL);
+		const signing = hmacSettingsFromCredentials(credentials);
+		return {
+			scheme,
+			secrets: secretsOf(credentials, 'secret', 'previousSecret'),
+			hmac: {
+				algorithm: signing.algorithm,
+				encoding: signing.encoding,
+				prefix: signing.prefix,
+				template: signing.template,
+				signatureHeader: signing.signatureHeader,
+				timestampHeader: signing.timestampHeader,
+				nonceHeader: signing.nonceHeader ?? 'X-Nonce',
+			},
+			toleranceSeconds,
+		};
+	}
+	const credentials = await ctx.getCredentials(SECRET_CREDENTIAL);
+	return {
+		scheme,
+		secrets: secretsOf(credentials, 'secret', 'previousSecret'),
+		apiKeyHeader: scheme === 'apiKeyHeader' ? String(ctx.getNodeParameter('apiKeyHeader', 'X-API-Key') || 'X-API-Key') : undefined,
+		toleranceSeconds,
+	};
+}
+
+/**
+ * A webhook trigger that verifies every call before any execution starts: the signature over the
+ * raw body bytes (Stripe, GitHub, Shopify, Slack, Standard Webhooks, generic HMAC), or Basic,
+ * Bearer or an API key header; an optional IP allow-list; optional dropping of repeated deliveries.
+ */
+export class ApiSyncWebhook implements INodeType {
+	description: INodeTypeDescription = {
+		displayName: 'API Sync Webhook',
+		name: 'apiSyncWebhook',
+		icon: { light: 'file:apiSyncWebhook.svg', dark: 'file:apiSyncWebhook.dark.svg' },
+		group: ['trigger'],
+		version: 1,
+		subtitle: '={{"Verify: " + $parameter["verification"]}}',
+		description: 'Starts the workflow when another system calls it, after verifying the call (signature, token or key)',
+		defaults: { name: 'API Sync Webhook' },
+		inputs: [],
+		outputs: [NodeConnectionTypes.Main],
+		credentials: [
+			{
+				name: 'apiSyncWebhookSecretApi',
+				required: true,
+				testedBy: 'checkWebhookCredential',
+				displayOptions: { show: { verification: SECRET_SCHEMES } },
+			},
+			{
+				name: 'apiSyncWebhookHmacApi',
+				required: true,
+				testedBy: 'checkWebhookCredential',
+				displayOptions: { show: { verification: ['hmac'] } },
+			},
+			{
+				name: 'apiSyncWebhookBasicAuthApi',
+				required: true,
+				testedBy: 'checkWebhookCredential',
+				displayOptions: { show: { verification: ['basicAuth'] } },
+			},
+		],
+		webhooks: [
+			{
+				name: 'default',
+				httpMethod: '={{$parameter["httpMethod"]}}',
+				responseMode: '={{$parameter["responseMode"]}}',
+				responseData: 'firstEntryJson',
+				path: 'webhook',
+			},
+		],
+		properties: [
+			{
+				displayName: 'HTTP Method',
+				name: 'httpMethod',
+				type: 'options',
+				options: [
+					{ name: 'PATCH', value: 'PATCH' },
+					{ name: 'POST', value: 'POST' },
+					{ name: 'PUT', value: 'PUT' },
+				],
+				default: 'POST',
+			},
+			{
+				displayName: 'Verification',
+				name: 'verification',
+				type: 'options',
+				options: [
+					{ name: 'API Key Header', value: 'apiKeyHeader', description: 'A key in a header such as X-API-Key' },
+					{ name: 'Basic Auth', value: 'basicAuth', description: 'User and password' },
+					{ name: 'Bearer Token', value: 'bearer', description: 'Authorization: Bearer <token>' },
+					{ name: 'GitHub', value: 'github', description: 'X-Hub-Signature-256' },
+					{ name: 'HMAC Signature (Generic)', value: 'hmac', description: 'Same template language as the API Sync HMAC credential' },
+					{ name: 'None (Trusted Networks Only)', value: 'none', description: 'Anyone who knows the URL can start the workflow' },
+					{ name: 'Shopify', value: 'shopify', description: 'X-Shopify-Hmac-Sha256' },
+					{ name: 'Slack', value: 'slack', description: 'X-Slack-Signature and X-Slack-Request-Timestamp' },
+					{ name: 'Standard Webhooks', value: 'standardWebhooks', description: 'webhook-ID, webhook-timestamp, webhook-signature' },
+					{ name: 'Stripe', value: 'stripe', description: 'Stripe-Signature' },
+				],
+				default: 'hmac',
+				description: 'What a caller must prove before the workflow starts. Rejected calls get 401 and start no execution.',
+			},
+			{
+				displayName:
+					'Anyone who can reach this URL can start the workflow. Use None only on trusted internal networks, ideally with an IP allow-list (Options).',
+				name: 'noneNotice',
+				type: 'notice',
+				default: '',
+				displayOptions: { show: { verification: ['none'] } },
+			},
+			{
+				displayName: 'API Key Header',
+				name: 'apiKeyHeader',
+				type: 'string',
+				default: 'X-API-Key',
+				description: 'Header that carries the key; the key itself is in the credential',
+				displayOptions: { show: { verification: ['apiKeyHeader'] } },
+			},
+			{
+				displayName: 'Respond',
+				name: 'responseMode',
+				type: 'options',
+				options: [
+					{
+						name: 'Immediately',
+						value: 'onReceived',
+						description: 'Acknowledge at once (Options → Response Code and Response Body); providers retry slow endpoints',
+					},
+					{
+						name: 'When Last Node Finishes',
+						value: 'lastNode',
+						description: 'The output of the last node that runs is the answer (its first item, as JSON)',
+					},
+					{
+						name: "Using 'Respond to Webhook' Node",
+						value: 'responseNode',
+						description:
+							"A Respond to Webhook node answers. n8n accepts this only from that node's version 1 (newer versions answer only for n8n's own Webhook node).",
+					},
+				],
+				default: 'onReceived',
+			},
+			{
+				displayName: 'Options',
+				name: 'options',
+				type: 'collection',
+				placeholder: 'Add Option',
+				default: {},
+				options: [
+					{
+						displayName: 'Delivery ID Header',
+						name: 'deliveryIdHeader',
+						type: 'string',
+						default: '',
+						placeholder: 'X-Delivery-ID',
+						description:
+							'Header with a unique ID per delivery, for the output and for dropping repeats. Empty: the scheme’s own (webhook-ID, X-GitHub-Delivery, X-Shopify-Webhook-ID, the Stripe event ID, Slack’s event_id).',
+					},
+					{
+						displayName: 'Drop Repeated Deliveries',
+						name: 'dropRepeatedDeliveries',
+						type: 'boolean',
+						default: false,
+						description:
+							'Whether a delivery whose ID was already accepted recently is acknowledged without starting the workflow again (best effort, see the README)',
+					},
+					{
+						displayName: 'Include Raw Body',
+						name: 'includeRawBody',
+						type: 'boolean',
+						default: false,
+						description: 'Whether to add the body exactly as received, as text, in rawBody',
+					},
+					{
+						displayName: 'IP Allow-List',
+						name: 'ipAllowList',
+						type: 'string',
+						default: '',
+						placeholder: '10.0.0.0/8, 192.0.2.10, 2001:db8::/32',
+						description:
+							'Only calls from these addresses or CIDR networks (IPv4 and IPv6) are accepted; others get 403. Behind a reverse proxy, set N8N_PROXY_HOPS so n8n sees the caller’s address.',
+					},
+					{
+						displayName: 'Remember Delivery IDs (Seconds)',
+						name: 'dedupeWindowSeconds',
+						type: 'number',
+						typeOptions: { minValue: 1 },
+						default: 86400,
+						description: 'How long an accepted delivery ID counts as recent, for Drop Repeated Deliveries (at most 1000 IDs are kept)',
+					},
+					{
+						displayName: 'Replay Window (Seconds)',
+						name: 'toleranceSeconds',
+						type: 'number',
+						typeOptions: { minValue: 1 },
+						default: 300,
+						description:
+							'Timestamped schemes (Stripe, Slack, Standard Webhooks, HMAC with {timestamp}): calls signed longer ago, or further in the future, than this are rejected',
+					},
+					{
+						displayName: 'Response Body',
+						name: 'responseBody',
+						type: 'string',
+						default: '{"received": true}',
+						description: 'Respond Immediately: the body of the acknowledgement (sent as JSON when it is JSON, else as text)',
+					},
+					{
+						displayName: 'Response Code',
+						name: 'responseCode',
+						type: 'number',
+						typeOptions: { minValue: 200, maxValue: 299 },
+						default: 200,
+						description: 'Respond Immediately: the status code of the acknowledgement',
+					},
+				],
+			},
+		],
+	};
+
+	// Nothing to register with the sender: the user enters this URL in the provider's settings screen
+	// (README, one section per scheme). Activation and deactivation therefore have nothing to do.
+	webhookMethods = {
+		default: {
+			async checkExists(this: IHookFunctions): Promise<boolean> {
+				return true;
+			},
+			async create(this: IHookFunctions): Promise<boolean> {
+				return true;
+			},
+			async delete(this: IHookFunctions): Promise<boolean> {
+				return true;
+			},
+		},
+	};
+
+	methods = {
+		credentialTest: {
+			/** The Test button: checks the secret is usable (nothing is sent anywhere). */
+			async checkWebhookCredential(
+				this: ICredentialTestFunctions,
+				credential: ICredentialsDecrypted,
+			): Promise<INodeCredentialTestResult> {
+				const data = credential.data ?? {};
+				try {
+					if (credential.type === BASIC_CREDENTIAL) {
+						if (!data.user || !data.password) throw new Error('Enter both the user and the password.');
+					} else if (credential.type === HMAC_CREDENTIAL) {
+						const settings = hmacSettingsFromCredentials(data);
+						assertValidSignatureSettings(settings);
+						renderPayload(settings.template, { timestamp: 0, method: 'POST', path: '/', body: '', nonce: 'n' });
+					} else if (!data.secret) {
+						throw new Error('Enter the secret.');
+					}
+				} catch (error) {
+					return { status: 'Error', message: (error as Error).message };
+				}
+				return { status: 'OK', message: 'The credential is complete. Inbound calls are verified with it when they arrive.' };
+			},
+		},
+	};
+
+	async webhook(this: IWebhookFunctions): Promise<IWebhookResponseData> {
+		const req = this.getRequestObject();
+		const res = this.getResponseObject() as unknown as ResponseWriter;
+		const receivedAt = new Date();
+		const scheme = this.getNodeParameter('verification') as VerificationScheme;
+		const options = this.getNodeParameter('options', {}) as IDataObject;
+		const log = (reason: string) =>
+			this.logger.warn(`API Sync Webhook rejected a call: ${reason}`, { node: this.getNode().name, ip: req.ip });
+
+		const allowList = String(options.ipAllowList ?? '').trim();
+		if (allowList !== '') {
+			let allowed: boolean;
+			try {
+				allowed = isIpAllowed(req.ip, parseAllowList(allowList));
+			} catch (error) {
+				this.logger.error(`API Sync Webhook: ${(error as Error).message}; every call is refused until it is fixed`);
+				return reject(res, 403);
+			}
+			if (!allowed) {
+				log('the caller’s IP address is not in the allow-list');
+				return reject(res, 403);
+			}
+		}
+
+		let settings: VerificationSettings;
+		try {
+			settings = await verificationSettings(this, scheme, Number(options.toleranceSeconds ?? 300) || 300);
+		} catch (error) {
+			this.logger.error(`API Sync Webhook: the credential could not be loaded (${(error as Error).message})`);
+			return reject(res, 500);
+		}
+
+		// The raw bytes as received, whatever the content type: never re-serialised JSON.
+		if (req.rawBody === undefined && typeof req.readRawBody === 'function') await req.readRawBody();
+		const rawBody = Buffer.isBuffer(req.rawBody) ? req.rawBody : Buffer.alloc(0);
+		const verdict = verifyRequest(
+			settings,
+			{ method: req.method, path: req.originalUrl ?? req.url, headers: req.headers, rawBody },
+			receivedAt.getTime(),
+		);
+		if (!verdict.ok) {
+			log(REJECT_REASON_TEXT[verdict.reason]);
+			return reject(res, 401, scheme === 'basicAuth');
+		}
+
+		const body = parseBody(rawBody, headerValue(req.headers, 'content-type') ?? '');
+		const deliveryId = deliveryIdOf(scheme, req.headers, body, String(options.deliveryIdHeader ?? ''));
+		if (options.dropRepeatedDeliveries === true && deliveryId !== undefined) {
+			const window = Number(options.dedupeWindowSeconds ?? 86400) || 86400;
+			if (isRepeatedDelivery(this.getWorkflowStaticData('node'), deliveryId, receivedAt.getTime(), window)) {
+				this.logger.info('API Sync Webhook dropped a repeated delivery', { node: this.getNode().name, deliveryId });
+				acknowledge(res, options);
+				return { noWebhookResponse: true };
+			}
+		}
+
+		const hidden = credentialBearingHeaders(settings);
+		const headers: IDataObject = {};
+		for (const [name, value] of Object.entries(req.headers)) {
+			if (!hidden.has(name.toLowerCase())) headers[name] = value as string | string[] | undefined;
+		}
+		const json: IDataObject = {
+			body: body as IDataObject | string,
+			query: req.query as IDataObject,
+			headers,
+			deliveryId: deliveryId ?? null,
+			verification: scheme,
+			receivedAt: receivedAt.toISOString(),
+		};
+		if (options.includeRawBody === true) json.rawBody = rawBody.toString('utf8');
+		const workflowData = [[{ json, pairedItem: { item: 0 } }]];
+
+		if (this.getNodeParameter('responseMode', 'onReceived') !== 'onReceived') return { workflowData };
+		// Answer now, then run: the provider gets its acknowledgement without waiting for the workflow.
+		acknowledge(res, options);
+		return { noWebhookResponse: true, workflowData };
+	}
+}
