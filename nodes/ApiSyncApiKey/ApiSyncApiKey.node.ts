@@ -73,7 +73,6 @@ export class ApiSyncApiKey implements INodeType {
 				type: 'multiOptions',
 				options: KNOWN_RIGHTS,
 				default: [],
-				placeholder: 'All rights',
 				hint: 'Empty = all rights. Choose rights to limit what the key may access.',
 				description: 'What the key may access, one right per resource. Leave empty to give the key all rights.',
 			},

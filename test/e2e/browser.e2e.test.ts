@@ -96,9 +96,9 @@ afterAll(async () => {
 beforeEach(() => env.sandbox.reset());
 
 afterEach(async () => {
-	// On a failure, the page as it was is the best explanation.
+	// The page at the end of each test: on a failure, the best explanation.
 	const state = (expect as unknown as { getState(): { currentTestName?: string } }).getState();
-	if (page) await page.screenshot({ path: path.join(SCREENSHOTS, `last-${slug(state.currentTestName ?? 'test')}.png`) });
+	if (page) await page.screenshot({ path: path.join(SCREENSHOTS, `end-of-${slug(state.currentTestName ?? 'test')}.png`) });
 });
 
 function slug(text: string): string {
@@ -231,6 +231,16 @@ it('API Sync: added from the node creator, read top-down, mapped, matched, dry-r
 	const dialog = page.getByRole('dialog').filter({ hasText: 'API Sync API Key' });
 	await dialog.getByText('Base URL').first().waitFor();
 	await screenshot('credential-dialog');
+
+	// Back on the canvas: the node with its five labelled outputs and its subtitle.
+	await page.keyboard.press('Escape');
+	await dialog.waitFor({ state: 'hidden' });
+	await page.keyboard.press('Escape'); // closes the node's panel if the first Escape did not
+	await page.getByTestId('ndv').waitFor({ state: 'hidden' });
+	const node = page.getByTestId('canvas-node').filter({ hasText: 'API Sync' });
+	await node.getByText('Sync: Clients', { exact: true }).waitFor();
+	for (const name of ['Created', 'Updated', 'Unchanged', 'Deleted', 'Failed']) await page.getByText(name, { exact: true }).first().waitFor();
+	await screenshot('sync-canvas');
 });
 
 it('API Sync API Key: Rights says that empty means all rights, labels and placeholders in English; a key is created', async () => {
