@@ -10,7 +10,7 @@ import {
 	baseUrlProperty,
 	CREDENTIAL_ICON,
 	CREDENTIALS_DOCUMENTATION_URL,
-	credentialTestRequest,
+	credentialTestFor,
 	testPathProperty,
 	withAccountHeader,
 } from './common/fields';
@@ -82,5 +82,5 @@ export class ApiSyncApiKeyApi implements ICredentialType {
 		return withAccountHeader(result, credentials.accountId, credentials.accountIdHeader);
 	}
 
-	test = credentialTestRequest;
+	test = credentialTestFor('the API key');
 }

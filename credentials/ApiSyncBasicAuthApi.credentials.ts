@@ -10,7 +10,7 @@ import {
 	baseUrlProperty,
 	CREDENTIAL_ICON,
 	CREDENTIALS_DOCUMENTATION_URL,
-	credentialTestRequest,
+	credentialTestFor,
 	testPathProperty,
 	withAccountHeader,
 } from './common/fields';
@@ -60,5 +60,5 @@ export class ApiSyncBasicAuthApi implements ICredentialType {
 		return withAccountHeader(withAuth, credentials.accountId, credentials.accountIdHeader);
 	}
 
-	test = credentialTestRequest;
+	test = credentialTestFor('the user (e-mail) and password');
 }

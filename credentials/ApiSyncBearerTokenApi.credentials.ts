@@ -10,7 +10,7 @@ import {
 	baseUrlProperty,
 	CREDENTIAL_ICON,
 	CREDENTIALS_DOCUMENTATION_URL,
-	credentialTestRequest,
+	credentialTestFor,
 	testPathProperty,
 	withAccountHeader,
 } from './common/fields';
@@ -51,5 +51,5 @@ export class ApiSyncBearerTokenApi implements ICredentialType {
 		return withAccountHeader(withToken, credentials.accountId, credentials.accountIdHeader);
 	}
 
-	test = credentialTestRequest;
+	test = credentialTestFor('the token');
 }

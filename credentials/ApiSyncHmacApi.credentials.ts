@@ -9,7 +9,7 @@ import {
 	baseUrlProperty,
 	CREDENTIAL_ICON,
 	CREDENTIALS_DOCUMENTATION_URL,
-	credentialTestRequest,
+	credentialTestFor,
 	testPathProperty,
 } from './common/fields';
 import { signRequest, type HmacAlgorithm, type HmacSigningSettings, type SignatureEncoding } from './common/hmacSigning';
@@ -136,5 +136,5 @@ export class ApiSyncHmacApi implements ICredentialType {
 		return { ...options, headers: { ...(options.headers ?? {}), ...signatureHeaders } };
 	}
 
-	test = credentialTestRequest;
+	test = credentialTestFor('the secret and the key ID');
 }

@@ -4,7 +4,7 @@ import {
 	baseUrlProperty,
 	CREDENTIAL_ICON,
 	CREDENTIALS_DOCUMENTATION_URL,
-	credentialTestRequest,
+	credentialTestFor,
 	testPathProperty,
 } from './common/fields';
 
@@ -87,5 +87,5 @@ export class ApiSyncOAuth2Api implements ICredentialType {
 		testPathProperty,
 	];
 
-	test = credentialTestRequest;
+	test = credentialTestFor('the client ID and secret (or reconnect the account)');
 }

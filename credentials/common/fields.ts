@@ -14,36 +14,43 @@ export const CREDENTIAL_ICON = {
 
 export const CREDENTIALS_DOCUMENTATION_URL = 'https://github.com/n8n-nodes-api-sync/n8n-nodes-api-sync#credentials';
 
-/** The Test button: GET {Base URL}{Test Path} through the credential's own authentication. */
-export const credentialTestRequest: ICredentialTestRequest = {
-	request: {
-		baseURL: '={{$credentials.baseUrl.replace(/\\/+$/, "")}}',
-		url: '={{$credentials.testPath}}',
-		headers: { Accept: 'application/json' },
-	},
-	rules: [
-		{
-			type: 'responseCode',
-			properties: {
-				value: 401,
-				message:
-					'The API rejected the credential (401 Unauthorized). Check the key, token, user and password, or secret, and that it belongs to this Base URL.',
+/**
+ * The Test button: GET {Base URL}{Test Path} through the credential's own authentication. A 401
+ * names what to check in this credential only, e.g. "the API key" or "the user (e-mail) and password".
+ */
+export function credentialTestFor(whatToCheck: string): ICredentialTestRequest {
+	return {
+		request: {
+			baseURL: '={{$credentials.baseUrl.replace(/\\/+$/, "")}}',
+			url: '={{$credentials.testPath}}',
+			headers: { Accept: 'application/json' },
+		},
+		rules: [
+			{
+				type: 'responseCode',
+				properties: {
+					value: 401,
+					message: `The API rejected the credential (401 Unauthorized). Check ${whatToCheck}, and that it belongs to this Base URL.`,
+				},
 			},
-		},
-		{
-			type: 'responseCode',
-			properties: {
-				value: 403,
-				message:
-					'The credential is valid but may not read the Test Path (403 Forbidden). Check the Account ID and the rights of the key.',
+			{
+				type: 'responseCode',
+				properties: {
+					value: 403,
+					message:
+						'The credential is valid but may not read the Test Path (403 Forbidden). Check the Account ID and the rights of the key.',
+				},
 			},
-		},
-		{
-			type: 'responseCode',
-			properties: { value: 404, message: 'Nothing at the Test Path (404 Not Found). Check the Base URL and the Test Path.' },
-		},
-	],
-};
+			{
+				type: 'responseCode',
+				properties: { value: 404, message: 'Nothing at the Test Path (404 Not Found). Check the Base URL and the Test Path.' },
+			},
+		],
+	};
+}
+
+/** For a credential without a more specific message. */
+export const credentialTestRequest = credentialTestFor('the key, token, user and password, or secret');
 
 export const baseUrlProperty: INodeProperties = {
 	displayName: 'Base URL',

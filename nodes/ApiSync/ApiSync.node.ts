@@ -1,4 +1,10 @@
-import { NodeConnectionTypes, type IExecuteFunctions, type INodeType, type INodeTypeDescription } from 'n8n-workflow';
+import {
+	NodeConnectionTypes,
+	type IExecuteFunctions,
+	type INodePropertyOptions,
+	type INodeType,
+	type INodeTypeDescription,
+} from 'n8n-workflow';
 
 import {
 	authenticationProperty,
@@ -6,10 +12,15 @@ import {
 	credentialDescriptions,
 	requestOptionProperties,
 } from '../shared/authentication';
-import { resourceProperties } from '../shared/resources';
+import { RESOURCE_LABEL_EXPRESSION, resourceProperties } from '../shared/resources';
 import { recordDescription } from './actions/record';
 import { getMappingColumns } from './methods/resourceMapping';
 import { router } from './actions/router';
+
+/** "Sync", "Get Many", ...: the Operation option labels, for the subtitle. */
+const OPERATION_LABELS = Object.fromEntries(
+	(recordDescription.find((p) => p.name === 'operation')?.options as INodePropertyOptions[]).map((o) => [o.value, o.name]),
+);
 
 /** Sync has one output per outcome; every other operation has a single output. Evaluated by n8n. */
 const SYNC_OUTPUTS_EXPRESSION = `$parameter.operation === "sync" ? ${JSON.stringify(
@@ -26,27 +37,23 @@ export class ApiSync implements INodeType {
 		icon: { light: 'file:apiSync.svg', dark: 'file:apiSync.dark.svg' },
 		group: ['transform'],
 		version: 1,
-		subtitle: '={{$parameter["operation"] + ": " + $parameter["remoteResource"]}}',
-		description: 'Read and write records of EenvoudigFactureren / SimplyBooks or any JSON REST API',
+		subtitle: `={{${JSON.stringify(OPERATION_LABELS)}[$parameter["operation"]] + ": " + ${RESOURCE_LABEL_EXPRESSION}}}`,
+		description: 'Sync, read and write records of EenvoudigFactureren / SimplyBooks or any JSON REST API',
 		defaults: { name: 'API Sync' },
 		usableAsTool: true,
 		inputs: [NodeConnectionTypes.Main],
 		outputs: `={{${SYNC_OUTPUTS_EXPRESSION}}}`,
 		credentials: credentialDescriptions,
+		// Top-down like n8n's Postgres and Google Sheets nodes: what to work on (credential, resource),
+		// then the operation, then its mapping and matching, then options. (Until 0.1 a single-choice
+		// "Resource: Record" selector came first; saved workflows still carry resource: 'record', which
+		// n8n ignores now that the parameter is gone.)
 		properties: [
 			authenticationProperty(CREDENTIAL_TYPES.apiKey),
-			{
-				displayName: 'Resource',
-				name: 'resource',
-				type: 'options',
-				noDataExpression: true,
-				options: [{ name: 'Record', value: 'record' }],
-				default: 'record',
-			},
-			...recordDescription,
 			...resourceProperties,
+			...recordDescription,
 			{
-				displayName: 'Options',
+				displayName: 'Request Options',
 				name: 'options',
 				type: 'collection',
 				placeholder: 'Add Option',

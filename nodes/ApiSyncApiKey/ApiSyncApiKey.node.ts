@@ -12,19 +12,19 @@ import { forEachItem } from '../shared/itemLoop';
 import { createApiClient } from '../shared/transport';
 import { createApiKey, describeCreatedKeys, readCreateApiKeyInput } from './createApiKey';
 
-/** Rights named in the EenvoudigFactureren docs (a right per resource); the full list is not public. */
-const KNOWN_RIGHTS = [
-	'activities',
-	'clients',
-	'deliveries',
-	'invoices',
-	'orders',
-	'projects',
-	'purchases',
-	'quotes',
-	'receipts',
-	'stockitems',
-	'subscriptions',
+/** Rights named in the EenvoudigFactureren docs (a right per resource), with labels for people; the full list is not public. */
+const KNOWN_RIGHTS: Array<{ name: string; value: string }> = [
+	{ name: 'Activities (Event Feed)', value: 'activities' },
+	{ name: 'Clients', value: 'clients' },
+	{ name: 'Deliveries', value: 'deliveries' },
+	{ name: 'Invoices', value: 'invoices' },
+	{ name: 'Orders', value: 'orders' },
+	{ name: 'Projects', value: 'projects' },
+	{ name: 'Purchases (Received via Peppol)', value: 'purchases' },
+	{ name: 'Quotes', value: 'quotes' },
+	{ name: 'Receipts', value: 'receipts' },
+	{ name: 'Stock Items (Products)', value: 'stockitems' },
+	{ name: 'Subscriptions', value: 'subscriptions' },
 ];
 
 export class ApiSyncApiKey implements INodeType {
@@ -34,7 +34,7 @@ export class ApiSyncApiKey implements INodeType {
 		icon: { light: 'file:apiSyncApiKey.svg', dark: 'file:apiSyncApiKey.dark.svg' },
 		group: ['transform'],
 		version: 1,
-		subtitle: '={{$parameter["operation"] + ": API key"}}',
+		subtitle: 'Create: API Key',
 		description: 'Create API keys through the API (EenvoudigFactureren / SimplyBooks POST /apikeys)',
 		defaults: { name: 'API Sync API Key' },
 		usableAsTool: true,
@@ -48,14 +48,8 @@ export class ApiSyncApiKey implements INodeType {
 				description:
 					'EenvoudigFactureren documents key creation with Basic auth (e-mail and password) only. Other types are offered for APIs that allow them.',
 			},
-			{
-				displayName: 'Resource',
-				name: 'resource',
-				type: 'options',
-				noDataExpression: true,
-				options: [{ name: 'API Key', value: 'apiKey' }],
-				default: 'apiKey',
-			},
+			// No single-choice "Resource: API Key" selector any more; saved workflows still carry
+			// resource: 'apiKey', which n8n ignores now that the parameter is gone.
 			{
 				displayName: 'Operation',
 				name: 'operation',
@@ -70,16 +64,17 @@ export class ApiSyncApiKey implements INodeType {
 				type: 'string',
 				default: '',
 				required: true,
-				placeholder: 'Integratie met webshop',
+				placeholder: 'Webshop integration',
 				description: 'Name of the new key. Use an expression to create one key per input item.',
 			},
 			{
 				displayName: 'Rights',
 				name: 'rights',
 				type: 'multiOptions',
-				options: KNOWN_RIGHTS.map((right) => ({ name: right, value: right })),
+				options: KNOWN_RIGHTS,
 				default: [],
-				description: 'What the key may access. Leave empty for all rights.',
+				hint: 'Empty = all rights. Choose rights to limit what the key may access.',
+				description: 'What the key may access, one right per resource. Leave empty to give the key all rights.',
 			},
 			{
 				displayName: 'Additional Rights',

@@ -20,7 +20,7 @@ import {
 	readChangeSettings,
 	runChangeFeed,
 } from '../shared/changes';
-import { resourceProperties } from '../shared/resources';
+import { RESOURCE_LABEL_EXPRESSION, resourceProperties } from '../shared/resources';
 import { createApiClient } from '../shared/transport';
 
 /**
@@ -34,14 +34,41 @@ export class ApiSyncTrigger implements INodeType {
 		icon: { light: 'file:apiSyncTrigger.svg', dark: 'file:apiSyncTrigger.dark.svg' },
 		group: ['trigger'],
 		version: 1,
-		subtitle: '={{"Changes: " + $parameter["remoteResource"]}}',
-		description: 'Starts the workflow when records of EenvoudigFactureren / SimplyBooks or any JSON REST API are added or changed',
+		subtitle: `={{"New or Changed: " + ${RESOURCE_LABEL_EXPRESSION}}}`,
+		// n8n's node creator lists this trigger inside the API Sync entry and shows the trigger's
+		// description for the whole entry, so it describes both nodes.
+		description:
+			'Sync, read and write records of EenvoudigFactureren / SimplyBooks or any JSON REST API, or start a workflow when they are added or changed',
 		defaults: { name: 'API Sync Trigger' },
 		polling: true,
 		inputs: [],
 		outputs: [NodeConnectionTypes.Main],
 		credentials: credentialDescriptions,
 		properties: [
+			{
+				// Names the trigger in n8n's node creator ("On new or changed record" instead of the generic
+				// "On new API Sync event"): the creator lists the options of a parameter labelled "Trigger On".
+				// Hidden, since there is nothing to choose.
+				displayName: 'Trigger On',
+				name: 'event',
+				type: 'hidden',
+				options: [
+					{
+						name: 'New or Changed Record',
+						value: 'recordAddedOrChanged',
+						action: 'On new or changed record',
+						description: 'Polls on a schedule and starts the workflow once per record added or changed since the last poll',
+					},
+				],
+				default: 'recordAddedOrChanged',
+			},
+			{
+				displayName:
+					'Fetch Test Event returns a sample of the latest records (or, with Options → Manual Runs, a preview of the changes) and never moves the cursor. Only the active workflow’s polls emit changes.',
+				name: 'manualRunNotice',
+				type: 'notice',
+				default: '',
+			},
 			authenticationProperty(CREDENTIAL_TYPES.apiKey),
 			// Only reading here: how updates are sent does not apply.
 			...resourceProperties.filter((property) => property.name !== 'customUpdateMethod'),

@@ -27,13 +27,13 @@ export function isBatchOperation(operation: ItemOperation | BatchOperation): ope
 	return 'executeBatch' in operation;
 }
 
-/** Shows properties only for the given resource and operation, set once instead of on every property. */
-export function showFor(resource: string, operation: string, properties: INodeProperties[]): INodeProperties[] {
+/** Shows properties only for the given operation, set once instead of on every property. */
+export function showFor(operation: string, properties: INodeProperties[]): INodeProperties[] {
 	return properties.map((property) => ({
 		...property,
 		displayOptions: {
 			...property.displayOptions,
-			show: { ...property.displayOptions?.show, resource: [resource], operation: [operation] },
+			show: { ...property.displayOptions?.show, operation: [operation] },
 		},
 	}));
 }

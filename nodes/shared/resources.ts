@@ -32,7 +32,7 @@ export const PRESETS = {
 
 export type PresetName = keyof typeof PRESETS;
 
-const PRESET_LABELS: Record<PresetName, string> = {
+export const PRESET_LABELS: Record<PresetName, string> = {
 	clients: 'Clients',
 	stockitems: 'Stock Items (Products)',
 	invoices: 'Invoices',
@@ -43,6 +43,14 @@ const PRESET_LABELS: Record<PresetName, string> = {
 	subscriptions: 'Subscriptions',
 	projects: 'Projects',
 };
+
+/**
+ * The chosen resource in words, for a node's subtitle (an n8n expression, without the braces):
+ * "Clients", "Stock Items", or the custom path.
+ */
+export const RESOURCE_LABEL_EXPRESSION = `(${JSON.stringify(
+	Object.fromEntries(Object.entries(PRESET_LABELS).map(([value, label]) => [value, label.replace(/ \(.*\)$/, '')])),
+)}[$parameter["remoteResource"]] ?? $parameter["customPath"])`;
 
 /** Everything an operation needs to know about the remote resource it works on. */
 export interface ResolvedResource extends ResourcePreset {

@@ -126,11 +126,11 @@ describe('credential Test button', () => {
 			expect(requests).toMatchObject([{ method: 'POST', url: '/api/v1/oauth/token', status: 401 }]);
 			return;
 		}
-		// The credential's test rules turn the status into advice.
+		// The credential's test rules turn the status into advice about this credential's own fields.
+		const check = { basic: 'the user (e-mail) and password', bearer: 'the token', apiKey: 'the API key', hmac: 'the secret and the key ID' }[kind];
 		expect(result.response.data).toEqual({
 			status: 'Error',
-			message:
-				'The API rejected the credential (401 Unauthorized). Check the key, token, user and password, or secret, and that it belongs to this Base URL.',
+			message: `The API rejected the credential (401 Unauthorized). Check ${check}, and that it belongs to this Base URL.`,
 		});
 		expect(requests.length).toBeGreaterThan(0);
 		for (const request of requests) {
@@ -150,7 +150,6 @@ describe('Sync field mapping', () => {
 				methodName: 'getMappingColumns',
 				currentNodeParameters: {
 					authentication: type,
-					resource: 'record',
 					operation: 'sync',
 					syncMode: 'upsert',
 					remoteResource: 'clients',
@@ -197,9 +196,10 @@ describe('Sync field mapping', () => {
 					field('city'),
 					field('country_code'),
 					field('external_client_id', { defaultMatch: true }),
-					// discovered in the sample, in order of appearance; client_id (the ID field) is never offered
-					field('created'),
-					field('last_modified'),
+					// discovered in the sample, in order of appearance; client_id (the ID field) is never offered,
+					// and the fields the API sets itself are hidden and cannot be matched on
+					field('created', { display: false, canBeUsedToMatch: false }),
+					field('last_modified', { display: false, canBeUsedToMatch: false }),
 					field('loyalty_tier'),
 					field('credit_limit', { type: 'number' }),
 					field('vip', { type: 'boolean' }),
@@ -224,8 +224,8 @@ describe('Sync field mapping', () => {
 				field('code'),
 				field('description'),
 				field('price', { type: 'number' }),
-				field('last_activity'),
-				field('last_modified'),
+				field('last_activity', { display: false, canBeUsedToMatch: false }),
+				field('last_modified', { display: false, canBeUsedToMatch: false }),
 			],
 		});
 		expect(requests).toMatchObject([

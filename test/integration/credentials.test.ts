@@ -56,6 +56,14 @@ function expectNoSecretsIn(result: RunResult, secrets: string[] = ALL_SECRETS) {
 	for (const secret of [...secrets, WRONG_SECRET]) expect(visible).not.toContain(secret);
 }
 
+/** The 401 advice of each credential's Test button names only that credential's own fields. */
+const CHECK_ON_401: Record<string, string> = {
+	apiKey: 'the API key',
+	basic: 'the user (e-mail) and password',
+	bearer: 'the token',
+	hmac: 'the secret and the key ID',
+};
+
 describe.each(KINDS)('%s credential', (kind) => {
 	it('passes the Test button against the sandbox', async () => {
 		const result = await testCredential(CREDENTIAL_TYPE[kind], credentialData(kind, sandbox.baseUrl));
@@ -68,7 +76,7 @@ describe.each(KINDS)('%s credential', (kind) => {
 		const result = await testCredential(CREDENTIAL_TYPE[kind], data);
 		expect(result.status).toBe('Error');
 		if (kind === 'oauth2') expect(result.message).toMatch(/^Failed to acquire OAuth2 access token/);
-		else expect(result.message).toMatch(/^The API rejected the credential \(401 Unauthorized\)\. Check the key/);
+		else expect(result.message).toBe(`The API rejected the credential (401 Unauthorized). Check ${CHECK_ON_401[kind]}, and that it belongs to this Base URL.`);
 		expect(result.message).not.toContain(WRONG_SECRET);
 	});
 

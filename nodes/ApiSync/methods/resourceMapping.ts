@@ -39,6 +39,24 @@ const DOCUMENTED_FIELDS: Partial<Record<PresetName, KnownField[]>> = {
 
 const SAMPLE_SIZE = 20;
 
+/**
+ * Fields that APIs set themselves (timestamps), by the names EenvoudigFactureren and common REST
+ * APIs use. They stay in the schema with `display: false`: n8n then neither shows them in the
+ * mapping nor offers them under Match On, and Map Automatically leaves them out.
+ */
+const SERVER_SET_FIELDS = new Set([
+	'created',
+	'last_modified',
+	'last_activity',
+	'modified',
+	'created_at',
+	'updated_at',
+	'createdAt',
+	'updatedAt',
+	'date_created',
+	'date_modified',
+]);
+
 function typeOf(value: unknown): FieldType {
 	if (typeof value === 'number') return 'number';
 	if (typeof value === 'boolean') return 'boolean';
@@ -48,21 +66,23 @@ function typeOf(value: unknown): FieldType {
 }
 
 function toField({ id, type, required, match }: KnownField): ResourceMapperField {
+	const writable = !SERVER_SET_FIELDS.has(id);
 	return {
 		id,
 		displayName: id,
 		type: type ?? 'string',
 		required: required ?? false,
 		defaultMatch: match ?? false,
-		canBeUsedToMatch: true,
-		display: true,
+		canBeUsedToMatch: writable,
+		display: writable,
 	};
 }
 
 /**
  * The fields offered by the Sync operation's field mapping: the documented fields of an
  * EenvoudigFactureren resource, plus any field found in a sample of remote records (the only
- * way to learn the fields of a custom API). The id field is left out: it is never written.
+ * way to learn the fields of a custom API). The id field is left out: it is never written; fields
+ * the API sets itself are kept but hidden (see SERVER_SET_FIELDS).
  */
 export async function getMappingColumns(this: ILoadOptionsFunctions): Promise<ResourceMapperFields> {
 	const resourceName = this.getNodeParameter('remoteResource', 'clients') as PresetName | 'custom';

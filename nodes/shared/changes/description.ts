@@ -5,7 +5,7 @@
 import { NodeOperationError, type IDataObject, type INode, type INodeProperties } from 'n8n-workflow';
 
 import { accountHeader } from '../recordData';
-import { resolveResource } from '../resources';
+import { PRESET_LABELS, PRESETS, resolveResource, type PresetName, type ResourcePreset } from '../resources';
 import { parseStartValue } from './cursor';
 import type { ChangeFeedSettings, FirstRun } from './fetch';
 import { MAX_TRACKED_IDS, settingsFingerprint, type DetectionMode } from './state';
@@ -87,16 +87,71 @@ export const changeFeedProperties: INodeProperties[] = [
 		description: 'A date (2026-01-01), a date-time (2026-01-01T08:00:00Z) or an ID/number, compared with the cursor field',
 		displayOptions: { show: { firstRun: ['from'] } },
 	},
+	...resourceDefaultNotices(),
+	// Emit Deletions acts only with content-hash detection: chosen, or the resource's default. The
+	// same parameter is declared twice because display conditions on two parameters cannot be OR-ed.
+	{ ...emitDeletionsProperty(), displayOptions: { show: { changeDetection: ['hash'] } } },
 	{
+		...emitDeletionsProperty(),
+		displayOptions: { show: { changeDetection: ['auto'], remoteResource: hashByDefault() } },
+	},
+];
+
+function emitDeletionsProperty(): INodeProperties {
+	return {
 		displayName: 'Emit Deletions',
 		name: 'emitDeletions',
 		type: 'boolean',
 		default: false,
 		description:
-			'Whether to emit an item {ID field: ID, _deleted: true} for each record that is gone since the previous run. Content-hash detection only (cursor fields cannot see deletions).',
-		displayOptions: { show: { changeDetection: ['auto', 'hash'] } },
-	},
-];
+			'Whether to also emit an item {ID field: ID, _deleted: true} for each record that is gone since the previous run',
+	};
+}
+
+/** Resources whose default detection is the content hash (no documented cursor field). */
+function hashByDefault(): string[] {
+	const presets = (Object.keys(PRESETS) as PresetName[]).filter((name) => !('cursorField' in PRESETS[name]));
+	return [...presets, 'custom'];
+}
+
+/** What "Resource Default" does for the chosen resource, shown under Detect Changes By. */
+function resourceDefaultNotices(): INodeProperties[] {
+	const notice = (text: string, remoteResource: string[]): INodeProperties => ({
+		displayName: text,
+		name: 'resourceDefaultNotice',
+		type: 'notice',
+		default: '',
+		displayOptions: { show: { changeDetection: ['auto'], remoteResource } },
+	});
+	const notices = (Object.keys(PRESETS) as PresetName[]).map((name) => {
+		const preset: ResourcePreset = PRESETS[name];
+		const label = PRESET_LABELS[name].replace(/ \(.*\)$/, '');
+		const things = label.toLowerCase();
+		if (!preset.cursorField) {
+			return notice(
+				`${label}: every run compares each record with the previous run, so new and changed ${things} are emitted (deleted ones too, with Emit Deletions).`,
+				[name],
+			);
+		}
+		if (preset.cursorField === preset.idField) {
+			return notice(
+				`${label}: new ${things}, by ${preset.idField}. Edits of existing ${things} are not reported; to see them, choose Cursor Field with a modification timestamp such as last_modified.`,
+				[name],
+			);
+		}
+		return notice(
+			`${label}: ${things} whose ${preset.cursorField} date moved since the previous run (new activity). An edit that does not change ${preset.cursorField} is not reported.`,
+			[name],
+		);
+	});
+	notices.push(
+		notice(
+			'Custom path: every run reads all records and compares each with the previous run, so new and changed records are emitted (deleted ones too, with Emit Deletions).',
+			['custom'],
+		),
+	);
+	return notices;
+}
 
 /** Options of a change feed, to put in the node's options collection. */
 export const changeOptionProperties: INodeProperties[] = [

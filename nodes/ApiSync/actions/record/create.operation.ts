@@ -13,7 +13,7 @@ export const recordDataProperty = {
 };
 
 export const create: ItemOperation = {
-	description: showFor('record', 'create', [recordDataProperty]),
+	description: showFor('create', [recordDataProperty]),
 
 	async execute(itemIndex, { client, resource }) {
 		const body = readJsonObjectParameter(this, 'recordData', itemIndex);

@@ -4,7 +4,7 @@ import { showFor, type ItemOperation } from '../../../shared/operation';
 import { accountHeader, readRecordId } from '../../../shared/recordData';
 
 export const deleteRecord: ItemOperation = {
-	description: showFor('record', 'delete', [
+	description: showFor('delete', [
 		{ displayName: 'Record ID', name: 'recordId', type: 'string', default: '', required: true },
 	]),
 

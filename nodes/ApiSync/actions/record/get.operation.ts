@@ -4,7 +4,7 @@ import { showFor, type ItemOperation } from '../../../shared/operation';
 import { accountHeader, readRecordId } from '../../../shared/recordData';
 
 export const get: ItemOperation = {
-	description: showFor('record', 'get', [
+	description: showFor('get', [
 		{
 			displayName: 'Record ID',
 			name: 'recordId',

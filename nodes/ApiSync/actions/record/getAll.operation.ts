@@ -5,7 +5,7 @@ import { showFor, type ItemOperation } from '../../../shared/operation';
 import { accountHeader } from '../../../shared/recordData';
 
 export const getAll: ItemOperation = {
-	description: showFor('record', 'getAll', [
+	description: showFor('getAll', [
 		{
 			displayName: 'Return All',
 			name: 'returnAll',

@@ -15,7 +15,7 @@ import { showFor, type BatchOperation } from '../../../shared/operation';
  * workflow static data, which n8n saves after production runs only.
  */
 export const getChanges: BatchOperation = {
-	description: showFor('record', 'getChanges', [
+	description: showFor('getChanges', [
 		...changeFeedProperties,
 		{
 			displayName: 'Change Options',

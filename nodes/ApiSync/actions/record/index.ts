@@ -27,7 +27,6 @@ export const recordDescription: INodeProperties[] = [
 		name: 'operation',
 		type: 'options',
 		noDataExpression: true,
-		displayOptions: { show: { resource: ['record'] } },
 		options: [
 			{ name: 'Create', value: 'create', action: 'Create a record', description: 'Create one record' },
 			{ name: 'Delete', value: 'delete', action: 'Delete a record', description: 'Delete one record by ID' },

@@ -11,7 +11,7 @@ import type { SourceRecord, SyncMode } from '../../engine/plan';
 import { runSync } from '../../engine/run';
 
 export const sync: BatchOperation = {
-	description: showFor('record', 'sync', [
+	description: showFor('sync', [
 		{
 			displayName: 'Mode',
 			name: 'syncMode',
@@ -76,7 +76,9 @@ export const sync: BatchOperation = {
 			name: 'syncOptions',
 			type: 'collection',
 			placeholder: 'Add Option',
-			default: {},
+			// Dry Run is in the default value, so a new node shows it as a toggle without "Add Option".
+			// It stays at syncOptions.dryRun, where saved workflows have it.
+			default: { dryRun: false },
 			options: [
 				{
 					displayName: 'Case-Insensitive Match',
@@ -98,7 +100,8 @@ export const sync: BatchOperation = {
 					name: 'dryRun',
 					type: 'boolean',
 					default: false,
-					description: 'Whether to only output the plan (what would be created, updated, deleted) and write nothing',
+					description:
+						'Whether to only show the plan: the five outputs say what would be created, updated, left unchanged, deleted or refused, and nothing is written',
 				},
 				{
 					displayName: 'Fields to Ignore',

@@ -5,7 +5,7 @@ import { accountHeader, readJsonObjectParameter, readRecordId } from '../../../s
 import { recordDataProperty } from './create.operation';
 
 export const update: ItemOperation = {
-	description: showFor('record', 'update', [
+	description: showFor('update', [
 		{ displayName: 'Record ID', name: 'recordId', type: 'string', default: '', required: true },
 		{
 			...recordDataProperty,
