@@ -97,13 +97,32 @@ const STATUS_TEXT: Record<number, string> = {
 	504: 'Gateway Timeout',
 };
 
-/** What to check, in words a user can act on, for the statuses that have a usual cause. */
-export function adviceForStatus(status: number): string {
+/** What to check on a 401, for the credential type in use (only its own fields). */
+const UNAUTHORIZED_ADVICE: Record<string, string> = {
+	apiSyncApiKeyApi:
+		'Check the API key in the credential (and, for a key sent as a query parameter, the parameter name), and that the key belongs to this base URL and was not revoked.',
+	apiSyncBasicAuthApi: 'Check the user (e-mail) and password in the credential, and that the user may use the API at this base URL.',
+	apiSyncBearerTokenApi: 'Check the token in the credential: it may have expired or been revoked, or belong to another base URL.',
+	apiSyncOAuth2Api:
+		'The access token was refused even after n8n renewed it: reconnect the credential ("Connect my account"), or check the client ID and secret.',
+	apiSyncHmacApi:
+		"Check the HMAC credential's secret and key ID, and that its algorithm, encoding, header names and payload template match what the API verifies; a timestamp scheme also needs n8n's clock to be right.",
+	apiSyncNoAuthApi: 'This API wants authentication: choose the credential type it accepts instead of None.',
+};
+
+/**
+ * What to check, in words a user can act on, for the statuses that have a usual cause. With the credential type,
+ * a 401 names only that credential's fields.
+ */
+export function adviceForStatus(status: number, credentialType?: string): string {
 	switch (status) {
 		case 400:
 			return 'The API refused the data sent. Check the fields and values named in the message.';
 		case 401:
-			return 'The credentials were rejected. Check the credential: the API key, token, user and password, or HMAC secret, and that it belongs to this base URL. An OAuth2 token may have expired: reconnect the credential.';
+			return `The credentials were rejected. ${
+				(credentialType && UNAUTHORIZED_ADVICE[credentialType]) ??
+				'Check the credential: the API key, token, user and password, or HMAC secret, and that it belongs to this base URL. An OAuth2 token may have expired: reconnect the credential.'
+			}`;
 		case 403:
 			return 'The credentials are valid but not allowed to do this. Check the Account ID (X-AccountId): only accountant-portal users and keys can reach other accounts. Check that the API key has the rights for this resource.';
 		case 404:

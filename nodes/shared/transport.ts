@@ -305,7 +305,7 @@ export async function createApiClient(ctx: RequestContext, options: ApiClientOpt
 						req.adviceFor?.[failure.status] ??
 							(uncertain
 								? 'Check on the remote side whether the change was made (e.g. look the record up) before running again. Where the API supports idempotency keys, set the idempotency key option so such requests can be repeated safely.'
-								: adviceForStatus(failure.status)),
+								: adviceForStatus(failure.status, options.credentialType)),
 						hidden,
 					),
 					httpCode: String(failure.status),

@@ -97,9 +97,10 @@ export interface RunFigures {
 export function summarise(outputs: INodeExecutionData[][], figures: RunFigures, dryRun: boolean, plan: SyncPlan): string {
 	const counts = OUTPUT_NAMES.map((name, i) => `${outputs[i].length} ${name.toLowerCase()}`).join(', ');
 	const seconds = (ms: number) => (ms / 1000).toFixed(1);
+	const count = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
 	const parts = [
 		`${dryRun ? 'Dry run (nothing written): would be ' : 'Sync: '}${counts}`,
-		`${figures.requests} requests (${figures.writes} writes), ${figures.retries} retries, ${seconds(figures.waitedMs)} s waiting on rate limits and retries, ${seconds(figures.elapsedMs)} s in all`,
+		`${count(figures.requests, 'request')} (${count(figures.writes, 'write')}), ${count(figures.retries, 'retry', 'retries')}, ${seconds(figures.waitedMs)} s waiting on rate limits and retries, ${seconds(figures.elapsedMs)} s in all`,
 	];
 	if (plan.remoteWithoutKey > 0) parts.push(`${plan.remoteWithoutKey} remote records have empty match fields and were left alone`);
 	if (dryRun && plan.deletes.length > 0) parts.push(`Mirror would delete ${plan.deletes.length} records`);
