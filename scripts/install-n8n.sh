@@ -62,8 +62,12 @@ echo "Installing n8n@$N8N_VERSION with Node $NODE24_VERSION into $DIR (6-15 minu
 rm -rf "$DIR"
 mkdir -p "$DIR"
 cd "$DIR"
+# n8n 1.x depends on an xlsx tarball from the SheetJS CDN, which only the public internet serves; the registry's
+# last xlsx release stands in for it (n8n 1.x's spreadsheet nodes are not used by this package's tests).
+overrides='{}'
+case "$N8N_VERSION" in 1.*) overrides='{ "xlsx": "0.18.5" }' ;; esac
 cat >package.json <<JSON
-{ "name": "n8n-runtime", "private": true, "version": "0.0.0" }
+{ "name": "n8n-runtime", "private": true, "version": "0.0.0", "overrides": $overrides }
 JSON
 
 # 1. Packages. One optional native module cannot be built offline, so install scripts are skipped
