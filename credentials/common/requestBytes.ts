@@ -5,6 +5,9 @@ import type { IDataObject, IHttpRequestOptions } from 'n8n-workflow';
  * the absolute URL with its query string, and the body as a string. Returns new request options
  * whose `url` and `body` are final (no `baseURL`, no `qs`), plus the path and body to sign.
  *
+ * n8n's legacy request path (`requestWithAuthentication`, used by the HTTP Request node) names the
+ * URL `uri` instead of `url`: it is read from there and written back there.
+ *
  * @throws Error for bodies that cannot be signed byte for byte (streams, form data).
  */
 export function serialiseForSigning(requestOptions: IHttpRequestOptions): {
@@ -12,7 +15,11 @@ export function serialiseForSigning(requestOptions: IHttpRequestOptions): {
 	pathWithQuery: string;
 	body: string;
 } {
-	const url = new URL(joinUrl(requestOptions.baseURL, requestOptions.url));
+	const legacyUri = (requestOptions as { uri?: string | URL }).uri;
+	const usesUri = !requestOptions.url && legacyUri !== undefined;
+	const target = usesUri ? String(legacyUri) : requestOptions.url;
+	if (!target) throw new Error('The request has no URL to sign.');
+	const url = new URL(joinUrl(requestOptions.baseURL, target));
 	for (const [name, value] of Object.entries((requestOptions.qs ?? {}) as IDataObject)) {
 		if (value === undefined || value === null) continue;
 		if (Array.isArray(value)) {
@@ -35,6 +42,8 @@ export function serialiseForSigning(requestOptions: IHttpRequestOptions): {
 	} else if (raw instanceof URLSearchParams) {
 		body = raw.toString();
 		setHeaderIfMissing(headers, 'Content-Type', 'application/x-www-form-urlencoded');
+	} else if (isPlainJson(raw) && isFormUrlEncoded(headers)) {
+		body = formUrlEncode(raw as IDataObject);
 	} else if (isPlainJson(raw)) {
 		body = JSON.stringify(raw);
 		setHeaderIfMissing(headers, 'Content-Type', 'application/json');
@@ -42,7 +51,9 @@ export function serialiseForSigning(requestOptions: IHttpRequestOptions): {
 		throw new Error('This request body (a stream or form data) cannot be signed. Send a JSON or text body.');
 	}
 
-	const options: IHttpRequestOptions = { ...requestOptions, url: url.href, headers };
+	const options: IHttpRequestOptions = { ...requestOptions, headers };
+	if (usesUri) (options as { uri?: string }).uri = url.href;
+	else options.url = url.href;
 	delete options.baseURL;
 	delete options.qs;
 	if (body === '') delete options.body;
@@ -60,6 +71,23 @@ function isPlainJson(value: unknown): boolean {
 	if (typeof value !== 'object' || value === null) return false;
 	const proto = Object.getPrototypeOf(value);
 	return proto === Object.prototype || proto === null;
+}
+
+function isFormUrlEncoded(headers: IDataObject): boolean {
+	const name = Object.keys(headers).find((h) => h.toLowerCase() === 'content-type');
+	return name !== undefined && String(headers[name]).toLowerCase().startsWith('application/x-www-form-urlencoded');
+}
+
+/** A form body as `a=1&b=2`: the bytes sent for a url-encoded object, so that they are what is signed. */
+function formUrlEncode(fields: IDataObject): string {
+	const params = new URLSearchParams();
+	for (const [name, value] of Object.entries(fields)) {
+		if (value === undefined || value === null) continue;
+		for (const v of Array.isArray(value) ? value : [value]) {
+			params.append(name, typeof v === 'object' ? JSON.stringify(v) : String(v));
+		}
+	}
+	return params.toString();
 }
 
 function setHeaderIfMissing(headers: IDataObject, name: string, value: string): void {
