@@ -6,18 +6,18 @@ import type { IDataObject, IHttpRequestOptions } from 'n8n-workflow';
  * whose `url` and `body` are final (no `baseURL`, no `qs`), plus the path and body to sign.
  *
  * n8n's legacy request path (`requestWithAuthentication`, used by the HTTP Request node) names the
- * URL `uri` instead of `url`: it is read from there and written back there.
+ * URL `uri` instead of `url` (read from there and written back there) and a url-encoded form `form`.
  *
- * @throws Error for bodies that cannot be signed byte for byte (streams, form data).
+ * @throws Error for bodies that cannot be signed byte for byte (streams, multipart form data).
  */
 export function serialiseForSigning(requestOptions: IHttpRequestOptions): {
 	options: IHttpRequestOptions;
 	pathWithQuery: string;
 	body: string;
 } {
-	const legacyUri = (requestOptions as { uri?: string | URL }).uri;
-	const usesUri = !requestOptions.url && legacyUri !== undefined;
-	const target = usesUri ? String(legacyUri) : requestOptions.url;
+	const legacy = requestOptions as { uri?: string | URL; form?: unknown; formData?: unknown };
+	const usesUri = !requestOptions.url && legacy.uri !== undefined;
+	const target = usesUri ? String(legacy.uri) : requestOptions.url;
 	if (!target) throw new Error('The request has no URL to sign.');
 	const url = new URL(joinUrl(requestOptions.baseURL, target));
 	for (const [name, value] of Object.entries((requestOptions.qs ?? {}) as IDataObject)) {
@@ -32,7 +32,13 @@ export function serialiseForSigning(requestOptions: IHttpRequestOptions): {
 	const headers = { ...(requestOptions.headers ?? {}) } as IDataObject;
 	const method = (requestOptions.method ?? 'GET').toUpperCase();
 	let body = '';
-	const raw = requestOptions.body;
+	if (legacy.formData !== undefined) {
+		throw new Error('A multipart form-data body cannot be signed. Send a JSON, form-urlencoded or text body.');
+	}
+	// The legacy path carries a url-encoded form in `form`: it becomes the body, so the bytes signed are sent.
+	const formBody = legacy.form !== undefined && (requestOptions.body === undefined || requestOptions.body === null);
+	if (formBody) setHeaderIfMissing(headers, 'Content-Type', 'application/x-www-form-urlencoded');
+	const raw = formBody ? legacy.form : requestOptions.body;
 	if (raw === undefined || raw === null || raw === '' || ['GET', 'HEAD'].includes(method)) {
 		body = '';
 	} else if (typeof raw === 'string') {
@@ -56,6 +62,7 @@ export function serialiseForSigning(requestOptions: IHttpRequestOptions): {
 	else options.url = url.href;
 	delete options.baseURL;
 	delete options.qs;
+	delete (options as { form?: unknown }).form;
 	if (body === '') delete options.body;
 	else options.body = body;
 	return { options, pathWithQuery: `${url.pathname}${url.search}`, body };

@@ -37,6 +37,18 @@ describe('serialiseForSigning with a legacy request (uri)', () => {
 		expect(options.headers).toEqual({ 'content-type': 'application/x-www-form-urlencoded' });
 	});
 
+	it('turns a legacy url-encoded form (form) into the body that is signed and sent', () => {
+		const { body, options } = serialiseForSigning(legacy({ method: 'POST', uri: 'http://h/x', form: { name: 'Acme & Co', city: 'Gent' } }));
+		expect(body).toBe('name=Acme+%26+Co&city=Gent');
+		expect(options.body).toBe(body);
+		expect((options as { form?: unknown }).form).toBeUndefined();
+		expect(options.headers).toEqual({ 'Content-Type': 'application/x-www-form-urlencoded' });
+	});
+
+	it('refuses a multipart body rather than sending it unsigned', () => {
+		expect(() => serialiseForSigning(legacy({ method: 'POST', uri: 'http://h/x', formData: { a: '1' } }))).toThrow(/multipart form-data body cannot be signed/);
+	});
+
 	it('fails clearly when there is no URL at all', () => {
 		expect(() => serialiseForSigning(legacy({ method: 'GET' }))).toThrow('The request has no URL to sign.');
 	});
