@@ -66,10 +66,10 @@ export class ApiSyncApiKeyApi implements ICredentialType {
 	];
 
 	// A function (not generic auth): the key's location is a choice, and X-AccountId is optional.
-	async authenticate(
+	authenticate = async (
 		credentials: ICredentialDataDecryptedObject,
 		requestOptions: IHttpRequestOptions,
-	): Promise<IHttpRequestOptions> {
+	): Promise<IHttpRequestOptions> => {
 		const key = String(credentials.apiKey ?? '');
 		let result: IHttpRequestOptions;
 		if (credentials.keyLocation === 'query') {
@@ -80,7 +80,7 @@ export class ApiSyncApiKeyApi implements ICredentialType {
 			result = { ...requestOptions, headers: { ...(requestOptions.headers ?? {}), [name]: key } };
 		}
 		return withAccountHeader(result, credentials.accountId, credentials.accountIdHeader);
-	}
+	};
 
 	test = credentialTestFor('the API key');
 }

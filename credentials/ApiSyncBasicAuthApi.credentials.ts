@@ -49,16 +49,16 @@ export class ApiSyncBasicAuthApi implements ICredentialType {
 	];
 
 	// A function (not generic auth) so that X-AccountId is only sent when an account ID is set.
-	async authenticate(
+	authenticate = async (
 		credentials: ICredentialDataDecryptedObject,
 		requestOptions: IHttpRequestOptions,
-	): Promise<IHttpRequestOptions> {
+	): Promise<IHttpRequestOptions> => {
 		const withAuth: IHttpRequestOptions = {
 			...requestOptions,
 			auth: { username: String(credentials.user ?? ''), password: String(credentials.password ?? '') },
 		};
 		return withAccountHeader(withAuth, credentials.accountId, credentials.accountIdHeader);
-	}
+	};
 
 	test = credentialTestFor('the user (e-mail) and password');
 }

@@ -40,16 +40,16 @@ export class ApiSyncBearerTokenApi implements ICredentialType {
 	];
 
 	// A function (not generic auth) so that X-AccountId is only sent when an account ID is set.
-	async authenticate(
+	authenticate = async (
 		credentials: ICredentialDataDecryptedObject,
 		requestOptions: IHttpRequestOptions,
-	): Promise<IHttpRequestOptions> {
+	): Promise<IHttpRequestOptions> => {
 		const withToken: IHttpRequestOptions = {
 			...requestOptions,
 			headers: { ...(requestOptions.headers ?? {}), Authorization: `Bearer ${String(credentials.token ?? '')}` },
 		};
 		return withAccountHeader(withToken, credentials.accountId, credentials.accountIdHeader);
-	}
+	};
 
 	test = credentialTestFor('the token');
 }

@@ -122,10 +122,10 @@ export class ApiSyncHmacApi implements ICredentialType {
 	 * Signs each request. The URL and body are serialised here, and the request sends exactly
 	 * those bytes, so what is signed is what arrives. A signing error is thrown, never sent unsigned.
 	 */
-	async authenticate(
+	authenticate = async (
 		credentials: ICredentialDataDecryptedObject,
 		requestOptions: IHttpRequestOptions,
-	): Promise<IHttpRequestOptions> {
+	): Promise<IHttpRequestOptions> => {
 		const settings = hmacSettingsFromCredentials(credentials);
 		const { options, pathWithQuery, body } = serialiseForSigning(requestOptions);
 		const signatureHeaders = signRequest(settings, {
@@ -134,7 +134,7 @@ export class ApiSyncHmacApi implements ICredentialType {
 			body,
 		});
 		return { ...options, headers: { ...(options.headers ?? {}), ...signatureHeaders } };
-	}
+	};
 
 	test = credentialTestFor('the secret and the key ID');
 }

@@ -62,7 +62,7 @@ it('fails with a clear message and leaks no secret on a wrong secret', async () 
 	results.forEach((result, i) => {
 		const kind = KINDS[i];
 		expect(result.exitCode).not.toBe(0);
-		if (kind === 'oauth2') expect(result.errorMessage).toMatch(/token|invalid_client|401/i);
+		if (kind === 'oauth2') expect(result.errorMessage).toMatch(/token|invalid_client|401|client authentication failed/i); // 1.x words it so
 		else expect(result.errorMessage).toMatch(/^401 Unauthorized from GET \/api\/v1\/clients: "invalid (credentials|signature)"$/);
 		for (const secret of [...ALL_SECRETS, WRONG]) {
 			expect(result.stdout).not.toContain(secret);

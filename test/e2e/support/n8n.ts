@@ -154,8 +154,8 @@ export function baseN8nEnv(installDir: string, userFolder: string): NodeJS.Proce
 		N8N_VERIFIED_PACKAGES_ENABLED: 'false',
 		N8N_ENFORCE_SETTINGS_FILE_PERMISSIONS: 'false',
 		N8N_PYTHON_ENABLED: 'false',
-		// mcp-registry refreshes a list from api.n8n.io in the background (no internet here)
-		N8N_DISABLED_MODULES: 'mcp-registry',
+		// mcp-registry (2.x) refreshes a list from api.n8n.io in the background (no internet here); 1.x refuses the name
+		...(n8nMajorVersion(installDir) >= 2 ? { N8N_DISABLED_MODULES: 'mcp-registry' } : {}),
 		N8N_SECURE_COOKIE: 'false',
 		N8N_LOG_OUTPUT: 'console',
 		// execute prints the run data with logger.info: level must stay at info (or lower)
@@ -167,6 +167,12 @@ export function baseN8nEnv(installDir: string, userFolder: string): NodeJS.Proce
 		GENERIC_TIMEZONE: 'UTC',
 		TZ: 'UTC',
 	};
+}
+
+/** The major version of the n8n in `installDir`. */
+export function n8nMajorVersion(installDir: string): number {
+	const pkg = JSON.parse(fs.readFileSync(path.join(installDir, 'node_modules', 'n8n', 'package.json'), 'utf8')) as { version: string };
+	return Number(pkg.version.split('.')[0]);
 }
 
 let installPromise: Promise<string> | undefined;

@@ -1,0 +1,437 @@
+/**
+ * The package in n8n's queue mode, for real (`npm run test:queue`): PostgreSQL and Redis on loopback, one main,
+ * two workers, one webhook processor, each with the package installed (see support/queueStack.ts), against the
+ * sandbox API in this process. Counts come from the sandbox (its records and request log) and from Postgres
+ * (execution_entity, execution_data, workflow_entity); which worker ran an execution comes from the workers' logs.
+ *
+ * Point 6 of issue 11 (the API Sync Webhook on the webhook processor) is not here: that node does not exist yet.
+ */
+import { randomUUID } from 'node:crypto';
+import * as path from 'node:path';
+
+import { ACCOUNTS } from '../sandbox/fixtures';
+import { startSandbox, type Sandbox } from '../sandbox/server';
+import { CREDENTIAL_TYPE, credentialData } from '../support/credentials';
+import type { N8nWorkflow } from '../e2e/support/n8n';
+import { executionsByWorker, startQueueStack, type N8nProcess, type QueueStack } from './support/queueStack';
+import { waitUntil } from './support/services';
+
+jest.setTimeout(15 * 60_000);
+
+const OWNER = ACCOUNTS.owner;
+const PACKAGE = 'n8n-nodes-api-sync';
+const CREDENTIAL = { [CREDENTIAL_TYPE.apiKey]: { id: 'queue-apiKey', name: 'queue-apiKey' } };
+/** n8n runs a poll at most once a minute per Poll Times entry: twelve entries poll every 5 s. */
+const EVERY_5_SECONDS = { item: Array.from({ length: 12 }, (_, i) => ({ mode: 'custom', cronExpression: `${i * 5} * * * * *` })) };
+/**
+ * Durable poll cursors (n8n 2.36+) only take effect together with n8n's durable scheduler for poll triggers and
+ * the workflow publication service (n8n logs a warning and keeps them off otherwise).
+ */
+const DURABLE_CURSORS: Record<'on' | 'off', NodeJS.ProcessEnv> = {
+	on: {
+		N8N_POLLER_DURABLE_CURSORS_ENABLED: 'true',
+		N8N_SCHEDULER_ENABLED: 'true',
+		N8N_SCHEDULER_POLL_TRIGGERS_ENABLED: 'true',
+		N8N_USE_WORKFLOW_PUBLICATION_SERVICE: 'true',
+	},
+	off: { N8N_POLLER_DURABLE_CURSORS_ENABLED: 'false' },
+};
+const MAPPING = { external_client_id: '={{ $json.ref }}', name: '={{ $json.name }}', city: '={{ $json.city }}' };
+
+let sandbox: Sandbox;
+let stack: QueueStack;
+const measured: Record<string, unknown> = {};
+
+interface FlowNode {
+	name: string;
+	type: string;
+	typeVersion?: number;
+	parameters: Record<string, unknown>;
+	credentials?: Record<string, { id: string; name: string }>;
+	webhookId?: string;
+}
+
+/** A linear workflow: nodes[0] → nodes[1] → … */
+function flow(id: string, nodes: FlowNode[]): N8nWorkflow {
+	const connections: Record<string, unknown> = {};
+	nodes.slice(0, -1).forEach((node, i) => (connections[node.name] = { main: [[{ node: nodes[i + 1].name, type: 'main', index: 0 }]] }));
+	return {
+		id,
+		name: id,
+		nodes: nodes.map((node, i) => ({ id: `${id}-${i}`, typeVersion: 1, position: [i * 220, 0], ...node })),
+		connections,
+		active: false,
+		settings: { executionOrder: 'v1' },
+	};
+}
+
+const webhook = (pathName: string): FlowNode => ({
+	name: 'Webhook',
+	type: 'n8n-nodes-base.webhook',
+	typeVersion: 2,
+	webhookId: randomUUID(),
+	parameters: { httpMethod: 'POST', path: pathName, responseMode: 'onReceived', options: {} },
+});
+const splitRecords: FlowNode = {
+	name: 'Records',
+	type: 'n8n-nodes-base.splitOut',
+	parameters: { fieldToSplitOut: 'body.records', options: {} },
+};
+const syncNode = (syncOptions: Record<string, unknown> = {}): FlowNode => ({
+	name: 'API Sync',
+	type: `${PACKAGE}.apiSync`,
+	parameters: {
+		authentication: CREDENTIAL_TYPE.apiKey,
+		resource: 'record',
+		operation: 'sync',
+		remoteResource: 'clients',
+		syncMode: 'upsert',
+		columns: { mappingMode: 'defineBelow', value: MAPPING, matchingColumns: ['external_client_id'], schema: [] },
+		syncOptions: { maxRequestsPerSecond: 0, ...syncOptions },
+	},
+	credentials: CREDENTIAL,
+});
+
+beforeAll(async () => {
+	const started = Date.now();
+	sandbox = await startSandbox();
+	stack = await startQueueStack();
+	await stack.importCredentials([
+		{ id: 'queue-apiKey', name: 'queue-apiKey', type: CREDENTIAL_TYPE.apiKey, data: credentialData('apiKey', sandbox.baseUrl) },
+	]);
+	await stack.importWorkflows([
+		flow('q-sync', [webhook('q-sync'), splitRecords, syncNode()]),
+		flow('q-sync-big', [webhook('q-sync-big'), splitRecords, syncNode({ useBulk: false, concurrency: 1 })]),
+		flow('q-sync-overlap', [webhook('q-sync-overlap'), splitRecords, syncNode({ useBulk: false, concurrency: 2 })]),
+		flow('q-changes', [
+			{ name: 'Every 5 s', type: 'n8n-nodes-base.scheduleTrigger', typeVersion: 1.2, parameters: { rule: { interval: [{ field: 'seconds', secondsInterval: 5 }] } } },
+			{
+				name: 'Get Changes',
+				type: `${PACKAGE}.apiSync`,
+				parameters: { authentication: CREDENTIAL_TYPE.apiKey, resource: 'record', operation: 'getChanges', remoteResource: 'invoices', changeDetection: 'auto', firstRun: 'now', options: {} },
+				credentials: CREDENTIAL,
+			},
+		]),
+		flow('q-trigger', [
+			{
+				name: 'Stock changes',
+				type: `${PACKAGE}.apiSyncTrigger`,
+				parameters: { pollTimes: EVERY_5_SECONDS, authentication: CREDENTIAL_TYPE.apiKey, remoteResource: 'stockitems', changeDetection: 'hash', firstRun: 'now', options: {} },
+				credentials: CREDENTIAL,
+			},
+		]),
+	]);
+	await stack.startProcesses(DURABLE_CURSORS.off);
+	measured.stackStartMs = Date.now() - started;
+}, 10 * 60_000);
+
+afterAll(async () => {
+	console.log(`queue mode measurements: ${JSON.stringify(measured, null, 1)}`);
+	await stack?.stop();
+	await sandbox?.close();
+});
+
+describe('n8n queue mode: one main, two workers, one webhook processor, Postgres and Redis', () => {
+	it('1. 30 webhook-started Sync executions are spread over both workers; every record lands exactly once', async () => {
+		await activate('q-sync');
+		const batches = Array.from({ length: 30 }, (_, b) =>
+			Array.from({ length: 5 }, (_, r) => ({ ref: `q1-${b}-${r}`, name: `Queue customer ${b}.${r}`, city: r % 2 ? 'Gent' : 'Leuven' })),
+		);
+		for (const records of batches) await callWebhook('q-sync', { records });
+		const executions = await waitForExecutions('q-sync', 30);
+
+		expect(executions.map((e) => e.status)).toEqual(Array(30).fill('success'));
+		const perWorker = workerCounts(executions.map((e) => e.id));
+		expect(Object.values(perWorker).every((count) => count > 0)).toBe(true);
+		expect(Object.values(perWorker).reduce((a, b) => a + b, 0)).toBe(30);
+
+		const refs = remoteRefs('q1-');
+		expect(refs.length).toBe(150);
+		expect(new Set(refs).size).toBe(150);
+		const written = recordsWritten('q1-');
+		expect(written).toBe(150);
+		Object.assign(measured, { p1ExecutionsPerWorker: perWorker, p1RecordsWritten: written, p1Duplicates: refs.length - new Set(refs).size });
+	});
+
+	/*
+	 * Known n8n limitation, measured here: in queue mode n8n 2.41 stores a new execution's workflow snapshot without
+	 * its static data (toWorkflowSnapshot keeps id, name, nodes, connections, settings) and tells the worker to
+	 * reload static data only when an existing execution is resumed. So every scheduled Get Changes on a worker
+	 * starts from empty state: it takes a new baseline ("Start From Now") and emits nothing; the worker then saves
+	 * that baseline, which the next run does not read. The API Sync Trigger (point 2) polls in main and is the way
+	 * to track changes in queue mode. If n8n starts handing workers their static data, this test fails: then
+	 * assert that each invoice is emitted exactly once instead.
+	 */
+	it('3. scheduled Get Changes on the workers: n8n hands them no saved state, so each run starts over (known n8n limitation)', async () => {
+		await activate('q-changes');
+		const inserted: number[] = [];
+		let seen = 0;
+		// After each finished run, add an invoice; stop when both workers have run it at least twice.
+		await waitUntil(
+			async () => {
+				const done = await finishedExecutions('q-changes');
+				if (done.length > seen) {
+					seen = done.length;
+					const counts = workerCounts(done.map((e) => e.id));
+					if (done.length >= 6 && Object.values(counts).every((c) => c >= 2)) return true;
+					inserted.push(sandbox.store.insert(OWNER, 'invoices', { client_id: 101, date: '2026-03-02', total: 10 * (inserted.length + 1) }).invoice_id as number);
+				}
+				return false;
+			},
+			'Get Changes to run at least twice on each worker',
+			240_000,
+		);
+		await deactivate('q-changes');
+		const executions = await settle('q-changes');
+
+		expect(executions.every((e) => e.status === 'success')).toBe(true);
+		let emitted = 0;
+		for (const execution of executions) {
+			emitted += (await nodeItems(execution.id, 'Get Changes')).length;
+			// what the worker was given: a snapshot without static data
+			const [[snapshot]] = await stack.postgres.query(`select "workflowData" from execution_data where "executionId" = ${Number(execution.id)}`);
+			expect(JSON.parse(snapshot).staticData).toBeUndefined();
+		}
+		expect(emitted).toBe(0);
+		// The workers did save each run's baseline: the newest one is the last invoice inserted.
+		const state = (await staticData('q-changes'))['node:Get Changes'] as { changeTracking?: { from?: number; max?: number } };
+		expect(state.changeTracking).toMatchObject({ from: inserted[inserted.length - 1], max: inserted[inserted.length - 1] });
+		Object.assign(measured, {
+			p3Runs: executions.length,
+			p3RunsPerWorker: workerCounts(executions.map((e) => e.id)),
+			p3InvoicesInserted: inserted.length,
+			p3Emitted: emitted,
+		});
+	});
+
+	it('5. two overlapping runs of the same Sync on two workers: measured, and the next run reports what they did', async () => {
+		await activate('q-sync-overlap');
+		const records = Array.from({ length: 40 }, (_, r) => ({ ref: `q5-${r}`, name: `Overlap customer ${r}`, city: 'Brugge' }));
+		// Slow reads, so that both runs plan before either writes (a schedule firing while the last run still goes).
+		sandbox.setFaults({ latencyMs: 400, pathPattern: /^\/api\/v1\/clients/ });
+		await Promise.all([callWebhook('q-sync-overlap', { records }), callWebhook('q-sync-overlap', { records })]);
+		const overlapping = await waitForExecutions('q-sync-overlap', 2);
+		sandbox.setFaults({});
+		const refs = remoteRefs('q5-');
+		const duplicates = refs.length - new Set(refs).size;
+		expect(new Set(refs).size).toBe(40);
+		// The next (non-overlapping) run creates nothing more and reports every duplicated key as Failed.
+		await callWebhook('q-sync-overlap', { records });
+		const [, , next] = await waitForExecutions('q-sync-overlap', 3);
+		const failed = await nodeItems(next.id, 'API Sync', 4);
+		expect(remoteRefs('q5-').length).toBe(refs.length);
+		expect(failed.length).toBe(new Set(refs.filter((ref, i) => refs.indexOf(ref) !== i)).size);
+		measured.p5Overlap = {
+			workers: overlapping.map((e) => workerOf(e.id)),
+			records: 40,
+			remoteRecords: refs.length,
+			duplicates,
+			reportedAsFailedByNextRun: failed.length,
+		};
+	});
+
+	it('4. a worker killed in the middle of a Sync: n8n re-runs or fails the execution, and a re-run creates no duplicate', async () => {
+		await activate('q-sync-big');
+		const records = Array.from({ length: 300 }, (_, r) => ({ ref: `q4-${r}`, name: `Big customer ${r}`, city: 'Mechelen' }));
+		sandbox.setFaults({ latencyMs: 25, pathPattern: /^\/api\/v1\/clients$/ });
+		const creates = () => sandbox.log.filter((e) => e.method === 'POST' && e.path === '/api/v1/clients' && e.body.includes('"q4-')).length;
+		await callWebhook('q-sync-big', { records });
+		// Kill the worker that runs it once the sandbox has seen 60 of its 300 creates.
+		await waitUntil(() => creates() >= 60, '60 creates', 180_000);
+		const [running] = await executionsOf('q-sync-big');
+		const victim = stack.workers.find((w) => w.name === workerOf(running.id))!;
+		await victim.kill();
+		const createsAtKill = creates();
+		sandbox.setFaults({});
+		// What n8n does about it: wait until the execution is no longer running.
+		await waitUntil(async () => !['running', 'new'].includes((await executionsOf('q-sync-big'))[0].status), 'the killed execution to end', 240_000);
+		const afterKill = (await executionsOf('q-sync-big'))[0];
+		const rerunBy = workerOf(afterKill.id, [victim.name]);
+		// Then a re-run, as a user would do (or the next schedule).
+		await callWebhook('q-sync-big', { records });
+		const all = await waitForExecutions('q-sync-big', 2);
+		expect(all[1].status).toBe('success');
+		const refs = remoteRefs('q4-');
+		expect(refs.length).toBe(300);
+		expect(new Set(refs).size).toBe(300);
+		measured.p4KillMidSync = {
+			killed: victim.name,
+			createsAtKill,
+			statusAfterKill: afterKill.status,
+			reRunByN8nOn: rerunBy ?? null,
+			createsInAll: creates(),
+			remoteRecords: refs.length,
+			duplicates: refs.length - new Set(refs).size,
+		};
+		await stack.startWorker('worker-3');
+	});
+	it.each(['off', 'on'] as const)('2. the API Sync Trigger in main polls ≥5 times, each change emitted exactly once (durable poll cursors %s)', async (label) => {
+		if (stack.mainEnv !== DURABLE_CURSORS[label]) await stack.startMain(DURABLE_CURSORS[label]);
+		const polls = () => sandbox.log.filter((e) => e.method === 'GET' && e.path === '/api/v1/stockitems').length;
+		const executionsBefore = (await finishedExecutions('q-trigger')).map((e) => e.id);
+		const start = polls();
+		await activate('q-trigger');
+		// Wait for the first poll (the baseline after a first activation), then change something after every poll.
+		await waitUntil(() => polls() > start, 'the first poll', 120_000, () => stack.main!.logs().slice(-3000));
+		const expected: string[] = [];
+		let lastPoll = polls();
+		let changes = 0;
+		await waitUntil(
+			() => {
+				if (polls() === lastPoll) return false;
+				lastPoll = polls();
+				if (changes >= 5) return true;
+				changes++;
+				const created = sandbox.store.insert(OWNER, 'stockitems', { code: `Q2${label}-${changes}`, description: `new ${label} ${changes}` });
+				expected.push(`${created.stockitem_id}:new ${label} ${changes}`);
+				const existing = sandbox.store.list(OWNER, 'stockitems')[changes - 1];
+				const description = `changed ${label} ${changes}`;
+				sandbox.store.update(OWNER, 'stockitems', existing.stockitem_id as number, { description });
+				expected.push(`${existing.stockitem_id}:${description}`);
+				return false;
+			},
+			'six polls with a change after each of the first five',
+			180_000,
+			() => stack.main!.logs().slice(-3000),
+		);
+		await deactivate('q-trigger');
+		const executions = (await settle('q-trigger')).filter((e) => !executionsBefore.includes(e.id));
+		const emitted: string[] = [];
+		for (const execution of executions) {
+			for (const item of await nodeItems(execution.id, 'Stock changes')) emitted.push(`${item.stockitem_id}:${item.description}`);
+		}
+		expect(executions.every((e) => e.status === 'success')).toBe(true);
+		expect(emitted.sort()).toEqual(expected.sort());
+		expect(polls() - start).toBeGreaterThanOrEqual(5);
+		measured[`p2Durable_${label}`] = {
+			polls: polls() - start,
+			changes: expected.length,
+			emitted: emitted.length,
+			executions: executions.length,
+			executionsPerWorker: workerCounts(executions.map((e) => e.id)),
+		};
+	});
+});
+
+// ---- helpers -------------------------------------------------------------------------------------------
+
+async function activate(workflowId: string): Promise<void> {
+	const workflow = await stack.rest('GET', `/rest/workflows/${workflowId}`);
+	expect(workflow.status).toBe(200);
+	const res = await stack.rest('POST', `/rest/workflows/${workflowId}/activate`, { versionId: workflow.body.data.versionId });
+	expect({ status: res.status, body: res.status === 200 ? 'ok' : res.body }).toEqual({ status: 200, body: 'ok' });
+}
+
+async function deactivate(workflowId: string): Promise<void> {
+	const res = await stack.rest('POST', `/rest/workflows/${workflowId}/deactivate`, {});
+	expect(res.status).toBe(200);
+}
+
+/** POSTs to the production webhook on the webhook processor; n8n answers once the execution is queued. */
+async function callWebhook(pathName: string, body: unknown): Promise<void> {
+	let res: Response | undefined;
+	// The webhook processor learns about a newly activated workflow from the database: retry a 404 for a while.
+	await waitUntil(
+		async () => {
+			res = await fetch(`${stack.webhook!.url}/webhook/${pathName}`, {
+				method: 'POST',
+				headers: { 'content-type': 'application/json' },
+				body: JSON.stringify(body),
+			});
+			if (res.status === 404) return false;
+			return true;
+		},
+		`the webhook ${pathName} to be registered`,
+		60_000,
+	);
+	expect(res!.status).toBe(200);
+}
+
+interface ExecutionRow {
+	id: string;
+	status: string;
+	mode: string;
+}
+
+async function executionsOf(workflowId: string): Promise<ExecutionRow[]> {
+	const rows = await stack.postgres.query(`select id, status, mode from execution_entity where "workflowId" = '${workflowId}' order by id`);
+	return rows.map(([id, status, mode]) => ({ id, status, mode }));
+}
+
+async function finishedExecutions(workflowId: string): Promise<ExecutionRow[]> {
+	return (await executionsOf(workflowId)).filter((e) => !['new', 'running', 'waiting'].includes(e.status));
+}
+
+/** Waits until the workflow has `count` executions and none is still running; returns them oldest first. */
+async function waitForExecutions(workflowId: string, count: number): Promise<ExecutionRow[]> {
+	let rows: ExecutionRow[] = [];
+	await waitUntil(
+		async () => {
+			rows = await executionsOf(workflowId);
+			return rows.length >= count && rows.every((e) => !['new', 'running', 'waiting'].includes(e.status));
+		},
+		`${count} finished executions of ${workflowId}`,
+		300_000,
+		() => JSON.stringify(rows),
+	);
+	expect(rows).toHaveLength(count);
+	return rows;
+}
+
+/** After a deactivation: waits until no execution of the workflow is still queued or running. */
+async function settle(workflowId: string): Promise<ExecutionRow[]> {
+	let rows: ExecutionRow[] = [];
+	await waitUntil(async () => {
+		rows = await executionsOf(workflowId);
+		return rows.every((e) => !['new', 'running', 'waiting'].includes(e.status));
+	}, `the executions of ${workflowId} to finish`, 120_000);
+	return rows;
+}
+
+/** The worker whose log says it started the execution (the last one, if several did; `exclude` skips some). */
+function workerOf(executionId: string, exclude: string[] = []): string | undefined {
+	const byWorker = executionsByWorker(stack);
+	return Object.keys(byWorker)
+		.filter((name) => !exclude.includes(name))
+		.find((name) => byWorker[name].includes(executionId));
+}
+
+function workerCounts(executionIds: string[]): Record<string, number> {
+	const counts: Record<string, number> = Object.fromEntries(stack.workers.map((w: N8nProcess) => [w.name, 0]));
+	for (const id of executionIds) {
+		const worker = workerOf(id) ?? 'unknown';
+		counts[worker] = (counts[worker] ?? 0) + 1;
+	}
+	return counts;
+}
+
+/** The items a node output (on output `output`) in one execution, read from Postgres's execution_data. */
+async function nodeItems(executionId: string, nodeName: string, output = 0): Promise<Array<Record<string, any>>> {
+	const [[text]] = await stack.postgres.query(`select data from execution_data where "executionId" = ${Number(executionId)}`);
+	const { parse } = require(path.join(stack.installDir, 'node_modules', 'flatted')) as { parse(text: string): any };
+	const runs = parse(text).resultData.runData[nodeName] as Array<{ data?: { main: Array<Array<{ json: Record<string, any> }> | null> } }> | undefined;
+	return (runs ?? []).flatMap((run) => (run.data?.main[output] ?? []).map((item) => item.json));
+}
+
+async function staticData(workflowId: string): Promise<Record<string, unknown>> {
+	const [[text]] = await stack.postgres.query(`select "staticData" from workflow_entity where id = '${workflowId}'`);
+	return text ? (JSON.parse(text) as Record<string, unknown>) : {};
+}
+
+/** external_client_id of the remote clients with this prefix (one entry per remote record). */
+function remoteRefs(prefix: string): string[] {
+	return sandbox.store
+		.list(OWNER, 'clients')
+		.map((c) => String(c.external_client_id ?? ''))
+		.filter((ref) => ref.startsWith(prefix));
+}
+
+/** Records the sandbox accepted in writes (single or bulk creates and updates) for refs with this prefix. */
+function recordsWritten(prefix: string): number {
+	let count = 0;
+	for (const entry of sandbox.log) {
+		if (entry.method === 'GET' || entry.status >= 300) continue;
+		count += entry.body.split(`"${prefix}`).length - 1;
+	}
+	return count;
+}
