@@ -10,6 +10,7 @@ import {
 	CREDENTIAL_ICON,
 	CREDENTIALS_DOCUMENTATION_URL,
 	credentialTestFor,
+	hmacSignatureProperties,
 	testPathProperty,
 } from './common/fields';
 import { signRequest, type HmacAlgorithm, type HmacSigningSettings, type SignatureEncoding } from './common/hmacSigning';
@@ -51,33 +52,7 @@ export class ApiSyncHmacApi implements ICredentialType {
 			required: true,
 			description: 'Shared secret used as the HMAC key',
 		},
-		{
-			displayName: 'Algorithm',
-			name: 'algorithm',
-			type: 'options',
-			options: [
-				{ name: 'SHA-256', value: 'sha256' },
-				{ name: 'SHA-512', value: 'sha512' },
-				{ name: 'SHA-1 (Legacy)', value: 'sha1' },
-			],
-			default: 'sha256',
-		},
-		{
-			displayName: 'Signature Encoding',
-			name: 'encoding',
-			type: 'options',
-			options: [
-				{ name: 'Hex', value: 'hex' },
-				{ name: 'Base64', value: 'base64' },
-			],
-			default: 'hex',
-		},
-		{
-			displayName: 'Signature Header',
-			name: 'signatureHeader',
-			type: 'string',
-			default: 'X-Signature',
-		},
+		...hmacSignatureProperties,
 		{
 			displayName: 'Signature Prefix',
 			name: 'signaturePrefix',

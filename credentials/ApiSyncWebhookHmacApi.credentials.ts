@@ -1,6 +1,6 @@
 import type { ICredentialType, INodeProperties } from 'n8n-workflow';
 
-import { CREDENTIAL_ICON } from './common/fields';
+import { CREDENTIAL_ICON, hmacSignatureProperties } from './common/fields';
 import { previousSecretProperty } from './common/webhookFields';
 
 /**
@@ -27,33 +27,7 @@ export class ApiSyncWebhookHmacApi implements ICredentialType {
 			description: 'Shared secret used as the HMAC key (the same as in the sender’s API Sync HMAC credential)',
 		},
 		previousSecretProperty('previousSecret', 'Previous Secret'),
-		{
-			displayName: 'Algorithm',
-			name: 'algorithm',
-			type: 'options',
-			options: [
-				{ name: 'SHA-256', value: 'sha256' },
-				{ name: 'SHA-512', value: 'sha512' },
-				{ name: 'SHA-1 (Legacy)', value: 'sha1' },
-			],
-			default: 'sha256',
-		},
-		{
-			displayName: 'Signature Encoding',
-			name: 'encoding',
-			type: 'options',
-			options: [
-				{ name: 'Hex', value: 'hex' },
-				{ name: 'Base64', value: 'base64' },
-			],
-			default: 'hex',
-		},
-		{
-			displayName: 'Signature Header',
-			name: 'signatureHeader',
-			type: 'string',
-			default: 'X-Signature',
-		},
+		...hmacSignatureProperties,
 		{
 			displayName: 'Signature Prefix',
 			name: 'signaturePrefix',

@@ -109,3 +109,37 @@ export function withAccountHeader(
 	if (!alreadySet) headers[header] = account;
 	return { ...requestOptions, headers };
 }
+
+/**
+ * Algorithm, encoding and signature header of an HMAC scheme: the same fields, names and defaults in the signing
+ * credential (API Sync HMAC) and the verifying one (API Sync Webhook HMAC), so a call signed by one verifies with the other.
+ */
+export const hmacSignatureProperties: INodeProperties[] = [
+	{
+		displayName: 'Algorithm',
+		name: 'algorithm',
+		type: 'options',
+		options: [
+			{ name: 'SHA-256', value: 'sha256' },
+			{ name: 'SHA-512', value: 'sha512' },
+			{ name: 'SHA-1 (Legacy)', value: 'sha1' },
+		],
+		default: 'sha256',
+	},
+	{
+		displayName: 'Signature Encoding',
+		name: 'encoding',
+		type: 'options',
+		options: [
+			{ name: 'Hex', value: 'hex' },
+			{ name: 'Base64', value: 'base64' },
+		],
+		default: 'hex',
+	},
+	{
+		displayName: 'Signature Header',
+		name: 'signatureHeader',
+		type: 'string',
+		default: 'X-Signature',
+	},
+];
