@@ -55,6 +55,8 @@ export class FaultEngine {
 
 	/** Replaces the current faults and restarts the PRNG and the limiter window. */
 	set(faults: SandboxFaults): void {
+		for (const release of this.held.splice(0)) release();
+		this.arrived = 0;
 		this.faults = { ...faults };
 		this.scripted = (faults.scripted ?? []).map((fault) => ({ fault, remaining: fault.times ?? 1 }));
 		this.random = mulberry32(faults.randomSeed ?? 1);
@@ -65,6 +67,23 @@ export class FaultEngine {
 	/** Removes every fault. */
 	clear(): void {
 		this.set({});
+	}
+
+	private held: Array<() => void> = [];
+	private arrived = 0;
+
+	/** Resolves when this request may be handled: at once, or when the rendezvous it belongs to is complete. */
+	async meet(method: string, pathname: string): Promise<void> {
+		const rendezvous = this.faults.rendezvous;
+		if (!rendezvous || this.arrived >= rendezvous.count) return;
+		if (rendezvous.method && rendezvous.method.toUpperCase() !== method.toUpperCase()) return;
+		if (!rendezvous.path.test(pathname)) return;
+		this.arrived++;
+		if (this.arrived < rendezvous.count) {
+			await new Promise<void>((resolve) => this.held.push(resolve));
+			return;
+		}
+		for (const release of this.held.splice(0)) release();
 	}
 
 	/** Latency to add to this request, in ms. */

@@ -195,6 +195,7 @@ class SandboxInstance implements Sandbox, ApiContext, ControlTarget {
 			ex.rawBody = body;
 			if (isControl) return handleControl(ex, this);
 			if (!isApiPath(ex.pathname)) return ex.sendError(404, 'not found');
+			await this.faults.meet(ex.method, ex.pathname);
 			await this.applyLatency(ex.pathname);
 			const decision = this.faults.decide(ex.method, ex.pathname, ex.url);
 			if (decision.kind !== 'none' && decision.afterApply) ex.replaceResponse = decision;

@@ -93,6 +93,12 @@ export interface SandboxFaults {
 	scripted?: ScriptedFault[];
 	/** Share-based faults, latency and the window limiter apply only to paths matching this; default all /api/v1 paths. */
 	pathPattern?: RegExp;
+	/**
+	 * Overlapping callers, made deterministic: the first `count` requests matching `method` (any when absent) and
+	 * `path` (tested against the pathname) are held until all `count` have arrived, then handled together; later
+	 * ones pass. E.g. two runs of one Sync that both read before either writes. `setFaults`/`reset` release any held.
+	 */
+	rendezvous?: { method?: string; path: RegExp; count: number };
 }
 
 /**

@@ -35,7 +35,8 @@ export type FailedOutcome = {
 
 export type Outcome =
 	| { kind: 'created'; itemIndex: number; match: IDataObject; remoteId: unknown; record: IDataObject }
-	| { kind: 'updated'; itemIndex: number; match: IDataObject; remoteId: unknown; changes: IDataObject }
+	| { kind: 'updated'; itemIndex: number; match: IDataObject; remoteId: unknown; changes: IDataObject; note?: string }
+	| { kind: 'unchanged'; itemIndex: number; match: IDataObject; remoteId: unknown; note?: string }
 	| { kind: 'deleted'; match: IDataObject; remoteId: unknown; remote: IDataObject }
 	| FailedOutcome;
 

@@ -46,7 +46,13 @@ export function outcomeOutputs(plan: SyncPlan, outcomes: Outcome[], allItems: IP
 				break;
 			case 'updated':
 				outputs[1].push({
-					json: { id: idOf(outcome.remoteId), match: outcome.match, changes: outcome.changes },
+					json: { id: idOf(outcome.remoteId), match: outcome.match, changes: outcome.changes, ...(outcome.note ? { note: outcome.note } : {}) },
+					pairedItem: { item: outcome.itemIndex },
+				});
+				break;
+			case 'unchanged':
+				outputs[2].push({
+					json: { id: idOf(outcome.remoteId), match: outcome.match, ...(outcome.note ? { note: outcome.note } : {}) },
 					pairedItem: { item: outcome.itemIndex },
 				});
 				break;
@@ -69,17 +75,19 @@ export function outcomeOutputs(plan: SyncPlan, outcomes: Outcome[], allItems: IP
 				break;
 		}
 	}
-	outputs[2] = plan.unchanged.map((u) => ({
-		json: { id: idOf(u.remoteId), match: u.match, ...(u.note ? { note: u.note } : {}) },
-		pairedItem: { item: u.itemIndex },
-	}));
+	outputs[2].push(
+		...plan.unchanged.map((u) => ({
+			json: { id: idOf(u.remoteId), match: u.match, ...(u.note ? { note: u.note } : {}) },
+			pairedItem: { item: u.itemIndex },
+		})),
+	);
 	outputs[4].push(
 		...plan.failures.map((f) => ({
 			json: { match: f.match, error: f.reason, stage: 'plan' },
 			pairedItem: { item: f.itemIndex },
 		})),
 	);
-	for (const output of [outputs[0], outputs[1], outputs[4]]) output.sort(byItem);
+	for (const output of [outputs[0], outputs[1], outputs[2], outputs[4]]) output.sort(byItem);
 	return outputs;
 }
 
@@ -94,7 +102,14 @@ export interface RunFigures {
 }
 
 /** The one-line summary shown above the output, e.g. "Sync: 12 created, … · 24 requests (14 writes), …". */
-export function summarise(outputs: INodeExecutionData[][], figures: RunFigures, dryRun: boolean, plan: SyncPlan): string {
+export function summarise(
+	outputs: INodeExecutionData[][],
+	figures: RunFigures,
+	dryRun: boolean,
+	plan: SyncPlan,
+	/** Records another run created at the same time as this one, whose duplicate this run deleted. */
+	overlaps = 0,
+): string {
 	const counts = OUTPUT_NAMES.map((name, i) => `${outputs[i].length} ${name.toLowerCase()}`).join(', ');
 	const seconds = (ms: number) => (ms / 1000).toFixed(1);
 	const count = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
@@ -104,6 +119,11 @@ export function summarise(outputs: INodeExecutionData[][], figures: RunFigures, 
 	];
 	if (plan.remoteWithoutKey > 0) parts.push(`${plan.remoteWithoutKey} remote records have empty match fields and were left alone`);
 	if (dryRun && plan.deletes.length > 0) parts.push(`Mirror would delete ${plan.deletes.length} records`);
+	if (overlaps > 0) {
+		parts.push(
+			`${overlaps} record${overlaps === 1 ? ' was' : 's were'} created at the same time by another run: this run's duplicate${overlaps === 1 ? ' was' : 's were'} deleted (do runs of this workflow overlap?)`,
+		);
+	}
 	if (plan.deletesWithheld) {
 		const { count, reason } = plan.deletesWithheld;
 		parts.push(`${dryRun ? reason.replace(/^Mirror deleted nothing/, 'Mirror would delete nothing') : reason} (${count} remote record${count === 1 ? '' : 's'} not in the input kept)`);

@@ -5,7 +5,8 @@ import type { ResolvedResource } from '../../shared/resources';
 import type { ApiClient } from '../../shared/transport';
 import { applyPlan, type ApplySettings, type FailedOutcome, type Outcome } from './apply';
 import { outcomeOutputs, planOutputs, summarise } from './outputs';
-import { planSync, type PlanSettings, type SourceRecord } from './plan';
+import { findOwnDuplicates, type CreatedOutcome } from './overlap';
+import { emptyPlan, planSync, type PlanSettings, type SourceRecord } from './plan';
 import { asCreated, settleAfterReread } from './reconcile';
 import { RateLimiter, WaitLog } from './schedule';
 
@@ -16,6 +17,11 @@ export const BULK_SIZE = 100;
 export interface SyncSettings extends PlanSettings {
 	dryRun: boolean;
 	maxDeletes: number;
+	/**
+	 * After creating records, read once more and give up this run's records that another writer created at
+	 * the same time (see `findOwnDuplicates`).
+	 */
+	removeOverlapDuplicates: boolean;
 }
 
 export interface SyncRun {
@@ -65,11 +71,25 @@ export async function runSync(run: SyncRun): Promise<SyncResult> {
 
 		const allItems: IPairedItemData[] = sources.map(({ itemIndex: item }) => ({ item }));
 		let outputs: INodeExecutionData[][];
+		let overlaps = 0;
+		let overlapCheckFailed: string | undefined;
 		if (settings.dryRun) {
 			outputs = planOutputs(plan, allItems);
 		} else {
-			const outcomes = await applyPlan(client, { ...plan, failures: [] }, applySettings);
-			outputs = outcomeOutputs(plan, await reconcile(outcomes, sources, settings, read, client, applySettings), allItems);
+			let outcomes = await applyPlan(client, { ...plan, failures: [] }, applySettings);
+			outcomes = await reconcile(outcomes, sources, settings, read, client, applySettings);
+			// Only records whose id the API returned can be told apart from another run's.
+			if (settings.removeOverlapDuplicates && outcomes.some((o) => o.kind === 'created' && o.remoteId !== null && o.remoteId !== undefined)) {
+				let remote: IDataObject[] | undefined;
+				try {
+					remote = await read();
+				} catch (error) {
+					// What was written stays reported; only the check is missing, and the summary says so.
+					overlapCheckFailed = (error as Error).message;
+				}
+				if (remote) ({ outcomes, overlaps } = await removeOverlapDuplicates(outcomes, sources, settings, remote, client, applySettings));
+			}
+			outputs = outcomeOutputs(plan, outcomes, allItems);
 		}
 		const { stats } = client;
 		const summary = summarise(
@@ -83,8 +103,16 @@ export async function runSync(run: SyncRun): Promise<SyncResult> {
 			},
 			settings.dryRun,
 			plan,
+			overlaps,
 		);
-		return { outputs, summary, warning: outputs[4].length > 0 || plan.deletesWithheld !== undefined };
+		const checkNote = overlapCheckFailed
+			? ` · the check for records created at the same time by another run could not read the remote records (${overlapCheckFailed}); a later run lists any duplicate under Failed`
+			: '';
+		return {
+			outputs,
+			summary: summary + checkNote,
+			warning: outputs[4].length > 0 || plan.deletesWithheld !== undefined || overlaps > 0 || overlapCheckFailed !== undefined,
+		};
 	} finally {
 		stopTracking();
 	}
@@ -122,6 +150,65 @@ async function reconcile(
 				}
 			: asCreated(o, createIntents, sourceByItem),
 	);
+}
+
+/**
+ * Two runs of one Sync that overlap (a schedule firing while the last run is still going, two workers)
+ * both read before either writes, so both create the same new records. After its creates, a run reads
+ * again and gives up each record of its own for which an older one with the same match values exists
+ * (`findOwnDuplicates`): it deletes its record, then brings the kept one in line with its input (an
+ * update, or nothing when equal). Reported as Updated or Unchanged with a note naming both ids; a
+ * failed delete is reported as Failed with the id to remove by hand.
+ */
+async function removeOverlapDuplicates(
+	outcomes: Outcome[],
+	sources: SourceRecord[],
+	settings: SyncSettings,
+	remote: IDataObject[],
+	client: ApiClient,
+	applySettings: ApplySettings,
+): Promise<{ outcomes: Outcome[]; overlaps: number }> {
+	const duplicates = findOwnDuplicates(outcomes, remote, settings);
+	if (duplicates.length === 0) return { outcomes, overlaps: 0 };
+	const { idField } = settings;
+	const deletes = await applyPlan(
+		client,
+		{ ...emptyPlan(), deletes: duplicates.map(({ ours }) => ({ match: ours.match, remoteId: ours.remoteId as string | number, remote: ours.record })) },
+		applySettings,
+	);
+	const replaced = new Map<CreatedOutcome, Outcome>();
+	const followUp = emptyPlan();
+	const notes = new Map<number, string>();
+	duplicates.forEach(({ ours, keeper }, i) => {
+		const deleted = deletes[i];
+		const keeperId = keeper[idField];
+		if (deleted.kind === 'failed') {
+			replaced.set(ours, {
+				...deleted,
+				itemIndex: ours.itemIndex,
+				stage: 'create',
+				uncertain: false,
+				reason: `This run created ${idField} ${String(ours.remoteId)} while another run created the same record (${idField} ${String(keeperId)}); deleting this run's duplicate failed: ${deleted.reason}. Delete ${idField} ${String(ours.remoteId)} in the remote system.`,
+			});
+			return;
+		}
+		notes.set(
+			ours.itemIndex,
+			`Another run created this record at the same time (${idField} ${String(keeperId)}); the duplicate this run had created (${idField} ${String(ours.remoteId)}) was deleted`,
+		);
+		// Against the kept record alone: it is what this run's input must now be written to.
+		const source = sources.find((s) => s.itemIndex === ours.itemIndex)!;
+		const plan = planSync([source], [keeper], { ...settings, mode: settings.mode === 'mirror' ? 'upsert' : settings.mode });
+		if (plan.updates.length > 0) followUp.updates.push(...plan.updates);
+		else replaced.set(ours, { kind: 'unchanged', itemIndex: ours.itemIndex, match: ours.match, remoteId: keeperId, note: notes.get(ours.itemIndex) });
+	});
+	const updated = await applyPlan(client, followUp, { ...applySettings, useBulk: false });
+	for (const outcome of updated) {
+		const ours = duplicates.find((d) => d.ours.itemIndex === (outcome as { itemIndex?: number }).itemIndex)!.ours;
+		replaced.set(ours, outcome.kind === 'updated' ? { ...outcome, note: notes.get(outcome.itemIndex) } : outcome);
+	}
+	const overlaps = [...replaced.values()].filter((o) => o.kind !== 'failed' || o.stage !== 'create').length;
+	return { outcomes: outcomes.map((o) => (o.kind === 'created' ? (replaced.get(o) ?? o) : o)), overlaps };
 }
 
 /** EenvoudigFactureren can return only some fields (`fields=`): just what the plan compares. */

@@ -130,6 +130,14 @@ export const sync: BatchOperation = {
 						'Upper limit on request starts per second (0 = no limit). EenvoudigFactureren may block an account that makes too many calls in a row.',
 				},
 				{
+					displayName: 'Remove Duplicates of Overlapping Runs',
+					name: 'removeOverlapDuplicates',
+					type: 'boolean',
+					default: true,
+					description:
+						'Whether to read the remote records once more after creating some. Where another run of this workflow (or another system) created a record with the same match values at the same time, this run deletes the one it created and keeps the older one, updated if needed. Costs one extra read when records were created. Assumes newer records get higher IDs, as in EenvoudigFactureren.',
+				},
+				{
 					displayName: 'Use Bulk Endpoint',
 					name: 'useBulk',
 					type: 'boolean',
@@ -165,6 +173,7 @@ export const sync: BatchOperation = {
 					.filter(Boolean),
 				dryRun: options.dryRun === true,
 				maxDeletes: this.getNodeParameter('maxDeletes', 0, 10) as number,
+				removeOverlapDuplicates: options.removeOverlapDuplicates !== false,
 			},
 			sources: mapItems(this, columns),
 			write: {
