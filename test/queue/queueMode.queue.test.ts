@@ -3,10 +3,8 @@
  * two workers, one webhook processor, each with the package installed (see support/queueStack.ts), against the
  * sandbox API in this process. Counts come from the sandbox (its records and request log) and from Postgres
  * (execution_entity, execution_data, workflow_entity); which worker ran an execution comes from the workers' logs.
- *
- * Point 6 of issue 11 (the API Sync Webhook on the webhook processor) is not here: that node does not exist yet.
  */
-import { randomUUID } from 'node:crypto';
+import { createHmac, randomUUID } from 'node:crypto';
 import * as path from 'node:path';
 
 import { ACCOUNTS } from '../sandbox/fixtures';
@@ -36,6 +34,10 @@ const DURABLE_CURSORS: Record<'on' | 'off', NodeJS.ProcessEnv> = {
 	},
 	off: { N8N_POLLER_DURABLE_CURSORS_ENABLED: 'false' },
 };
+/** The API Sync Webhook's Standard Webhooks secret (point 6): it must never appear in any process's log. */
+const WEBHOOK_KEY = 'queue-standard-webhooks-key-06';
+const WEBHOOK_SECRET = `whsec_${Buffer.from(WEBHOOK_KEY).toString('base64')}`;
+const VERIFIED_HOOK_ID = randomUUID();
 const MAPPING = { external_client_id: '={{ $json.ref }}', name: '={{ $json.name }}', city: '={{ $json.city }}' };
 
 let sandbox: Sandbox;
@@ -98,11 +100,23 @@ beforeAll(async () => {
 	stack = await startQueueStack();
 	await stack.importCredentials([
 		{ id: 'queue-apiKey', name: 'queue-apiKey', type: CREDENTIAL_TYPE.apiKey, data: credentialData('apiKey', sandbox.baseUrl) },
+		{ id: 'queue-webhookSecret', name: 'queue-webhookSecret', type: 'apiSyncWebhookSecretApi', data: { secret: WEBHOOK_SECRET, previousSecret: '' } },
 	]);
 	await stack.importWorkflows([
 		flow('q-sync', [webhook('q-sync'), splitRecords, syncNode()]),
 		flow('q-sync-big', [webhook('q-sync-big'), splitRecords, syncNode({ useBulk: false, concurrency: 1 })]),
 		flow('q-sync-overlap', [webhook('q-sync-overlap'), splitRecords, syncNode({ useBulk: false, concurrency: 2 })]),
+		flow('q-verified', [
+			{
+				name: 'Signed call',
+				type: `${PACKAGE}.apiSyncWebhook`,
+				webhookId: VERIFIED_HOOK_ID,
+				parameters: { httpMethod: 'POST', verification: 'standardWebhooks', responseMode: 'onReceived', options: {} },
+				credentials: { apiSyncWebhookSecretApi: { id: 'queue-webhookSecret', name: 'queue-webhookSecret' } },
+			},
+			splitRecords,
+			syncNode(),
+		]),
 		flow('q-changes', [
 			{ name: 'Every 5 s', type: 'n8n-nodes-base.scheduleTrigger', typeVersion: 1.2, parameters: { rule: { interval: [{ field: 'seconds', secondsInterval: 5 }] } } },
 			{
@@ -311,6 +325,120 @@ describe('n8n queue mode: one main, two workers, one webhook processor, Postgres
 			executionsPerWorker: workerCounts(executions.map((e) => e.id)),
 		};
 	});
+
+	it('6. API Sync Webhook calls are verified on the webhook processor: each valid call runs once on a worker; each bad call gets 401 and starts nothing', async () => {
+		const url = `${stack.webhook!.url}/webhook/${VERIFIED_HOOK_ID}/webhook`;
+		const processes = (): N8nProcess[] => [stack.main!, ...stack.workers, stack.webhook!];
+		// Log positions before this test: only what is logged from here on is counted.
+		const logStart = new Map(processes().map((p) => [p, p.logs().length]));
+		const logSince = (p: N8nProcess) => p.logs().slice(logStart.get(p) ?? 0);
+		const rejectionLines = (p: N8nProcess) => [...logSince(p).matchAll(/API Sync Webhook rejected a call: ([^\n]*)/g)].map((m) => m[1].trim());
+		const answers: Array<{ reason: string; status: number }> = [];
+		const send = async (reason: string, body: string, headers: Record<string, string>): Promise<number> => {
+			const res = await fetch(url, { method: 'POST', headers, body });
+			await res.text();
+			answers.push({ reason, status: res.status });
+			return res.status;
+		};
+
+		await activate('q-verified');
+		// Registration: unsigned probes get 404 until the webhook processor knows the workflow, then the node's own
+		// 401 (a rejected call like the others below, counted with them).
+		let probes404 = 0;
+		await waitUntil(
+			async () => {
+				const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+				await res.text();
+				if (res.status === 404) {
+					probes404++;
+					return false;
+				}
+				answers.push({ reason: 'missing signature (registration probe)', status: res.status });
+				return true;
+			},
+			'the API Sync Webhook to be registered on the webhook processor',
+			60_000,
+		);
+
+		// Rounds of four bad calls, then one valid call: the last call sent is valid, so a bad call that had started an
+		// execution would show up before the valid ones have all finished.
+		const ROUNDS = 6;
+		const badBody = (round: number) => JSON.stringify({ records: [{ ref: `q6x-${round}`, name: 'Not verified', city: 'Aalst' }] });
+		for (let round = 0; round < ROUNDS; round++) {
+			const bad = badBody(round);
+			const wrongKey = `whsec_${Buffer.from('not-the-queue-key').toString('base64')}`;
+			await send('wrong secret', bad, standardWebhook(bad, `msg_q6_wrong_${round}`, nowSeconds(), wrongKey));
+			await send('tampered body', bad.replace('Aalst', 'AalsT'), standardWebhook(bad, `msg_q6_tampered_${round}`));
+			const unsigned = standardWebhook(bad, `msg_q6_unsigned_${round}`);
+			delete unsigned['webhook-signature'];
+			await send('missing signature', bad, unsigned);
+			await send('stale timestamp', bad, standardWebhook(bad, `msg_q6_stale_${round}`, nowSeconds() - 600));
+
+			const records = Array.from({ length: 5 }, (_, r) => ({ ref: `q6-${round}-${r}`, name: `Verified customer ${round}.${r}`, city: 'Aalst' }));
+			const body = JSON.stringify({ records });
+			await send('valid', body, standardWebhook(body, `msg_q6_valid_${round}`));
+		}
+		const executions = await waitForExecutions('q-verified', ROUNDS);
+
+		// Every valid call was acknowledged and ran exactly once, on a worker; every other call got 401.
+		const valid = answers.filter((a) => a.reason === 'valid');
+		const bad = answers.filter((a) => a.reason !== 'valid');
+		expect(valid.map((a) => a.status)).toEqual(Array(ROUNDS).fill(200));
+		expect(bad.map((a) => a.status)).toEqual(Array(bad.length).fill(401));
+		expect(executions.map((e) => [e.mode, e.status])).toEqual(Array(ROUNDS).fill(['webhook', 'success']));
+		const perWorker = workerCounts(executions.map((e) => e.id));
+		expect(perWorker.unknown).toBeUndefined();
+		expect(Object.values(perWorker).reduce((a, b) => a + b, 0)).toBe(ROUNDS);
+
+		// Records of verified calls land exactly once; nothing of a rejected call reaches the API.
+		const refs = remoteRefs('q6-');
+		expect(refs.length).toBe(ROUNDS * 5);
+		expect(new Set(refs).size).toBe(ROUNDS * 5);
+		expect(recordsWritten('q6-')).toBe(ROUNDS * 5);
+		expect(remoteRefs('q6x-')).toEqual([]);
+		expect(recordsWritten('q6x-')).toBe(0);
+
+		// The webhook processor verified the calls: it logged one rejection line per 401 (with the reason) and
+		// enqueued every execution; main and the workers logged no rejection, and main enqueued none of them.
+		const reasonText: Record<string, string> = {
+			'wrong secret': 'the signature, token or credentials do not match',
+			'tampered body': 'the signature, token or credentials do not match',
+			'missing signature': 'the signature, token or credentials header is missing',
+			'missing signature (registration probe)': 'the signature, token or credentials header is missing',
+			'stale timestamp': 'the signed timestamp is outside the replay window',
+		};
+		expect(rejectionLines(stack.webhook!).sort()).toEqual(bad.map((a) => reasonText[a.reason]).sort());
+		for (const p of [stack.main!, ...stack.workers]) expect({ process: p.name, rejections: rejectionLines(p) }).toEqual({ process: p.name, rejections: [] });
+		const enqueuedBy = (p: N8nProcess) => [...logSince(p).matchAll(/Enqueued execution (\d+) /g)].map((m) => m[1]);
+		const ids = executions.map((e) => e.id);
+		expect(ids.filter((id) => enqueuedBy(stack.webhook!).includes(id))).toEqual(ids);
+		expect(ids.filter((id) => enqueuedBy(stack.main!).includes(id))).toEqual([]);
+
+		// The secret is in no process's log, and never reached the API.
+		const key = WEBHOOK_SECRET.replace(/^whsec_/, '');
+		const logs = [...processes(), stack.postgres, stack.redis].map((p) => p.logs());
+		for (const text of logs) expect([text.includes(key), text.includes(WEBHOOK_KEY)]).toEqual([false, false]);
+		expect(sandbox.log.some((e) => e.body.includes(key) || e.body.includes(WEBHOOK_KEY))).toBe(false);
+
+		// Nothing started late either: still exactly one execution per valid call.
+		const startedByBadCalls = (await executionsOf('q-verified')).length - valid.length;
+		expect(startedByBadCalls).toBe(0);
+
+		const rejected: Record<string, number> = {};
+		for (const a of bad) rejected[a.reason] = (rejected[a.reason] ?? 0) + 1;
+		measured.p6VerifiedOnWebhookProcessor = {
+			validCalls: valid.length,
+			executions: executions.length,
+			executionsPerWorker: perWorker,
+			recordsWritten: recordsWritten('q6-'),
+			duplicates: refs.length - new Set(refs).size,
+			rejected,
+			executionsStartedByBadCalls: startedByBadCalls,
+			unregisteredProbes404: probes404,
+			rejectionLinesOnWebhookProcessor: rejectionLines(stack.webhook!).length,
+			rejectionLinesOnMainAndWorkers: [stack.main!, ...stack.workers].reduce((n, p) => n + rejectionLines(p).length, 0),
+		};
+	});
 });
 
 // ---- helpers -------------------------------------------------------------------------------------------
@@ -404,6 +532,15 @@ function workerCounts(executionIds: string[]): Record<string, number> {
 	}
 	return counts;
 }
+
+/** Standard Webhooks headers, as specified: v1,base64(HMAC-SHA256(base64-decoded key, "id.timestamp.body")). */
+function standardWebhook(body: string, id: string, timestamp = nowSeconds(), secret = WEBHOOK_SECRET): Record<string, string> {
+	const key = Buffer.from(secret.replace(/^whsec_/, ''), 'base64');
+	const signature = createHmac('sha256', key).update(`${id}.${timestamp}.`).update(body).digest('base64');
+	return { 'content-type': 'application/json', 'webhook-id': id, 'webhook-timestamp': String(timestamp), 'webhook-signature': `v1,${signature}` };
+}
+
+const nowSeconds = () => Math.floor(Date.now() / 1000);
 
 /** The items a node output (on output `output`) in one execution, read from Postgres's execution_data. */
 async function nodeItems(executionId: string, nodeName: string, output = 0): Promise<Array<Record<string, any>>> {
