@@ -106,6 +106,7 @@ beforeAll(async () => {
 		flow('q-sync', [webhook('q-sync'), splitRecords, syncNode()]),
 		flow('q-sync-big', [webhook('q-sync-big'), splitRecords, syncNode({ useBulk: false, concurrency: 1 })]),
 		flow('q-sync-overlap', [webhook('q-sync-overlap'), splitRecords, syncNode({ useBulk: false, concurrency: 2 })]),
+		flow('q-sync-overlap-off', [webhook('q-sync-overlap-off'), splitRecords, syncNode({ useBulk: false, concurrency: 2, removeOverlapDuplicates: false })]),
 		flow('q-verified', [
 			{
 				name: 'Signed call',
@@ -218,29 +219,50 @@ describe('n8n queue mode: one main, two workers, one webhook processor, Postgres
 		});
 	});
 
-	it('5. two overlapping runs of the same Sync on two workers: measured, and the next run reports what they did', async () => {
-		await activate('q-sync-overlap');
-		const records = Array.from({ length: 40 }, (_, r) => ({ ref: `q5-${r}`, name: `Overlap customer ${r}`, city: 'Brugge' }));
-		// Slow reads, so that both runs plan before either writes (a schedule firing while the last run still goes).
-		sandbox.setFaults({ latencyMs: 400, pathPattern: /^\/api\/v1\/clients/ });
-		await Promise.all([callWebhook('q-sync-overlap', { records }), callWebhook('q-sync-overlap', { records })]);
-		const overlapping = await waitForExecutions('q-sync-overlap', 2);
-		sandbox.setFaults({});
+	it('5. two overlapping runs of the same Sync on two workers: without the check every new record is created twice; with it (the default) once', async () => {
+		// Both runs read before either writes (a schedule firing while the last run is still going): the
+		// sandbox holds each run's first read of the clients until the other's has arrived.
+		const bothReadFirst = () => sandbox.setFaults({ rendezvous: { method: 'GET', path: /^\/api\/v1\/clients$/, count: 2 } });
+		const overlap = async (workflowId: string, prefix: string) => {
+			await activate(workflowId);
+			const records = Array.from({ length: 40 }, (_, r) => ({ ref: `${prefix}${r}`, name: `Overlap customer ${r}`, city: 'Brugge' }));
+			bothReadFirst();
+			await Promise.all([callWebhook(workflowId, { records }), callWebhook(workflowId, { records })]);
+			const runs = await waitForExecutions(workflowId, 2);
+			sandbox.setFaults({});
+			expect(runs.map((e) => e.status)).toEqual(['success', 'success']);
+			return { records, runs };
+		};
+
+		// Remove Duplicates of Overlapping Runs off: the problem, measured.
+		const off = await overlap('q-sync-overlap-off', 'q5off-');
+		const offRefs = remoteRefs('q5off-');
+		expect(offRefs).toHaveLength(80);
+		expect(new Set(offRefs).size).toBe(40);
+		// The next, non-overlapping run creates nothing more and reports every duplicated key as Failed.
+		await callWebhook('q-sync-overlap-off', { records: off.records });
+		const [, , next] = await waitForExecutions('q-sync-overlap-off', 3);
+		expect(remoteRefs('q5off-')).toHaveLength(80);
+		expect(await nodeItems(next.id, 'API Sync', 4)).toHaveLength(40);
+
+		// The default: each run, after its creates, gives up its records that the other run created first.
+		const on = await overlap('q-sync-overlap', 'q5-');
 		const refs = remoteRefs('q5-');
-		const duplicates = refs.length - new Set(refs).size;
+		expect(refs).toHaveLength(40);
 		expect(new Set(refs).size).toBe(40);
-		// The next (non-overlapping) run creates nothing more and reports every duplicated key as Failed.
-		await callWebhook('q-sync-overlap', { records });
-		const [, , next] = await waitForExecutions('q-sync-overlap', 3);
-		const failed = await nodeItems(next.id, 'API Sync', 4);
-		expect(remoteRefs('q5-').length).toBe(refs.length);
-		expect(failed.length).toBe(new Set(refs.filter((ref, i) => refs.indexOf(ref) !== i)).size);
+		const deleted = sandbox.log.filter((e) => e.method === 'DELETE' && e.path.startsWith('/api/v1/clients/') && e.status === 200).length;
+		let created = 0;
+		let givenUp = 0;
+		for (const run of on.runs) {
+			created += (await nodeItems(run.id, 'API Sync', 0)).length;
+			givenUp += (await nodeItems(run.id, 'API Sync', 2)).filter((item) => /^Another run created this record at the same time/.test(String(item.note))).length;
+		}
+		expect(created).toBe(40);
+		expect(givenUp).toBe(40);
+		expect(deleted).toBe(40);
 		measured.p5Overlap = {
-			workers: overlapping.map((e) => workerOf(e.id)),
-			records: 40,
-			remoteRecords: refs.length,
-			duplicates,
-			reportedAsFailedByNextRun: failed.length,
+			checkOff: { workers: off.runs.map((e) => workerOf(e.id)), records: 40, remoteRecords: offRefs.length, duplicates: offRefs.length - 40, reportedAsFailedByNextRun: 40 },
+			checkOn: { workers: on.runs.map((e) => workerOf(e.id)), records: 40, created, givenUpAndDeleted: deleted, remoteRecords: refs.length, duplicates: refs.length - new Set(refs).size },
 		};
 	});
 
