@@ -32,6 +32,12 @@ export const PRESETS = {
 
 export type PresetName = keyof typeof PRESETS;
 
+/**
+ * Numbered documents: deleting one can leave a gap in its numbering (Belgian invoices must be numbered without
+ * gaps), so Sync does not delete its own duplicates of them unless asked (Remove Duplicates of Overlapping Runs).
+ */
+export const DOCUMENT_PRESETS: ReadonlySet<string> = new Set(['invoices', 'quotes', 'orders', 'deliveries', 'receipts', 'subscriptions']);
+
 export const PRESET_LABELS: Record<PresetName, string> = {
 	clients: 'Clients',
 	stockitems: 'Stock Items (Products)',

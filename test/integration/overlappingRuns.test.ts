@@ -57,8 +57,8 @@ describe('two overlapping runs of one Sync', () => {
 	it('duplicate every new record when the check is off (the problem, reproduced)', async () => {
 		bothReadFirst();
 		const runs = await Promise.all([
-			sync(customers(20), { removeOverlapDuplicates: false }),
-			sync(customers(20), { removeOverlapDuplicates: false }),
+			sync(customers(20), { overlapDuplicates: 'off' }),
+			sync(customers(20), { overlapDuplicates: 'off' }),
 		]);
 		expect(runs.map((r) => r.error)).toEqual([undefined, undefined]);
 		expect(runs.map((r) => r.output[0].length)).toEqual([20, 20]);
@@ -91,7 +91,7 @@ describe('two overlapping runs of one Sync', () => {
 		for (const item of unchanged) {
 			const keptId = remaining.get(String((item.match as IDataObject).external_client_id));
 			expect(item.id).toBe(keptId);
-			expect(item.note).toMatch(new RegExp(`^Another run created this record at the same time \\(client_id ${keptId}\\); the duplicate this run had created \\(client_id \\d+\\) was deleted$`));
+			expect(item.note).toMatch(new RegExp(`^Another run or system created this record meanwhile \\(client_id ${keptId}\\); the duplicate this run had created \\(client_id \\d+\\) was deleted$`));
 		}
 		// pairedItem: each item points at its own input item
 		for (const run of runs) {
@@ -101,10 +101,10 @@ describe('two overlapping runs of one Sync', () => {
 		}
 		// A run that gave up records says so in its summary, as a warning.
 		const hints = runs.flatMap((r) => r.hints);
-		const overlapHints = hints.filter((h) => /created at the same time by another run/.test(h.message));
+		const overlapHints = hints.filter((h) => /created meanwhile by another run or system/.test(h.message));
 		expect(overlapHints.length).toBeGreaterThanOrEqual(1);
 		for (const hint of overlapHints) expect(hint.type).toBe('warning');
-		const given = overlapHints.map((h) => Number(/(\d+) records? (was|were) created at the same time/.exec(h.message)![1]));
+		const given = overlapHints.map((h) => Number(/(\d+) records? (was|were) created meanwhile/.exec(h.message)![1]));
 		expect(given.reduce((a, b) => a + b, 0)).toBe(20);
 	});
 
@@ -123,7 +123,7 @@ describe('two overlapping runs of one Sync', () => {
 			expect(update.json).toMatchObject({
 				id: client.client_id,
 				changes: { city: { from: winner === gent ? 'Gent' : 'Leuven', to: loser === gent ? 'Gent' : 'Leuven' } },
-				note: expect.stringMatching(/^Another run created this record at the same time/),
+				note: expect.stringMatching(/^Another run or system created this record meanwhile/),
 			});
 			expect(client.city).toBe(loser === gent ? 'Gent' : 'Leuven');
 		}
@@ -201,7 +201,7 @@ describe('when the check cannot read', () => {
 			expect(result.error).toBeUndefined();
 			expect(result.output.map((o) => o.length)).toEqual([4, 0, 0, 0, 0]);
 			expect(result.hints[0].type).toBe('warning');
-			expect(result.hints[0].message).toMatch(/^Sync: 4 created, .* · the check for records created at the same time by another run could not read the remote records \(.*403.*\); a later run lists any duplicate under Failed$/);
+			expect(result.hints[0].message).toMatch(/^Sync: 4 created, .* · the check for records created meanwhile by another run or system could not read the remote records \(.*403.*\); a later run lists any duplicate under Failed$/);
 			expect(sandbox.store.list(OWNER, 'clients')).toHaveLength(4);
 		} finally {
 			delete (log as { push?: unknown }).push;
@@ -210,6 +210,74 @@ describe('when the check cannot read', () => {
 });
 
 describe('what the check costs', () => {
+	it('EenvoudigFactureren: reads only the records created since the first read (filter on the id), one request', async () => {
+		for (let i = 0; i < 250; i++) sandbox.store.insert(OWNER, 'clients', { external_client_id: `OLD-${i}`, name: `Old ${i}` });
+		const highest = Math.max(...sandbox.store.list(OWNER, 'clients').map((c) => c.client_id as number));
+		const result = await sync(customers(3));
+		expect(result.output[0]).toHaveLength(3);
+		const reads = sandbox.log.filter((e) => e.method === 'GET');
+		expect(reads.map((e) => e.query.filter ?? null)).toEqual([null, null, null, `client_id>${highest}`]);
+	});
+
+	it('a custom API (no filter parameter known): reads everything once more', async () => {
+		for (let i = 0; i < 150; i++) sandbox.store.insert(OWNER, 'clients', { external_client_id: `OLD-${i}`, name: `Old ${i}` });
+		const result = await runNode({
+			node: {
+				type: 'apiSync',
+				parameters: {
+					authentication: CREDENTIAL_TYPE.apiKey,
+					operation: 'sync',
+					remoteResource: 'custom',
+					customPath: '/clients',
+					customIdField: 'client_id',
+					syncMode: 'upsert',
+					columns: { mappingMode: 'defineBelow', value: MAPPING, matchingColumns: ['external_client_id'], schema: [] },
+					syncOptions: { maxRequestsPerSecond: 0, useBulk: false },
+				},
+			},
+			items: customers(2),
+			credentials: [{ type: CREDENTIAL_TYPE.apiKey, data: credentialData('apiKey', sandbox.baseUrl) }],
+		});
+		expect(result.output[0]).toHaveLength(2);
+		const reads = sandbox.log.filter((e) => e.method === 'GET');
+		// 150 (then 152) records in pages of 100, no filter: the whole listing twice
+		expect(reads.map((e) => `${e.query.skip}:${e.query.filter ?? ''}`)).toEqual(['0:', '100:', '0:', '100:']);
+	});
+
+	it('Auto leaves numbered documents alone (a delete would leave a gap in the numbering); On checks them too', async () => {
+		let client = 0;
+		const invoices = (n: number, syncOptions: IDataObject) =>
+			runNode({
+				node: {
+					type: 'apiSync',
+					parameters: {
+						authentication: CREDENTIAL_TYPE.apiKey,
+						operation: 'sync',
+						remoteResource: 'invoices',
+						syncMode: 'upsert',
+						columns: {
+							mappingMode: 'defineBelow',
+							value: { client_id: '={{ $json.client }}', reference: '={{ $json.ref }}' },
+							matchingColumns: ['reference'],
+							schema: [],
+						},
+						syncOptions: { maxRequestsPerSecond: 0, ...syncOptions },
+					},
+				},
+				items: Array.from({ length: n }, (_, i) => ({ client, ref: `ORDER-${n}-${i}` })),
+				credentials: [{ type: CREDENTIAL_TYPE.apiKey, data: credentialData('apiKey', sandbox.baseUrl) }],
+			});
+		client = sandbox.store.insert(OWNER, 'clients', { name: 'Invoiced customer' }).client_id as number;
+		const invoiceReads = () => sandbox.log.filter((e) => e.method === 'GET' && e.path === '/api/v1/invoices').length;
+		const first = await invoices(2, {});
+		expect(first.output[4]).toEqual([]);
+		expect(first.output[0]).toHaveLength(2);
+		expect(invoiceReads()).toBe(1);
+		sandbox.log.length = 0;
+		expect((await invoices(3, { overlapDuplicates: 'on' })).output[0]).toHaveLength(3);
+		expect(invoiceReads()).toBe(2);
+	});
+
 	it('one extra read when records were created; none when nothing was created, none in a dry run', async () => {
 		await sync(customers(10));
 		expect(requests('GET')).toBe(2);
@@ -221,7 +289,7 @@ describe('what the check costs', () => {
 		expect(requests('GET')).toBe(1);
 		expect(sandbox.log.filter((e) => e.method !== 'GET')).toEqual([]);
 		sandbox.log.length = 0;
-		await sync(customers(12), { removeOverlapDuplicates: false });
+		await sync(customers(12), { overlapDuplicates: 'off' });
 		expect(requests('GET')).toBe(1);
 		expect(sandbox.store.list(OWNER, 'clients')).toHaveLength(12);
 	});

@@ -6,7 +6,7 @@
 import type { IDataObject } from 'n8n-workflow';
 
 import type { Outcome } from '../../nodes/ApiSync/engine/apply';
-import { compareIds, findOwnDuplicates } from '../../nodes/ApiSync/engine/overlap';
+import { compareIds, findOwnDuplicates, highestIntegerId } from '../../nodes/ApiSync/engine/overlap';
 import type { PlanSettings } from '../../nodes/ApiSync/engine/plan';
 
 const SETTINGS: PlanSettings = { matchFields: ['ref'], caseInsensitive: false, mode: 'upsert', idField: 'id', ignoreFields: [] };
@@ -25,9 +25,22 @@ describe('compareIds', () => {
 		[7, 7, 0],
 		['b3f1', 'c001', -1],
 		['10', 'a', -1],
+		// integers before any other id: a total order (9 < "10" < "1a", and 9 < "1a" too — no circle)
+		[9, '1a', -1],
+		['1a', 10, 1],
+		['1a', '9', 1],
 	])('%p vs %p → %p', (a, b, expected) => {
 		expect(Math.sign(compareIds(a, b))).toBe(expected);
 		expect(Math.sign(compareIds(b, a))).toBe(-expected || 0);
+	});
+});
+
+describe('highestIntegerId (the overlap check then reads only newer records)', () => {
+	it('is the highest integer id, or undefined when any id is not an integer or there is none', () => {
+		expect(highestIntegerId([{ id: 3 }, { id: '12' }, { id: 7 }], 'id')).toBe(12n);
+		expect(highestIntegerId([{ id: 3 }, { id: 'a7' }], 'id')).toBeUndefined();
+		expect(highestIntegerId([{ id: 3 }, {}], 'id')).toBeUndefined();
+		expect(highestIntegerId([], 'id')).toBeUndefined();
 	});
 });
 
@@ -80,7 +93,7 @@ describe('findOwnDuplicates', () => {
  * gives up. Events of different runs interleave at random (seeded), so reads see others' creates and deletes
  * at any point.
  */
-describe('overlapping runs, simulated over 3000 interleavings', () => {
+describe('overlapping runs, simulated over 4000 interleavings', () => {
 	function mulberry32(seed: number) {
 		return () => {
 			seed = (seed + 0x6d2b79f5) | 0;
@@ -118,6 +131,19 @@ describe('overlapping runs, simulated over 3000 interleavings', () => {
 			let counter = 100;
 			const remaining = simulate(2 + (i % 3), random, () => ++counter);
 			expect(remaining).toEqual([{ id: 101, ref: 'K' }]);
+		}
+	});
+
+	it('mixed ids (some all digits, some not): at least one record remains, never none', () => {
+		const random = mulberry32(13);
+		for (let i = 0; i < 1000; i++) {
+			const used = new Set<string>();
+			const mixedId = (): string => {
+				const id = random() < 0.5 ? String(Math.floor(random() * 20)) : `${Math.floor(random() * 20)}a`;
+				return used.has(id) ? mixedId() : (used.add(id), id);
+			};
+			const remaining = simulate(3 + (i % 2), random, mixedId);
+			expect(remaining.length).toBeGreaterThanOrEqual(1);
 		}
 	});
 

@@ -121,7 +121,7 @@ export function summarise(
 	if (dryRun && plan.deletes.length > 0) parts.push(`Mirror would delete ${plan.deletes.length} records`);
 	if (overlaps > 0) {
 		parts.push(
-			`${overlaps} record${overlaps === 1 ? ' was' : 's were'} created at the same time by another run: this run's duplicate${overlaps === 1 ? ' was' : 's were'} deleted (do runs of this workflow overlap?)`,
+			`${overlaps} record${overlaps === 1 ? ' was' : 's were'} created meanwhile by another run or system: this run's duplicate${overlaps === 1 ? ' was' : 's were'} deleted (do runs of this workflow overlap?)`,
 		);
 	}
 	if (plan.deletesWithheld) {

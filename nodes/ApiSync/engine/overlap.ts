@@ -14,8 +14,9 @@ export interface OwnDuplicate {
 }
 
 /**
- * Orders record ids: numerically when both are integers (or integer text), else as text. Every run
- * applies the same order, so overlapping runs agree on which record of a duplicated key to keep.
+ * A total order of record ids: integers (or integer text) first, by value; then any other id, as text.
+ * Every run applies the same order, so overlapping runs agree on which record of a duplicated key to keep
+ * (a mixed order, numbers by value but text by text, could go round in a circle and give up every record).
  */
 export function compareIds(a: unknown, b: unknown): number {
 	const integer = (value: unknown) =>
@@ -24,8 +25,22 @@ export function compareIds(a: unknown, b: unknown): number {
 			: undefined;
 	const [x, y] = [integer(a), integer(b)];
 	if (x !== undefined && y !== undefined) return x < y ? -1 : x > y ? 1 : 0;
+	if (x !== undefined) return -1;
+	if (y !== undefined) return 1;
 	const [s, t] = [String(a), String(b)];
 	return s < t ? -1 : s > t ? 1 : 0;
+}
+
+/** The highest id among the records when every id is an integer (EenvoudigFactureren's are), else undefined. */
+export function highestIntegerId(records: IDataObject[], idField: string): bigint | undefined {
+	let highest: bigint | undefined;
+	for (const record of records) {
+		const id = record[idField];
+		if (!((typeof id === 'number' && Number.isSafeInteger(id)) || (typeof id === 'string' && /^\d{1,30}$/.test(id)))) return undefined;
+		const value = BigInt(id);
+		if (highest === undefined || value > highest) highest = value;
+	}
+	return highest;
 }
 
 /**

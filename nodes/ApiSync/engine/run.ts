@@ -5,7 +5,7 @@ import type { ResolvedResource } from '../../shared/resources';
 import type { ApiClient } from '../../shared/transport';
 import { applyPlan, type ApplySettings, type FailedOutcome, type Outcome } from './apply';
 import { outcomeOutputs, planOutputs, summarise } from './outputs';
-import { findOwnDuplicates, type CreatedOutcome } from './overlap';
+import { findOwnDuplicates, highestIntegerId, type CreatedOutcome } from './overlap';
 import { emptyPlan, planSync, type PlanSettings, type SourceRecord } from './plan';
 import { asCreated, settleAfterReread } from './reconcile';
 import { RateLimiter, WaitLog } from './schedule';
@@ -55,9 +55,14 @@ export async function runSync(run: SyncRun): Promise<SyncResult> {
 		const limiter = new RateLimiter(run.write.maxRequestsPerSecond, waits);
 		const applySettings: ApplySettings = { ...run.write, resource, limiter, bulkSize: BULK_SIZE };
 		const readFields = fieldsToRead(sources, settings, resource);
-		const read = async () => await readRemote(client, node, resource, readFields, applySettings);
+		const read = async (query: Record<string, string> = {}) => await readRemote(client, node, resource, readFields, applySettings, query);
 
-		const plan = planSync(sources, await read(), settings);
+		const firstRead = await read();
+		const plan = planSync(sources, firstRead, settings);
+		// Records created since the first read have higher ids: where the API can filter (EenvoudigFactureren),
+		// the overlap check reads only those, usually one request.
+		const highestRead = resource.efListParameters ? highestIntegerId(firstRead, resource.idField) : undefined;
+		const createdSinceFirstRead: Record<string, string> = highestRead === undefined ? {} : { filter: `${resource.idField}>${highestRead}` };
 		if (plan.deletes.length > settings.maxDeletes && !settings.dryRun) {
 			throw new NodeOperationError(
 				node,
@@ -82,7 +87,7 @@ export async function runSync(run: SyncRun): Promise<SyncResult> {
 			if (settings.removeOverlapDuplicates && outcomes.some((o) => o.kind === 'created' && o.remoteId !== null && o.remoteId !== undefined)) {
 				let remote: IDataObject[] | undefined;
 				try {
-					remote = await read();
+					remote = await read(createdSinceFirstRead);
 				} catch (error) {
 					// What was written stays reported; only the check is missing, and the summary says so.
 					overlapCheckFailed = (error as Error).message;
@@ -106,7 +111,7 @@ export async function runSync(run: SyncRun): Promise<SyncResult> {
 			overlaps,
 		);
 		const checkNote = overlapCheckFailed
-			? ` · the check for records created at the same time by another run could not read the remote records (${overlapCheckFailed}); a later run lists any duplicate under Failed`
+			? ` · the check for records created meanwhile by another run or system could not read the remote records (${overlapCheckFailed}); a later run lists any duplicate under Failed`
 			: '';
 		return {
 			outputs,
@@ -194,7 +199,7 @@ async function removeOverlapDuplicates(
 		}
 		notes.set(
 			ours.itemIndex,
-			`Another run created this record at the same time (${idField} ${String(keeperId)}); the duplicate this run had created (${idField} ${String(ours.remoteId)}) was deleted`,
+			`Another run or system created this record meanwhile (${idField} ${String(keeperId)}); the duplicate this run had created (${idField} ${String(ours.remoteId)}) was deleted`,
 		);
 		// Against the kept record alone: it is what this run's input must now be written to.
 		const source = sources.find((s) => s.itemIndex === ours.itemIndex)!;
@@ -205,7 +210,10 @@ async function removeOverlapDuplicates(
 	const updated = await applyPlan(client, followUp, { ...applySettings, useBulk: false });
 	for (const outcome of updated) {
 		const ours = duplicates.find((d) => d.ours.itemIndex === (outcome as { itemIndex?: number }).itemIndex)!.ours;
-		replaced.set(ours, outcome.kind === 'updated' ? { ...outcome, note: notes.get(outcome.itemIndex) } : outcome);
+		const note = notes.get(ours.itemIndex);
+		if (outcome.kind === 'updated') replaced.set(ours, { ...outcome, note });
+		else if (outcome.kind === 'failed') replaced.set(ours, { ...outcome, reason: `${note}; then updating the kept record failed: ${outcome.reason}` });
+		else replaced.set(ours, outcome);
 	}
 	const overlaps = [...replaced.values()].filter((o) => o.kind !== 'failed' || o.stage !== 'create').length;
 	return { outcomes: outcomes.map((o) => (o.kind === 'created' ? (replaced.get(o) ?? o) : o)), overlaps };
@@ -226,6 +234,7 @@ async function readRemote(
 	resource: ResolvedResource,
 	fields: string | undefined,
 	applySettings: ApplySettings,
+	extraQuery: Record<string, string>,
 ): Promise<IDataObject[]> {
 	const records: IDataObject[] = [];
 	const pages = paginate(
@@ -237,7 +246,7 @@ async function readRemote(
 			},
 		},
 		node,
-		{ method: 'GET', path: resource.path, query: fields ? { fields } : {}, headers: applySettings.headers },
+		{ method: 'GET', path: resource.path, query: { ...(fields ? { fields } : {}), ...extraQuery }, headers: applySettings.headers },
 		resource.pagination,
 	);
 	for await (const page of pages) records.push(...page.records);

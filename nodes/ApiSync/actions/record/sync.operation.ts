@@ -7,6 +7,7 @@ import {
 
 import { showFor, type BatchOperation } from '../../../shared/operation';
 import { accountHeader } from '../../../shared/recordData';
+import { DOCUMENT_PRESETS } from '../../../shared/resources';
 import type { SourceRecord, SyncMode } from '../../engine/plan';
 import { runSync } from '../../engine/run';
 
@@ -131,11 +132,20 @@ export const sync: BatchOperation = {
 				},
 				{
 					displayName: 'Remove Duplicates of Overlapping Runs',
-					name: 'removeOverlapDuplicates',
-					type: 'boolean',
-					default: true,
+					name: 'overlapDuplicates',
+					type: 'options',
+					options: [
+						{
+							name: 'Auto',
+							value: 'auto',
+							description: 'On, except for numbered documents (invoices, quotes, orders, deliveries, receipts, subscriptions)',
+						},
+						{ name: 'Off', value: 'off', description: 'Keep every record created; a later run lists duplicates under Failed' },
+						{ name: 'On', value: 'on', description: 'Also for numbered documents (deleting one can leave a gap in its numbering)' },
+					],
+					default: 'auto',
 					description:
-						'Whether to read the remote records once more after creating some. Where another run of this workflow (or another system) created a record with the same match values at the same time, this run deletes the one it created and keeps the older one, updated if needed. Costs one extra read when records were created. Assumes newer records get higher IDs, as in EenvoudigFactureren.',
+						'After creating records, read the new remote records once more. Where another run of this workflow (or another system) created a record with the same match values meanwhile, this run deletes the one it created and keeps the older one, updated if needed. Assumes newer records get higher IDs, as in EenvoudigFactureren.',
 				},
 				{
 					displayName: 'Use Bulk Endpoint',
@@ -173,7 +183,7 @@ export const sync: BatchOperation = {
 					.filter(Boolean),
 				dryRun: options.dryRun === true,
 				maxDeletes: this.getNodeParameter('maxDeletes', 0, 10) as number,
-				removeOverlapDuplicates: options.removeOverlapDuplicates !== false,
+				removeOverlapDuplicates: removeOverlapDuplicates(options.overlapDuplicates, this.getNodeParameter('remoteResource', 0) as string),
 			},
 			sources: mapItems(this, columns),
 			write: {
@@ -189,6 +199,13 @@ export const sync: BatchOperation = {
 		return outputs;
 	},
 };
+
+/** Remove Duplicates of Overlapping Runs: Auto is on except for numbered documents, where a delete leaves a gap. */
+function removeOverlapDuplicates(option: unknown, remoteResource: string): boolean {
+	if (option === 'on') return true;
+	if (option === 'off') return false;
+	return !DOCUMENT_PRESETS.has(remoteResource);
+}
 
 /** Maps each input item through the field mapping; an item whose mapping fails carries the reason (it goes to Failed). */
 function mapItems(ctx: IExecuteFunctions, columns: ResourceMapperValue): SourceRecord[] {
