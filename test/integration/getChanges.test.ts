@@ -204,6 +204,25 @@ describe('first run', () => {
 		expect(idsOf(await next())).toEqual([103]);
 	});
 
+	it('says "First run" on a production run without saved state (every run, where n8n keeps no state), never after', async () => {
+		const parameters = { ...BY_LAST_MODIFIED, firstRun: 'now' };
+		const first = await getChanges(parameters);
+		expect(first.hints).toEqual([
+			{
+				message: expect.stringMatching(/^First run: no saved state for these settings, so nothing was emitted and the current records were saved as the starting point\. If every run says this, n8n is not keeping this node's state between executions/),
+				location: 'outputPane',
+				type: 'info',
+			},
+		]);
+		const second = await getChanges(parameters, first.staticData);
+		expect(second.hints).toEqual([]);
+		// A run handed no state again (as on an n8n 2.x queue-mode worker) says it again.
+		expect((await getChanges(parameters, {})).hints).toHaveLength(1);
+		expect((await getChanges({ ...BY_LAST_MODIFIED, firstRun: 'all' })).hints[0].message).toMatch(/^First run: no saved state for these settings, so every existing record was emitted\./);
+		// A manual run (from the editor) keeps no state and says nothing of it.
+		expect((await getChanges(parameters, {}, { mode: 'manual' })).hints).toEqual([]);
+	});
+
 	it('"Start From a Date" emits the records at or after it (backfill)', async () => {
 		const january = insertClient('January', { last_modified: '2026-01-20T12:00:00Z' });
 		const february = insertClient('February', { last_modified: '2026-02-01T00:00:00Z' });

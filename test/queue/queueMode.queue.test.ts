@@ -177,7 +177,7 @@ describe('n8n queue mode: one main, two workers, one webhook processor, Postgres
 	 * to track changes in queue mode. If n8n starts handing workers their static data, this test fails: then
 	 * assert that each invoice is emitted exactly once instead.
 	 */
-	it('3. scheduled Get Changes on the workers: n8n hands them no saved state, so each run starts over (known n8n limitation)', async () => {
+	it('3. scheduled Get Changes on the workers: n8n hands them no saved state, so each run starts over and says so (known n8n limitation)', async () => {
 		await activate('q-changes');
 		const inserted: number[] = [];
 		let seen = 0;
@@ -203,6 +203,8 @@ describe('n8n queue mode: one main, two workers, one webhook processor, Postgres
 		let emitted = 0;
 		for (const execution of executions) {
 			emitted += (await nodeItems(execution.id, 'Get Changes')).length;
+			// and the node says so in every run, where the user sees it (the execution's output pane)
+			expect((await nodeHints(execution.id, 'Get Changes')).map((h) => h.message)).toEqual([expect.stringMatching(/^First run: no saved state/)]);
 			// what the worker was given: a snapshot without static data
 			const [[snapshot]] = await stack.postgres.query(`select "workflowData" from execution_data where "executionId" = ${Number(execution.id)}`);
 			expect(JSON.parse(snapshot).staticData).toBeUndefined();
@@ -570,6 +572,14 @@ async function nodeItems(executionId: string, nodeName: string, output = 0): Pro
 	const { parse } = require(path.join(stack.installDir, 'node_modules', 'flatted')) as { parse(text: string): any };
 	const runs = parse(text).resultData.runData[nodeName] as Array<{ data?: { main: Array<Array<{ json: Record<string, any> }> | null> } }> | undefined;
 	return (runs ?? []).flatMap((run) => (run.data?.main[output] ?? []).map((item) => item.json));
+}
+
+/** The execution hints a node added in one execution (its last run), from Postgres's execution_data. */
+async function nodeHints(executionId: string, nodeName: string): Promise<Array<{ message: string }>> {
+	const [[text]] = await stack.postgres.query(`select data from execution_data where "executionId" = ${Number(executionId)}`);
+	const { parse } = require(path.join(stack.installDir, 'node_modules', 'flatted')) as { parse(text: string): any };
+	const runs = parse(text).resultData.runData[nodeName] as Array<{ hints?: Array<{ message: string }> }> | undefined;
+	return runs?.[runs.length - 1]?.hints ?? [];
 }
 
 async function staticData(workflowId: string): Promise<Record<string, unknown>> {
