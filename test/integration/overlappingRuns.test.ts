@@ -170,6 +170,40 @@ describe('a record another writer creates between this run\'s read and its creat
 		expect(result.output[1][0].json).toMatchObject({ id: kept.client_id, changes: { city: { from: 'Brugge', to: 'Gent' } } });
 	});
 
+	it('is gone again before this run gives up its own record: this run\'s record stays (never none)', async () => {
+		insertAfterFirstRead({ external_client_id: 'WS-1', name: 'Customer 1 BV', city: 'Brugge' });
+		// Someone deletes the other record right after this run's check read has seen it.
+		const log = sandbox.log;
+		const push = log.push;
+		let reads = 0;
+		log.push = (...entries) => {
+			const count = push.apply(log, entries);
+			reads += entries.filter((e) => e.method === 'GET' && e.path === '/api/v1/clients').length;
+			if (reads === 2) {
+				const other = sandbox.store.list(OWNER, 'clients').find((c) => c.external_client_id === 'WS-1' && c.city === 'Brugge');
+				if (other) sandbox.store.remove(OWNER, 'clients', other.client_id as number);
+			}
+			return count;
+		};
+		const result = await sync(customers(3));
+		expect(result.error).toBeUndefined();
+		expect(result.output.map((o) => o.length)).toEqual([3, 0, 0, 0, 0]);
+		expect(sandbox.store.list(OWNER, 'clients').filter((c) => c.external_client_id === 'WS-1')).toMatchObject([{ city: 'Gent' }]);
+		expect(sandbox.log.filter((e) => e.method === 'DELETE')).toEqual([]);
+	});
+
+	it('EenvoudigFactureren: the check reads only ids and match values, then the kept record in full', async () => {
+		insertAfterFirstRead({ external_client_id: 'WS-1', name: 'Customer 1 BV', city: 'Brugge' });
+		await sync(customers(3));
+		const kept = sandbox.store.list(OWNER, 'clients').find((c) => c.external_client_id === 'WS-1')!;
+		const reads = sandbox.log.filter((e) => e.method === 'GET').map((e) => `${e.path} ${e.query.fields ?? ''}`);
+		expect(reads).toEqual([
+			'/api/v1/clients client_id,external_client_id,name,city',
+			'/api/v1/clients client_id,external_client_id',
+			`/api/v1/clients/${kept.client_id} `,
+		]);
+	});
+
 	it('when the API refuses to delete the duplicate: Failed, naming the record to remove, and nothing else lost', async () => {
 		insertAfterFirstRead({ external_client_id: 'WS-1', name: 'Customer 1 BV', city: 'Gent' });
 		sandbox.setFaults({ scripted: [{ method: 'DELETE', path: /^\/api\/v1\/clients\/\d+$/, status: 403, body: '{"error": "not allowed to delete clients"}' }] });

@@ -58,10 +58,12 @@ export function findOwnDuplicates(outcomes: Outcome[], remote: IDataObject[], se
 	const created = outcomes.filter((o): o is CreatedOutcome => o.kind === 'created' && o.remoteId !== null && o.remoteId !== undefined);
 	if (created.length === 0) return [];
 	const ownIds = new Set(created.map((o) => String(o.remoteId)));
+	// Only remote records that may share a key with a record this run created are indexed.
+	const buckets = new Set(created.map((o) => matchKeyOf(o.record, settings)?.bucket));
 	const index = new KeyIndex<IDataObject>();
 	for (const record of remote) {
 		const key = matchKeyOf(record, settings);
-		if (key) index.add(key, record);
+		if (key && buckets.has(key.bucket)) index.add(key, record);
 	}
 	const duplicates: OwnDuplicate[] = [];
 	for (const ours of created) {

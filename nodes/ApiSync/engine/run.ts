@@ -8,7 +8,7 @@ import { outcomeOutputs, planOutputs, summarise } from './outputs';
 import { findOwnDuplicates, highestIntegerId, type CreatedOutcome } from './overlap';
 import { emptyPlan, planSync, type PlanSettings, type SourceRecord } from './plan';
 import { asCreated, settleAfterReread } from './reconcile';
-import { RateLimiter, WaitLog } from './schedule';
+import { RateLimiter, runPool, WaitLog } from './schedule';
 
 /** Re-reads after uncertain writes (network errors, 5xx): each one re-plans only those records. */
 export const MAX_RECONCILE_ROUNDS = 3;
@@ -62,6 +62,7 @@ export async function runSync(run: SyncRun): Promise<SyncResult> {
 		// Records created since the first read have higher ids: where the API can filter (EenvoudigFactureren),
 		// the overlap check reads only those, usually one request.
 		const highestRead = resource.efListParameters ? highestIntegerId(firstRead, resource.idField) : undefined;
+		const checkFields = resource.efListParameters ? [resource.idField, ...settings.matchFields].join(',') : undefined;
 		const createdSinceFirstRead: Record<string, string> = highestRead === undefined ? {} : { filter: `${resource.idField}>${highestRead}` };
 		if (plan.deletes.length > settings.maxDeletes && !settings.dryRun) {
 			throw new NodeOperationError(
@@ -87,7 +88,8 @@ export async function runSync(run: SyncRun): Promise<SyncResult> {
 			if (settings.removeOverlapDuplicates && outcomes.some((o) => o.kind === 'created' && o.remoteId !== null && o.remoteId !== undefined)) {
 				let remote: IDataObject[] | undefined;
 				try {
-					remote = await read(createdSinceFirstRead);
+					// Only ids and match values: the few records kept are then read in full, one by one.
+					remote = await readRemote(client, node, resource, checkFields, applySettings, createdSinceFirstRead);
 				} catch (error) {
 					// What was written stays reported; only the check is missing, and the summary says so.
 					overlapCheckFailed = (error as Error).message;
@@ -173,9 +175,24 @@ async function removeOverlapDuplicates(
 	client: ApiClient,
 	applySettings: ApplySettings,
 ): Promise<{ outcomes: Outcome[]; overlaps: number }> {
-	const duplicates = findOwnDuplicates(outcomes, remote, settings);
-	if (duplicates.length === 0) return { outcomes, overlaps: 0 };
+	const found = findOwnDuplicates(outcomes, remote, settings);
+	if (found.length === 0) return { outcomes, overlaps: 0 };
 	const { idField } = settings;
+	// Read each kept record in full where the check read only ids and match values (EenvoudigFactureren), and
+	// make sure it still exists before giving up this run's record for it: if it is gone, this run's record stays.
+	const fetched = await runPool(found, applySettings.concurrency, async (duplicate) => {
+		if (!applySettings.resource.efListParameters) return duplicate;
+		try {
+			await applySettings.limiter.acquire();
+			const path = `${applySettings.resource.path}/${encodeURIComponent(String(duplicate.keeper[idField]))}`;
+			const response = await client.request<IDataObject>({ method: 'GET', path, headers: applySettings.headers });
+			return response.body && typeof response.body === 'object' ? { ...duplicate, keeper: response.body } : undefined;
+		} catch {
+			return undefined;
+		}
+	});
+	const duplicates = fetched.filter((d): d is NonNullable<typeof d> => d !== undefined);
+	if (duplicates.length === 0) return { outcomes, overlaps: 0 };
 	const deletes = await applyPlan(
 		client,
 		{ ...emptyPlan(), deletes: duplicates.map(({ ours }) => ({ match: ours.match, remoteId: ours.remoteId as string | number, remote: ours.record })) },
