@@ -26,9 +26,9 @@ const CHROMIUM = '/usr/bin/chromium';
 const SCREENSHOTS = path.join(REPO_ROOT, 'tmp', 'browser-screenshots');
 /** Generous: every wait is for something the page shows, never a fixed delay; a slow machine only waits longer. */
 const UI_TIMEOUT = 90_000;
-const SYNC_EXAMPLE_ID = 'exHourlyClientSync';
+const SYNC_EXAMPLE_ID = 'exHourlyClients';
 /** The example as shipped before: its saved field list lacks fields the node now returns. */
-const OUTDATED_EXAMPLE_ID = 'exHourlyClientSyncOutdated';
+const OUTDATED_EXAMPLE_ID = 'exHourlyOutdated';
 /** n8n's warning next to "Values to Send" when the saved field list differs from the loaded one (a CSS-module class). */
 const STALE_WARNING = '[data-test-id=mapping-fields-container] [class*="staleDataWarning"]';
 

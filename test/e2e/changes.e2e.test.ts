@@ -49,11 +49,11 @@ beforeAll(async () => {
 	await env.n8n.importWorkflows([
 		clientsFeed(),
 		chainWorkflow({
-			id: 'changes-invoices-now',
+			id: 'changes-inv-now',
 			nodes: [apiSyncNode('apiKey', 'cred-apiKey', { operation: 'getChanges', remoteResource: 'invoices', firstRun: 'now' })],
 		}),
 		chainWorkflow({
-			id: 'changes-stock-from',
+			id: 'changes-stock',
 			nodes: [
 				apiSyncNode('apiKey', 'cred-apiKey', {
 					operation: 'getChanges',
@@ -135,12 +135,12 @@ describe('Get Changes in successive n8n runs', () => {
 	});
 
 	it('first run: "Start From Now" for invoices (by ID), "Start From a Date" for stock items (by last_activity)', async () => {
-		const [invoices, stock] = await Promise.all([run('changes-invoices-now'), run('changes-stock-from')]);
+		const [invoices, stock] = await Promise.all([run('changes-inv-now'), run('changes-stock')]);
 		expect(invoices).toEqual([]);
 		expect(stock.map((item) => item.code)).toEqual(['BRD-01']);
 		const created = env.sandbox.store.insert(OWNER, 'invoices', { client_id: 101, date: '2026-03-02', total: 12.5 });
 		env.sandbox.store.insert(OWNER, 'stockitems', { code: 'TAR-03', description: 'Taart', last_activity: '2026-03-02' });
-		const [newInvoices, newStock] = await Promise.all([run('changes-invoices-now'), run('changes-stock-from')]);
+		const [newInvoices, newStock] = await Promise.all([run('changes-inv-now'), run('changes-stock')]);
 		expect(ids(newInvoices, 'invoice_id')).toEqual([created.invoice_id]);
 		expect(newStock.map((item) => item.code)).toEqual(['TAR-03']);
 	});

@@ -42,7 +42,7 @@ beforeEach(() => env.sandbox.reset());
 
 /** What each example must achieve, by workflow id. */
 const EXPECTATIONS: Record<string, (result: Awaited<ReturnType<PackageE2e['n8n']['execute']>>) => void> = {
-	exApiKeyPerAccount: (result) => {
+	exKeyPerAccount: (result) => {
 		expect(result.nodeOutput('Store keys')[0]).toEqual(
 			ACCOUNTS.portalClients.map((account) => ({
 				account,
@@ -53,7 +53,7 @@ const EXPECTATIONS: Record<string, (result: Awaited<ReturnType<PackageE2e['n8n']
 		);
 		for (const account of ACCOUNTS.portalClients) expect(env.sandbox.issuedApiKeys(account)).toHaveLength(1);
 	},
-	exHourlyClientSync: (result) => {
+	exHourlyClients: (result) => {
 		const outputs = result.nodeOutput('Sync to clients');
 		expect(outputs.map((o) => o.length)).toEqual([25, 0, 0, 0, 0]);
 		const synced = env.sandbox.store.list(ACCOUNTS.owner, 'clients').filter((c) => String(c.external_client_id).startsWith('WS-'));
@@ -64,7 +64,7 @@ const EXPECTATIONS: Record<string, (result: Awaited<ReturnType<PackageE2e['n8n']
 
 /** Examples `n8n execute` cannot start, and where they run instead. */
 const RUN_ELSEWHERE: Record<string, string> = {
-	exForwardNewInvoices:
+	exNewInvoices:
 		'starts with a polling trigger, and `n8n execute` only starts workflows with a manual trigger ("Missing node to start execution"); test/e2e/changes.e2e.test.ts imports this file, activates it in `n8n start` and checks what it forwards',
 	exWebhookUpsert:
 		'starts with a webhook; test/e2e/webhook.e2e.test.ts imports this file, activates it in `n8n start`, sends it signed calls and checks the clients it upserts',

@@ -79,7 +79,7 @@ export interface RunResult {
 export interface StartedN8n {
 	url: string;
 	port: number;
-	/** owner account created from env at start (N8N_INSTANCE_OWNER_MANAGED_BY_ENV), usable to log in */
+	/** owner account, usable to log in: created from env at start on 2.x (N8N_INSTANCE_OWNER_MANAGED_BY_ENV), through `POST /rest/owner/setup` on 1.x */
 	owner: { email: string; password: string };
 	/** call n8n's REST API as the owner (logs in on first use), e.g. rest('GET', '/rest/workflows') */
 	rest(method: string, urlPath: string, body?: unknown): Promise<{ status: number; body: any }>;
@@ -446,12 +446,24 @@ class Instance implements N8nInstance {
 		this.servers.add(server);
 
 		const deadline = Date.now() + (opts.timeoutMs ?? 300_000);
+		const isV1 = n8nMajorVersion(this.installDir) < 2;
 		for (;;) {
 			if (hasExited) {
 				this.servers.delete(server);
 				throw new Error(`n8n start exited before becoming healthy:\n${tail(output)}`);
 			}
-			if (await isHealthy(`${url}/healthz/readiness`)) return server;
+			// 1.x answers /healthz/readiness as soon as the database is migrated, before its REST routes and
+			// active workflows are set up; commands/start.js logs "Editor is now accessible via" after both.
+			const started = !isV1 || output.includes('Editor is now accessible via');
+			if (started && (await isHealthy(`${url}/healthz/readiness`))) {
+				if (isV1) {
+					await setUpOwnerV1(request, url).catch(async (error: unknown) => {
+						await server.stop();
+						throw error;
+					});
+				}
+				return server;
+			}
 			if (Date.now() > deadline) {
 				await server.stop();
 				throw new Error(`n8n start did not become healthy at ${url} in time:\n${tail(output)}`);
@@ -594,6 +606,22 @@ function extractLoggedError(output: string): string | undefined {
 		}
 	}
 	return undefined;
+}
+
+/**
+ * n8n 1.x has no N8N_INSTANCE_OWNER_* variables: the owner is claimed once through the setup screen's
+ * endpoint (1.123.81: OwnerController `POST /rest/owner/setup`, skipAuth, body OwnerSetupRequestDto
+ * { email, firstName, lastName, password }; "Instance owner already setup" on a second call, e.g. when the
+ * user folder was started before). Afterwards `POST /rest/login` works as on 2.x.
+ */
+async function setUpOwnerV1(
+	request: (method: string, urlPath: string, body?: unknown) => Promise<{ status: number; body: any }>,
+	url: string,
+): Promise<void> {
+	const res = await request('POST', '/rest/owner/setup', { ...E2E_OWNER, firstName: 'E2E', lastName: 'Owner' });
+	if (res.status === 200) return;
+	if (res.status === 400 && /already setup/i.test(JSON.stringify(res.body))) return;
+	throw new Error(`Owner setup on ${url} failed (${res.status}): ${JSON.stringify(res.body)}`);
 }
 
 /** bcrypt hash made with n8n's own bcryptjs (what N8N_INSTANCE_OWNER_PASSWORD_HASH expects) */
