@@ -125,20 +125,21 @@ export async function naiveSync(api: AxiosInstance, records: ClientRecord[]): Pr
  * Baseline (b), the minimum: exactly the requests the Sync node's plan makes, with no n8n. It reads
  * the list page by page with the same `fields=`, compares, then sends creates and updates (only the
  * changed fields) through the bulk endpoint or one by one, `concurrency` requests in flight, and after
- * creates reads the records newer than the first read (the node's default Remove Duplicates of Overlapping Runs).
+ * creates reads the ids and match values of the records newer than the first read (the node's default Remove
+ * Duplicates of Overlapping Runs).
  */
 export async function rawSync(api: AxiosInstance, records: ClientRecord[], useBulk: boolean, concurrency: number): Promise<void> {
-	const readAll = async (extra: Record<string, string> = {}) => {
+	const readAll = async (fields: string, extra: Record<string, string> = {}) => {
 		const remote = new Map<string, Record<string, unknown>>();
 		for (let skip = 0; ; skip += PAGE_SIZE) {
-			const { data } = await api.get('/clients', { params: { fields: READ_FIELDS, ...extra, skip, take: PAGE_SIZE } });
+			const { data } = await api.get('/clients', { params: { fields, ...extra, skip, take: PAGE_SIZE } });
 			const page = data as Array<Record<string, unknown>>;
 			for (const record of page) remote.set(String(record[MATCH_FIELD]), record);
 			if (page.length < PAGE_SIZE) break;
 		}
 		return remote;
 	};
-	const remote = await readAll();
+	const remote = await readAll(READ_FIELDS);
 	const creates: ClientRecord[] = [];
 	const updates: Array<{ id: unknown; changes: Partial<ClientRecord> }> = [];
 	for (const record of records) {
@@ -167,7 +168,7 @@ export async function rawSync(api: AxiosInstance, records: ClientRecord[], useBu
 	// the records newer than the first read (all of them when the first read was empty).
 	if (creates.length > 0) {
 		const highest = [...remote.values()].reduce((max, record) => Math.max(max, Number(record[ID_FIELD])), -1);
-		await readAll(highest >= 0 ? { filter: `${ID_FIELD}>${highest}` } : {});
+		await readAll(`${ID_FIELD},${MATCH_FIELD}`, highest >= 0 ? { filter: `${ID_FIELD}>${highest}` } : {});
 	}
 }
 
