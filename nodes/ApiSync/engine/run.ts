@@ -55,7 +55,7 @@ export async function runSync(run: SyncRun): Promise<SyncResult> {
 		const limiter = new RateLimiter(run.write.maxRequestsPerSecond, waits);
 		const applySettings: ApplySettings = { ...run.write, resource, limiter, bulkSize: BULK_SIZE };
 		const readFields = fieldsToRead(sources, settings, resource);
-		const read = async (query: Record<string, string> = {}) => await readRemote(client, node, resource, readFields, applySettings, query);
+		const read = async () => await readRemote(client, node, resource, readFields, applySettings, {});
 
 		const firstRead = await read();
 		const plan = planSync(sources, firstRead, settings);
