@@ -7,7 +7,7 @@
 import { createHmac, randomUUID } from 'node:crypto';
 import * as path from 'node:path';
 
-import { ACCOUNTS } from '../sandbox/fixtures';
+import { ACCOUNTS, API_KEYS } from '../sandbox/fixtures';
 import { startSandbox, type Sandbox } from '../sandbox/server';
 import { CREDENTIAL_TYPE, credentialData } from '../support/credentials';
 import type { N8nWorkflow } from '../e2e/support/n8n';
@@ -19,6 +19,15 @@ jest.setTimeout(15 * 60_000);
 const OWNER = ACCOUNTS.owner;
 const PACKAGE = 'n8n-nodes-api-sync';
 const CREDENTIAL = { [CREDENTIAL_TYPE.apiKey]: { id: 'queue-apiKey', name: 'queue-apiKey' } };
+/**
+ * Point 5 runs in accounts of its own (the accountant's key, one client account each for check off and on): there
+ * each run's first read of the clients is a single page, so holding that one request is enough to make both runs
+ * read before either writes. In the owner's account (150 clients from point 1) the first read is several pages,
+ * and the later pages of one run already show the other run's first creates: fewer duplicates arise, which is
+ * right, but the test would no longer measure the worst case.
+ */
+const OVERLAP_ACCOUNT = { off: ACCOUNTS.portalClients[0], on: ACCOUNTS.portalClients[1] } as const;
+const overlapCredential = (check: 'off' | 'on') => ({ [CREDENTIAL_TYPE.apiKey]: { id: `queue-apiKey-${check}`, name: `queue-apiKey-${check}` } });
 /** n8n runs a poll at most once a minute per Poll Times entry: twelve entries poll every 5 s. */
 const EVERY_5_SECONDS = { item: Array.from({ length: 12 }, (_, i) => ({ mode: 'custom', cronExpression: `${i * 5} * * * * *` })) };
 /**
@@ -79,7 +88,7 @@ const splitRecords: FlowNode = {
 	type: 'n8n-nodes-base.splitOut',
 	parameters: { fieldToSplitOut: 'body.records', options: {} },
 };
-const syncNode = (syncOptions: Record<string, unknown> = {}): FlowNode => ({
+const syncNode = (syncOptions: Record<string, unknown> = {}, credentials = CREDENTIAL): FlowNode => ({
 	name: 'API Sync',
 	type: `${PACKAGE}.apiSync`,
 	parameters: {
@@ -91,7 +100,7 @@ const syncNode = (syncOptions: Record<string, unknown> = {}): FlowNode => ({
 		columns: { mappingMode: 'defineBelow', value: MAPPING, matchingColumns: ['external_client_id'], schema: [] },
 		syncOptions: { maxRequestsPerSecond: 0, ...syncOptions },
 	},
-	credentials: CREDENTIAL,
+	credentials,
 });
 
 beforeAll(async () => {
@@ -100,13 +109,19 @@ beforeAll(async () => {
 	stack = await startQueueStack();
 	await stack.importCredentials([
 		{ id: 'queue-apiKey', name: 'queue-apiKey', type: CREDENTIAL_TYPE.apiKey, data: credentialData('apiKey', sandbox.baseUrl) },
+		...(['off', 'on'] as const).map((check) => ({
+			id: `queue-apiKey-${check}`,
+			name: `queue-apiKey-${check}`,
+			type: CREDENTIAL_TYPE.apiKey,
+			data: credentialData('apiKey', sandbox.baseUrl, { apiKey: API_KEYS[1].key, accountId: OVERLAP_ACCOUNT[check] }),
+		})),
 		{ id: 'queue-webhookSecret', name: 'queue-webhookSecret', type: 'apiSyncWebhookSecretApi', data: { secret: WEBHOOK_SECRET, previousSecret: '' } },
 	]);
 	await stack.importWorkflows([
 		flow('q-sync', [webhook('q-sync'), splitRecords, syncNode()]),
 		flow('q-sync-big', [webhook('q-sync-big'), splitRecords, syncNode({ useBulk: false, concurrency: 1 })]),
-		flow('q-sync-overlap', [webhook('q-sync-overlap'), splitRecords, syncNode({ useBulk: false, concurrency: 2 })]),
-		flow('q-sync-overlap-off', [webhook('q-sync-overlap-off'), splitRecords, syncNode({ useBulk: false, concurrency: 2, overlapDuplicates: 'off' })]),
+		flow('q-sync-overlap', [webhook('q-sync-overlap'), splitRecords, syncNode({ useBulk: false, concurrency: 2 }, overlapCredential('on'))]),
+		flow('q-sync-overlap-off', [webhook('q-sync-overlap-off'), splitRecords, syncNode({ useBulk: false, concurrency: 2, overlapDuplicates: 'off' }, overlapCredential('off'))]),
 		flow('q-verified', [
 			{
 				name: 'Signed call',
@@ -119,7 +134,9 @@ beforeAll(async () => {
 			syncNode(),
 		]),
 		flow('q-changes', [
-			{ name: 'Every 5 s', type: 'n8n-nodes-base.scheduleTrigger', typeVersion: 1.2, parameters: { rule: { interval: [{ field: 'seconds', secondsInterval: 5 }] } } },
+			// Not every 5 s: an idle Bull worker re-issues its blocking wait for jobs every 5 s (drainDelay), and Redis hands
+			// a new job to the connection that has waited longest, so a 5 s schedule can lock onto one worker for minutes.
+			{ name: 'Every 3 s', type: 'n8n-nodes-base.scheduleTrigger', typeVersion: 1.2, parameters: { rule: { interval: [{ field: 'seconds', secondsInterval: 3 }] } } },
 			{
 				name: 'Get Changes',
 				type: `${PACKAGE}.apiSync`,
@@ -181,13 +198,14 @@ describe('n8n queue mode: one main, two workers, one webhook processor, Postgres
 		await activate('q-changes');
 		const inserted: number[] = [];
 		let seen = 0;
+		let counts: Record<string, number> = {};
 		// After each finished run, add an invoice; stop when both workers have run it at least twice.
 		await waitUntil(
 			async () => {
 				const done = await finishedExecutions('q-changes');
 				if (done.length > seen) {
 					seen = done.length;
-					const counts = workerCounts(done.map((e) => e.id));
+					counts = workerCounts(done.map((e) => e.id));
 					if (done.length >= 6 && Object.values(counts).every((c) => c >= 2)) return true;
 					inserted.push(sandbox.store.insert(OWNER, 'invoices', { client_id: 101, date: '2026-03-02', total: 10 * (inserted.length + 1) }).invoice_id as number);
 				}
@@ -195,6 +213,7 @@ describe('n8n queue mode: one main, two workers, one webhook processor, Postgres
 			},
 			'Get Changes to run at least twice on each worker',
 			240_000,
+			() => `finished runs per worker: ${JSON.stringify(counts)}`,
 		);
 		await deactivate('q-changes');
 		const executions = await settle('q-changes');
@@ -228,28 +247,32 @@ describe('n8n queue mode: one main, two workers, one webhook processor, Postgres
 		const overlap = async (workflowId: string, prefix: string) => {
 			await activate(workflowId);
 			const records = Array.from({ length: 40 }, (_, r) => ({ ref: `${prefix}${r}`, name: `Overlap customer ${r}`, city: 'Brugge' }));
+			const logStart = sandbox.log.length;
 			bothReadFirst();
 			await Promise.all([callWebhook(workflowId, { records }), callWebhook(workflowId, { records })]);
 			const runs = await waitForExecutions(workflowId, 2);
 			sandbox.setFaults({});
 			expect(runs.map((e) => e.status)).toEqual(['success', 'success']);
+			// The premise: each run's first read was one page (held until the other's arrived), so neither saw the other's creates.
+			const firstReads = sandbox.log.slice(logStart).filter((e) => e.method === 'GET' && e.path === '/api/v1/clients' && !e.query.filter);
+			expect(firstReads).toHaveLength(2);
 			return { records, runs };
 		};
 
 		// Remove Duplicates of Overlapping Runs off: the problem, measured.
 		const off = await overlap('q-sync-overlap-off', 'q5off-');
-		const offRefs = remoteRefs('q5off-');
+		const offRefs = remoteRefs('q5off-', OVERLAP_ACCOUNT.off);
 		expect(offRefs).toHaveLength(80);
 		expect(new Set(offRefs).size).toBe(40);
 		// The next, non-overlapping run creates nothing more and reports every duplicated key as Failed.
 		await callWebhook('q-sync-overlap-off', { records: off.records });
 		const [, , next] = await waitForExecutions('q-sync-overlap-off', 3);
-		expect(remoteRefs('q5off-')).toHaveLength(80);
+		expect(remoteRefs('q5off-', OVERLAP_ACCOUNT.off)).toHaveLength(80);
 		expect(await nodeItems(next.id, 'API Sync', 4)).toHaveLength(40);
 
 		// The default: each run, after its creates, gives up its records that the other run created first.
 		const on = await overlap('q-sync-overlap', 'q5-');
-		const refs = remoteRefs('q5-');
+		const refs = remoteRefs('q5-', OVERLAP_ACCOUNT.on);
 		expect(refs).toHaveLength(40);
 		expect(new Set(refs).size).toBe(40);
 		const deleted = sandbox.log.filter((e) => e.method === 'DELETE' && e.path.startsWith('/api/v1/clients/') && e.status === 200).length;
@@ -588,9 +611,9 @@ async function staticData(workflowId: string): Promise<Record<string, unknown>> 
 }
 
 /** external_client_id of the remote clients with this prefix (one entry per remote record). */
-function remoteRefs(prefix: string): string[] {
+function remoteRefs(prefix: string, account: string = OWNER): string[] {
 	return sandbox.store
-		.list(OWNER, 'clients')
+		.list(account, 'clients')
 		.map((c) => String(c.external_client_id ?? ''))
 		.filter((ref) => ref.startsWith(prefix));
 }
