@@ -188,6 +188,7 @@ it('API Sync: added from the node creator, read top-down, mapped, matched, dry-r
 	// Fields the API sets itself are neither offered to map nor to match on.
 	const matchOn = page.getByTestId('matching-column-select');
 	await matchOn.click();
+	await page.getByRole('option').first().waitFor();
 	const matchChoices = await page.getByRole('option').allInnerTexts();
 	await page.keyboard.press('Escape');
 	expect(matchChoices).toEqual(expect.arrayContaining(['external_client_id', 'email_address', 'name']));
@@ -259,6 +260,7 @@ it('API Sync API Key: Rights says that empty means all rights, labels and placeh
 	const rights = page.getByTestId('parameter-item').filter({ has: page.getByTestId('parameter-input-rights') });
 	await rights.getByText('Empty = all rights.', { exact: false }).waitFor();
 	await page.getByTestId('parameter-input-rights').click();
+	await page.getByRole('option').first().waitFor();
 	const rightChoices = await page.getByRole('option').allInnerTexts();
 	await page.keyboard.press('Escape');
 	expect(rightChoices).toEqual(expect.arrayContaining(['Invoices', 'Clients', 'Stock Items (Products)']));

@@ -40,7 +40,15 @@ it('npm start: editor up, owner login, sandbox running, examples imported; Ctrl+
 		.map((f) => path.join(examples, 'credentials', f));
 	const userFolder = fs.mkdtempSync(path.join(os.tmpdir(), 'api-sync-start-'));
 	const [n8nPort, sandboxPort] = [await freePort(), await freePort()];
-	const env: NodeJS.ProcessEnv = { ...process.env, N8N_PORT: String(n8nPort), SANDBOX_PORT: String(sandboxPort), N8N_LOCAL_DIR: userFolder, SKIP_BUILD: '1' };
+	const env: NodeJS.ProcessEnv = {
+		...process.env,
+		N8N_PORT: String(n8nPort),
+		SANDBOX_PORT: String(sandboxPort),
+		// not n8n's fixed default (5679): another n8n on this machine may hold it
+		N8N_RUNNERS_BROKER_PORT: String(await freePort()),
+		N8N_LOCAL_DIR: userFolder,
+		SKIP_BUILD: '1',
+	};
 	delete env.NODE_ENV;
 	const child = spawn('npm', ['start'], { cwd: REPO_ROOT, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
 	let output = '';

@@ -69,7 +69,8 @@ describe('retries', () => {
 	});
 
 	it('honours Retry-After given as an HTTP date', async () => {
-		const inTwoSeconds = new Date(Date.now() + 2000).toUTCString();
+		// An HTTP date has whole seconds: round up, so the wait asked for is never under 2 s.
+		const inTwoSeconds = new Date(Math.ceil((Date.now() + 2000) / 1000) * 1000).toUTCString();
 		sandbox.setFaults({ scripted: [{ path: '/api/v1/clients', status: 429, headers: { 'Retry-After': inTwoSeconds } }] });
 		const result = await run({});
 		expect(result.error).toBeUndefined();

@@ -1,4 +1,5 @@
 import { createHash, createHmac } from 'node:crypto';
+import * as http from 'node:http';
 
 import axios, { type AxiosRequestConfig, type AxiosResponse } from 'axios';
 
@@ -546,6 +547,36 @@ describe('faults', () => {
 		expect((await call('GET', '/invoices', { headers })).status).toBeGreaterThanOrEqual(500);
 		expect(Date.now() - started).toBeGreaterThanOrEqual(55);
 		expect((await call('GET', '/clients', { headers })).status).toBe(200);
+	});
+
+	it('still applies a write whose client died while it waited out its latency; idle() says when it is done', async () => {
+		sb.setFaults({ latencyMs: 150 });
+		const before = sb.store.list(ACCOUNTS.owner, 'clients').length;
+		const body = JSON.stringify({ name: 'Written after the caller died' });
+		// A raw request whose socket is destroyed as soon as the whole request is sent: the caller never sees an answer.
+		const request = http.request(`${sb.baseUrl}/clients`, {
+			method: 'POST',
+			headers: { 'X-API-Key': OWNER_KEY, 'Content-Type': 'application/json', Accept: 'application/json', 'Content-Length': Buffer.byteLength(body) },
+		});
+		request.on('error', () => undefined);
+		await new Promise<void>((resolve) => request.end(body, () => resolve()));
+		while (sb.inFlight === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+		request.destroy();
+		await sb.idle();
+		const clients = sb.store.list(ACCOUNTS.owner, 'clients');
+		expect(clients).toHaveLength(before + 1);
+		expect(clients[clients.length - 1].name).toBe('Written after the caller died');
+		// And a client that dies in the middle of its body leaves nothing behind, and nothing in flight.
+		const partial = http.request(`${sb.baseUrl}/clients`, {
+			method: 'POST',
+			headers: { 'X-API-Key': OWNER_KEY, 'Content-Type': 'application/json', 'Content-Length': 1000 },
+		});
+		partial.on('error', () => undefined);
+		partial.write('{"name": "never comp');
+		while (sb.inFlight === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+		partial.destroy();
+		await sb.idle();
+		expect(sb.store.list(ACCOUNTS.owner, 'clients')).toHaveLength(before + 1);
 	});
 });
 

@@ -71,6 +71,13 @@ export interface Sandbox {
 	issuedApiKeys(account?: string): ApiKeyInfo[];
 	/** Direct data access for test setup and assertions, per account. */
 	store: SandboxStore;
+	/**
+	 * Resolves once no API request is being handled. A request whose client died (a killed n8n) is still
+	 * applied when its latency is over, as a real server would: wait for this before counting records.
+	 */
+	idle(): Promise<void>;
+	/** API requests being handled right now (received, not yet answered). */
+	readonly inFlight: number;
 	close(): Promise<void>;
 }
 
@@ -96,6 +103,8 @@ class SandboxInstance implements Sandbox, ApiContext, ControlTarget {
 	hmac: HmacVerifyConfig = { ...DEFAULT_HMAC_CONFIG };
 	private clock: () => Date = realClock;
 	private nextLogId = 1;
+	private handling = 0;
+	private idleWaiters: Array<() => void> = [];
 	private readonly server: Server;
 	private readonly logSink: LogSink;
 
@@ -169,6 +178,15 @@ class SandboxInstance implements Sandbox, ApiContext, ControlTarget {
 		return this.apiKeys.issued(account);
 	}
 
+	get inFlight(): number {
+		return this.handling;
+	}
+
+	async idle(): Promise<void> {
+		if (this.handling === 0) return;
+		await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+	}
+
 	listRecords(account: string, domain: DomainName): SandboxRecord[] {
 		return this.store.table(account, domain).rows();
 	}
@@ -188,6 +206,16 @@ class SandboxInstance implements Sandbox, ApiContext, ControlTarget {
 
 	private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
 		const isControl = (req.url ?? '').startsWith(CONTROL_PREFIX);
+		if (isControl) return await this.handleOne(req, res, isControl);
+		this.handling++;
+		try {
+			await this.handleOne(req, res, isControl);
+		} finally {
+			if (--this.handling === 0) for (const resolve of this.idleWaiters.splice(0)) resolve();
+		}
+	}
+
+	private async handleOne(req: IncomingMessage, res: ServerResponse, isControl: boolean): Promise<void> {
 		const ex = new SandboxExchange(req, res, isControl ? null : this.logSink, this.options.logBodies);
 		try {
 			const body = await readBody(req, MAX_BODY_BYTES);
@@ -343,6 +371,10 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer | undefin
 		});
 		req.on('end', () => resolve(tooLarge ? undefined : Buffer.concat(chunks)));
 		req.on('error', reject);
+		// A client that died in the middle of its body: nothing to apply (and nothing left in flight, see idle()).
+		req.on('close', () => {
+			if (!req.complete) reject(new Error('the client closed the connection before its request was complete'));
+		});
 	});
 }
 
