@@ -147,8 +147,8 @@ async function chooseInCreator(item: Locator): Promise<void> {
 
 /**
  * Clicks an entry of a node's card in the node creator. The card slides in as a new panel and its list re-renders
- * while it does; a pointer click waits for a stable, visible box, which is what timed out in CI. The click event
- * goes to the entry itself (n8n handles it there), once the entry shows its text.
+ * while it does; a pointer click waits for a stable, visible box (the wait that timed out in CI on the creator's trigger
+ * list). The click event goes to the entry itself (n8n handles it there) once the entry is in the page.
  */
 async function clickInCard(entry: Locator): Promise<void> {
 	await entry.first().waitFor({ state: 'attached' });
