@@ -7,6 +7,9 @@ import http from 'node:http';
 
 import axios, { type AxiosInstance } from 'axios';
 
+// Pure (no n8n at run time): the raw client asks for the same id ranges as the node.
+import { overlapCheckFilters } from '../nodes/ApiSync/engine/overlap';
+
 /** The account the owner's API key acts on (`test/sandbox/fixtures.ts`). */
 export const OWNER_ACCOUNT = 'A10000001';
 /** The portal key reaches P10000001 by default: workers warm up there, away from the measured account. */
@@ -96,15 +99,23 @@ function chunks<T>(list: T[], size: number): T[][] {
 	return out;
 }
 
-/** Posts records through the bulk endpoint, `BULK_SIZE` per call, sequentially; fails on any per-record error. */
-export async function bulkPost(api: AxiosInstance, payload: Array<Record<string, unknown>>, concurrency = 1): Promise<void> {
+/**
+ * Posts records through the bulk endpoint, `BULK_SIZE` per call, sequentially; fails on any per-record error.
+ * Returns the ids the API gave the records it created.
+ */
+export async function bulkPost(api: AxiosInstance, payload: Array<Record<string, unknown>>, concurrency = 1): Promise<unknown[]> {
+	const createdIds: unknown[] = [];
 	await pool(chunks(payload, BULK_SIZE), concurrency, async (batch) => {
 		const { data } = await api.post('/clients', { clients: batch }, { params: { bulk: '' } });
-		const results = (data as { results?: Array<{ error?: string }> }).results;
+		const results = (data as { results?: Array<{ error?: string } & Record<string, unknown>> }).results;
 		if (!Array.isArray(results) || results.length !== batch.length) throw new Error('bulk call: no result per record');
 		const failed = results.find((r) => r.error !== undefined);
 		if (failed) throw new Error(`bulk call: a record failed: ${failed.error}`);
+		results.forEach((result, i) => {
+			if (batch[i][ID_FIELD] === undefined) createdIds.push(result[ID_FIELD]);
+		});
 	});
+	return createdIds;
 }
 
 /**
@@ -152,8 +163,9 @@ export async function rawSync(api: AxiosInstance, records: ClientRecord[], useBu
 		for (const field of CLIENT_FIELDS) if (String(existing[field] ?? '') !== record[field]) changes[field] = record[field];
 		if (Object.keys(changes).length > 0) updates.push({ id: existing[ID_FIELD], changes });
 	}
+	let createdIds: unknown[] = [];
 	if (useBulk) {
-		await bulkPost(api, [...creates, ...updates.map((u) => ({ [ID_FIELD]: u.id, ...u.changes }))], concurrency);
+		createdIds = await bulkPost(api, [...creates, ...updates.map((u) => ({ [ID_FIELD]: u.id, ...u.changes }))], concurrency);
 	} else {
 		type Write = { path: string; body: Partial<ClientRecord> };
 		const writes: Write[] = [
@@ -161,14 +173,15 @@ export async function rawSync(api: AxiosInstance, records: ClientRecord[], useBu
 			...updates.map((u) => ({ path: `/clients/${String(u.id)}`, body: u.changes })),
 		];
 		await pool(writes, concurrency, async (write) => {
-			await api.post(write.path, write.body);
+			const { data } = await api.post(write.path, write.body);
+			if (write.path === '/clients') createdIds.push((data as Record<string, unknown>)[ID_FIELD]);
 		});
 	}
-	// The node's default check for records an overlapping run created meanwhile: after creates, one more read of
-	// the records newer than the first read (all of them when the first read was empty).
-	if (creates.length > 0) {
-		const highest = [...remote.values()].reduce((max, record) => Math.max(max, Number(record[ID_FIELD])), -1);
-		await readAll(`${ID_FIELD},${MATCH_FIELD}`, highest >= 0 ? { filter: `${ID_FIELD}>${highest}` } : {});
+	// The node's default check for records an overlapping run created meanwhile: after creates, a read of the id
+	// ranges where another writer's record could be (the same function the node uses; usually none or one).
+	if (createdIds.length > 0) {
+		const filters = overlapCheckFilters([...remote.values()], createdIds, ID_FIELD) ?? [undefined];
+		for (const filter of filters) await readAll(`${ID_FIELD},${MATCH_FIELD}`, filter === undefined ? {} : { filter });
 	}
 }
 

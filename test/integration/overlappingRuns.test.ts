@@ -244,13 +244,38 @@ describe('when the check cannot read', () => {
 });
 
 describe('what the check costs', () => {
-	it('EenvoudigFactureren: reads only the records created since the first read (filter on the id), one request', async () => {
+	it('EenvoudigFactureren: reads only the ids between the first read and this run\'s records — none when they follow on', async () => {
 		for (let i = 0; i < 250; i++) sandbox.store.insert(OWNER, 'clients', { external_client_id: `OLD-${i}`, name: `Old ${i}` });
 		const highest = Math.max(...sandbox.store.list(OWNER, 'clients').map((c) => c.client_id as number));
 		const result = await sync(customers(3));
 		expect(result.output[0]).toHaveLength(3);
-		const reads = sandbox.log.filter((e) => e.method === 'GET');
-		expect(reads.map((e) => e.query.filter ?? null)).toEqual([null, null, null, `client_id>${highest}`]);
+		expect(result.output[0].map((i) => i.json.id)).toEqual([highest + 1, highest + 2, highest + 3]);
+		// Nothing can sit between the first read's highest id and this run's ids: no check read at all.
+		expect(sandbox.log.filter((e) => e.method === 'GET').map((e) => e.query.filter ?? null)).toEqual([null, null, null]);
+	});
+
+	it('EenvoudigFactureren: another writer\'s record between the first read and this run\'s records: one read of that gap', async () => {
+		for (let i = 0; i < 250; i++) sandbox.store.insert(OWNER, 'clients', { external_client_id: `OLD-${i}`, name: `Old ${i}` });
+		const highest = Math.max(...sandbox.store.list(OWNER, 'clients').map((c) => c.client_id as number));
+		const log = sandbox.log;
+		log.push = (...entries) => {
+			const count = Array.prototype.push.apply(log, entries);
+			// After the first read's last page, another system creates two clients (other keys).
+			if (entries.some((e) => e.method === 'GET' && e.query.skip === '200')) {
+				sandbox.store.insert(OWNER, 'clients', { external_client_id: 'OTHER-1', name: 'Other 1' });
+				sandbox.store.insert(OWNER, 'clients', { external_client_id: 'OTHER-2', name: 'Other 2' });
+			}
+			return count;
+		};
+		try {
+			const result = await sync(customers(3));
+			expect(result.output.map((o) => o.length)).toEqual([3, 0, 0, 0, 0]);
+			const reads = sandbox.log.filter((e) => e.method === 'GET');
+			expect(reads.map((e) => e.query.filter ?? null)).toEqual([null, null, null, `client_id>=${highest + 1},client_id<=${highest + 2}`]);
+			expect(reads[3].query.fields).toBe('client_id,external_client_id');
+		} finally {
+			delete (log as { push?: unknown }).push;
+		}
 	});
 
 	it('a custom API (no filter parameter known): reads everything once more', async () => {
@@ -303,13 +328,27 @@ describe('what the check costs', () => {
 			});
 		client = sandbox.store.insert(OWNER, 'clients', { name: 'Invoiced customer' }).client_id as number;
 		const invoiceReads = () => sandbox.log.filter((e) => e.method === 'GET' && e.path === '/api/v1/invoices').length;
-		const first = await invoices(2, {});
-		expect(first.output[4]).toEqual([]);
-		expect(first.output[0]).toHaveLength(2);
-		expect(invoiceReads()).toBe(1);
-		sandbox.log.length = 0;
-		expect((await invoices(3, { overlapDuplicates: 'on' })).output[0]).toHaveLength(3);
-		expect(invoiceReads()).toBe(2);
+		// Another system writes an invoice after each run's first read, so the check (when made) has an id gap to read.
+		const log = sandbox.log;
+		log.push = (...entries) => {
+			const count = Array.prototype.push.apply(log, entries);
+			if (entries.some((e) => e.method === 'GET' && e.path === '/api/v1/invoices' && e.query.filter === undefined)) {
+				sandbox.store.insert(OWNER, 'invoices', { client_id: client, reference: `OTHER-${invoiceReads()}` });
+			}
+			return count;
+		};
+		try {
+			const first = await invoices(2, {});
+			expect(first.output[4]).toEqual([]);
+			expect(first.output[0]).toHaveLength(2);
+			expect(invoiceReads()).toBe(1);
+			sandbox.log.length = 0;
+			expect((await invoices(3, { overlapDuplicates: 'on' })).output[0]).toHaveLength(3);
+			expect(invoiceReads()).toBe(2);
+			expect(sandbox.log.filter((e) => e.method === 'GET' && e.path === '/api/v1/invoices')[1].query.filter).toMatch(/^invoice_id[<>=]/);
+		} finally {
+			delete (log as { push?: unknown }).push;
+		}
 	});
 
 	it('one extra read when records were created; none when nothing was created, none in a dry run', async () => {

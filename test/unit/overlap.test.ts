@@ -6,7 +6,7 @@
 import type { IDataObject } from 'n8n-workflow';
 
 import type { Outcome } from '../../nodes/ApiSync/engine/apply';
-import { compareIds, findOwnDuplicates, highestIntegerId } from '../../nodes/ApiSync/engine/overlap';
+import { compareIds, findOwnDuplicates, highestIntegerId, overlapCheckFilters } from '../../nodes/ApiSync/engine/overlap';
 import type { PlanSettings } from '../../nodes/ApiSync/engine/plan';
 
 const SETTINGS: PlanSettings = { matchFields: ['ref'], caseInsensitive: false, mode: 'upsert', idField: 'id', ignoreFields: [] };
@@ -41,6 +41,36 @@ describe('highestIntegerId (the overlap check then reads only newer records)', (
 		expect(highestIntegerId([{ id: 3 }, { id: 'a7' }], 'id')).toBeUndefined();
 		expect(highestIntegerId([{ id: 3 }, {}], 'id')).toBeUndefined();
 		expect(highestIntegerId([], 'id')).toBeUndefined();
+	});
+});
+
+describe('overlapCheckFilters (which ids the overlap check reads)', () => {
+	const read = (...ids: unknown[]) => ids.map((id) => ({ id }));
+	it('nothing when this run\'s ids follow on from the first read without a gap', () => {
+		expect(overlapCheckFilters(read(1, 5, 9), [10, 11, 12], 'id')).toEqual([]);
+		expect(overlapCheckFilters(read(9), ['12', '10', 11], 'id')).toEqual([]);
+	});
+	it('the ids below this run\'s lowest when the first read was empty (an initial sync): one read', () => {
+		expect(overlapCheckFilters([], Array.from({ length: 10_000 }, (_, i) => 501 + i), 'id')).toEqual(['id<501']);
+	});
+	it('each gap between the first read and this run\'s ids, and between them', () => {
+		// 300 ids of this run: a read of everything above the first read would take 3 requests or more.
+		const ids = [11, 12, 15, 16, ...Array.from({ length: 296 }, (_, i) => 20 + i)];
+		expect(overlapCheckFilters(read(9), ids, 'id')).toEqual(['id=10', 'id>=13,id<=14', 'id>=17,id<=19']);
+		// 5 ids: that read is one request, fewer than the three gaps.
+		expect(overlapCheckFilters(read(9), [11, 12, 15, 16, 20], 'id')).toEqual(['id>9']);
+	});
+	it('one read above the first read when the gaps cost more (runs that really overlap interleave their ids)', () => {
+		const interleaved = Array.from({ length: 50 }, (_, i) => 10 + 2 * i);
+		expect(overlapCheckFilters(read(9), interleaved, 'id')).toEqual(['id>9']);
+		expect(overlapCheckFilters([], interleaved, 'id')).toEqual([undefined]);
+	});
+	it('ids beyond 2^53 are compared exactly', () => {
+		expect(overlapCheckFilters(read('9007199254740993'), ['9007199254740995'], 'id')).toEqual(['id=9007199254740994']);
+	});
+	it('undefined (read everything once more) when an id is not an integer', () => {
+		expect(overlapCheckFilters(read(1, 'a7'), [8], 'id')).toBeUndefined();
+		expect(overlapCheckFilters(read(1), ['b3f1'], 'id')).toBeUndefined();
 	});
 });
 

@@ -5,7 +5,8 @@ import type { ResolvedResource } from '../../shared/resources';
 import type { ApiClient } from '../../shared/transport';
 import { applyPlan, type ApplySettings, type FailedOutcome, type Outcome } from './apply';
 import { outcomeOutputs, planOutputs, summarise } from './outputs';
-import { findOwnDuplicates, highestIntegerId, type CreatedOutcome } from './overlap';
+import { matchValuesOf } from './compare';
+import { findOwnDuplicates, overlapCheckFilters, type CreatedOutcome } from './overlap';
 import { emptyPlan, planSync, type PlanSettings, type SourceRecord } from './plan';
 import { asCreated, settleAfterReread } from './reconcile';
 import { RateLimiter, runPool, WaitLog } from './schedule';
@@ -59,11 +60,6 @@ export async function runSync(run: SyncRun): Promise<SyncResult> {
 
 		const firstRead = await read();
 		const plan = planSync(sources, firstRead, settings);
-		// Records created since the first read have higher ids: where the API can filter (EenvoudigFactureren),
-		// the overlap check reads only those, usually one request.
-		const highestRead = resource.efListParameters ? highestIntegerId(firstRead, resource.idField) : undefined;
-		const checkFields = resource.efListParameters ? [resource.idField, ...settings.matchFields].join(',') : undefined;
-		const createdSinceFirstRead: Record<string, string> = highestRead === undefined ? {} : { filter: `${resource.idField}>${highestRead}` };
 		if (plan.deletes.length > settings.maxDeletes && !settings.dryRun) {
 			throw new NodeOperationError(
 				node,
@@ -88,13 +84,12 @@ export async function runSync(run: SyncRun): Promise<SyncResult> {
 			if (settings.removeOverlapDuplicates && outcomes.some((o) => o.kind === 'created' && o.remoteId !== null && o.remoteId !== undefined)) {
 				let remote: IDataObject[] | undefined;
 				try {
-					// Only ids and match values: the few records kept are then read in full, one by one.
-					remote = await readRemote(client, node, resource, checkFields, applySettings, createdSinceFirstRead);
+					remote = await readOverlapCandidates(run, firstRead, outcomes, applySettings);
 				} catch (error) {
 					// What was written stays reported; only the check is missing, and the summary says so.
 					overlapCheckFailed = (error as Error).message;
 				}
-				if (remote) ({ outcomes, overlaps } = await removeOverlapDuplicates(outcomes, sources, settings, remote, client, applySettings));
+				if (remote && remote.length > 0) ({ outcomes, overlaps } = await removeOverlapDuplicates(outcomes, sources, settings, remote, client, applySettings));
 			}
 			outputs = outcomeOutputs(plan, outcomes, allItems);
 		}
@@ -123,6 +118,29 @@ export async function runSync(run: SyncRun): Promise<SyncResult> {
 	} finally {
 		stopTracking();
 	}
+}
+
+/**
+ * What the overlap check compares this run's creates with: the records another writer may have created since the
+ * first read, with ids and match values only (the few records kept are then read in full, one by one). Where the API
+ * filters on the id (EenvoudigFactureren) only the id ranges such records can be in are read (`overlapCheckFilters`:
+ * usually none or one request); elsewhere everything once more. This run's own records, known from the create
+ * answers, are added from the outcomes when another writer's record was found, so they need not be read.
+ */
+async function readOverlapCandidates(run: SyncRun, firstRead: IDataObject[], outcomes: Outcome[], applySettings: ApplySettings): Promise<IDataObject[]> {
+	const { client, node, resource, settings } = run;
+	const created = outcomes.filter((o): o is CreatedOutcome => o.kind === 'created' && o.remoteId !== null && o.remoteId !== undefined);
+	const filters = resource.efListParameters ? overlapCheckFilters(firstRead, created.map((o) => o.remoteId), resource.idField) : undefined;
+	if (filters === undefined) return await readRemote(client, node, resource, undefined, applySettings, {});
+	const checkFields = [resource.idField, ...settings.matchFields].join(',');
+	const others: IDataObject[] = [];
+	for (const filter of filters) {
+		others.push(...(await readRemote(client, node, resource, checkFields, applySettings, filter === undefined ? {} : { filter })));
+	}
+	if (others.length === 0) return [];
+	const ownIds = new Set(created.map((o) => String(o.remoteId)));
+	const own = created.map((o) => ({ ...matchValuesOf(o.record, settings.matchFields), [resource.idField]: o.remoteId }) as IDataObject);
+	return [...others.filter((record) => !ownIds.has(String(record[resource.idField]))), ...own];
 }
 
 /**
