@@ -73,6 +73,42 @@ type Decision =
 	| { kind: 'failure'; reason: string }
 	| { kind: 'create' }
 	| { kind: 'match'; remote: IDataObject };
+/** One shared object: an initial sync of 100,000 records makes 100,000 of these decisions. */
+const CREATE: Decision = { kind: 'create' };
+
+/** The input's match keys, indexed, and per item why it cannot be planned whatever the remote side holds. */
+export interface IndexedInput {
+	/** Per position in the input; undefined when the mapping failed or a match field is empty. */
+	keys: Array<MatchKey | undefined>;
+	/** Item indexes by match key. */
+	index: KeyIndex<number>;
+	/** Per position: the reason the item fails (mapping error, missing match key, duplicate key in the input). */
+	problems: Array<string | undefined>;
+}
+
+/** Indexes the input by match key and finds the items that cannot be planned whatever the remote side holds. Pure. */
+export function indexInput(source: SourceRecord[], settings: PlanSettings): IndexedInput {
+	const index = new KeyIndex<number>();
+	const keys = source.map(({ record, itemIndex, mappingError }) => {
+		const key = mappingError === undefined ? matchKeyOf(record, settings) : undefined;
+		if (key) index.add(key, itemIndex);
+		return key;
+	});
+	const problems = source.map(({ record, mappingError }, position): string | undefined => {
+		if (mappingError !== undefined) return mappingError;
+		const key = keys[position];
+		if (key === undefined) {
+			const empty = settings.matchFields.filter((f) => matchKeyOf(record, { ...settings, matchFields: [f] }) === undefined);
+			return `Missing match key: ${empty.join(', ')} ${empty.length === 1 ? 'is' : 'are'} empty. Map a value to ${empty.length === 1 ? 'it' : 'them'}, or match on other fields.`;
+		}
+		const sameKeyItems = index.find(key);
+		if (sameKeyItems.length > 1) {
+			return `Duplicate match key in the input: items ${listSome(sameKeyItems)} have the same ${describeMatch(matchValuesOf(record, settings.matchFields))}. Remove the duplicates so each record is written once.`;
+		}
+		return undefined;
+	});
+	return { keys, index, problems };
+}
 
 /**
  * Computes the plan from the mapped input and the remote records (read once). Pure: no I/O.
@@ -95,39 +131,19 @@ export function planSync(source: SourceRecord[], remote: IDataObject[], settings
 		remoteKeys.set(record, key);
 	}
 
-	const inputIndex = new KeyIndex<number>();
-	const keys = source.map(({ record, itemIndex, mappingError }) => {
-		const key = mappingError === undefined ? matchKeyOf(record, settings) : undefined;
-		if (key) inputIndex.add(key, itemIndex);
-		return key;
-	});
+	const { keys, index: inputIndex, problems } = indexInput(source, settings);
 
-	const decisions: Decision[] = source.map(({ record, mappingError }, position) => {
-		if (mappingError !== undefined) return { kind: 'failure', reason: mappingError };
-		const key = keys[position];
-		const match = matchValuesOf(record, settings.matchFields);
-		if (key === undefined) {
-			const empty = settings.matchFields.filter((f) => matchKeyOf(record, { ...settings, matchFields: [f] }) === undefined);
-			return {
-				kind: 'failure',
-				reason: `Missing match key: ${empty.join(', ')} ${empty.length === 1 ? 'is' : 'are'} empty. Map a value to ${empty.length === 1 ? 'it' : 'them'}, or match on other fields.`,
-			};
-		}
-		const sameKeyItems = inputIndex.find(key);
-		if (sameKeyItems.length > 1) {
-			return {
-				kind: 'failure',
-				reason: `Duplicate match key in the input: items ${listSome(sameKeyItems)} have the same ${describeMatch(match)}. Remove the duplicates so each record is written once.`,
-			};
-		}
-		const matches = remoteIndex.find(key);
+	const decisions: Decision[] = source.map(({ record }, position) => {
+		const problem = problems[position];
+		if (problem !== undefined) return { kind: 'failure', reason: problem };
+		const matches = remoteIndex.find(keys[position]!);
 		if (matches.length > 1) {
 			return {
 				kind: 'failure',
-				reason: `${matches.length} remote records share ${describeMatch(match)} (${settings.idField} ${listSome(matches.map((m) => m[settings.idField]))}). Resolve the duplicates in the remote system, or match on more fields.`,
+				reason: `${matches.length} remote records share ${describeMatch(matchValuesOf(record, settings.matchFields))} (${settings.idField} ${listSome(matches.map((m) => m[settings.idField]))}). Resolve the duplicates in the remote system, or match on more fields.`,
 			};
 		}
-		return matches.length === 0 ? { kind: 'create' } : { kind: 'match', remote: matches[0] };
+		return matches.length === 0 ? CREATE : { kind: 'match', remote: matches[0] };
 	});
 
 	// "0042" and 42 match, as do "42" and 42, but "0042" and "42" do not: two input items can claim one remote record.
@@ -190,7 +206,7 @@ export function planSync(source: SourceRecord[], remote: IDataObject[], settings
  * is missing from the input as far as Mirror can tell, and an input without a single usable key
  * (e.g. one empty item from a node with "Always Output Data") would make every remote record look deleted.
  */
-function doubtfulInput(plan: SyncPlan, keys: Array<MatchKey | undefined>, settings: PlanSettings): string | undefined {
+export function doubtfulInput(plan: SyncPlan, keys: Array<MatchKey | undefined>, settings: PlanSettings): string | undefined {
 	const fields = settings.matchFields.join(', ');
 	if (!keys.some((key) => key !== undefined)) {
 		return `Mirror deleted nothing: no input item has a value in ${fields}. An input without records (e.g. one empty item from a node with "Always Output Data") never deletes.`;
