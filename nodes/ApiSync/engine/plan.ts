@@ -73,6 +73,10 @@ type Decision =
 	| { kind: 'failure'; reason: string }
 	| { kind: 'create' }
 	| { kind: 'match'; remote: IDataObject };
+/** Notes on Unchanged items that the mode left alone. */
+export const CREATE_ONLY_NOTE = 'A remote record already matches (Create Only: not updated)';
+export const UPDATE_ONLY_NOTE = 'No remote record matches (Update Only: nothing created)';
+
 /** One shared object: an initial sync of 100,000 records makes 100,000 of these decisions. */
 const CREATE: Decision = { kind: 'create' };
 
@@ -162,7 +166,7 @@ export function planSync(source: SourceRecord[], remote: IDataObject[], settings
 		}
 		if (decision.kind === 'create') {
 			if (settings.mode === 'updateOnly') {
-				plan.unchanged.push({ itemIndex, match, remoteId: null, note: 'No remote record matches (Update Only: nothing created)' });
+				plan.unchanged.push({ itemIndex, match, remoteId: null, note: UPDATE_ONLY_NOTE });
 			} else {
 				plan.creates.push({ itemIndex, match, record });
 			}
@@ -180,7 +184,7 @@ export function planSync(source: SourceRecord[], remote: IDataObject[], settings
 			return;
 		}
 		if (settings.mode === 'createOnly') {
-			plan.unchanged.push({ itemIndex, match, remoteId, note: 'A remote record already matches (Create Only: not updated)' });
+			plan.unchanged.push({ itemIndex, match, remoteId, note: CREATE_ONLY_NOTE });
 			return;
 		}
 		const changes = changedFields(record, existing, ignore);

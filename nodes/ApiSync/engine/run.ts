@@ -7,9 +7,20 @@ import { applyPlan, type ApplySettings, type FailedOutcome, type Outcome } from 
 import { outcomeOutputs, planOutputs, summarise } from './outputs';
 import { matchValuesOf } from './compare';
 import { findOwnDuplicates, overlapCheckFilters, type CreatedOutcome } from './overlap';
-import { emptyPlan, planSync, type PlanSettings, type SourceRecord } from './plan';
+import { emptyPlan, planSync, type PlanSettings, type SourceRecord, type SyncPlan } from './plan';
 import { asCreated, settleAfterReread } from './reconcile';
 import { RateLimiter, runPool, WaitLog } from './schedule';
+import {
+	describeUnreadUpdates,
+	digestsOf,
+	planSkippingUnchanged,
+	readOverlapByKey,
+	replanVanished,
+	skipSummary,
+	type SkipContext,
+	type SkipOptions,
+} from './skipRun';
+import { nextSkipState, type SkipState } from './skipUnchanged';
 
 /** Re-reads after uncertain writes (network errors, 5xx): each one re-plans only those records. */
 export const MAX_RECONCILE_ROUNDS = 3;
@@ -26,6 +37,8 @@ export interface SyncSettings extends PlanSettings {
 }
 
 export interface SyncRun {
+	/** Skip Unchanged Input on: what the node remembered, and when to compare in full. */
+	skip?: SkipOptions;
 	client: ApiClient;
 	node: INode;
 	resource: ResolvedResource;
@@ -40,6 +53,8 @@ export interface SyncResult {
 	summary: string;
 	/** Something needs the user's attention: failed records, or deletions withheld. */
 	warning: boolean;
+	/** Skip Unchanged Input: the state to store for the next run; undefined to leave the stored one as it is. */
+	skipState?: SkipState;
 }
 
 /**
@@ -57,9 +72,17 @@ export async function runSync(run: SyncRun): Promise<SyncResult> {
 		const applySettings: ApplySettings = { ...run.write, resource, limiter, bulkSize: BULK_SIZE };
 		const readFields = fieldsToRead(sources, settings, resource);
 		const read = async () => await readRemote(client, node, resource, readFields, applySettings, {});
+		const skipContext = run.skip ? skipContextOf(run, applySettings, readFields) : undefined;
+		const skipping = skipContext ? await planSkippingUnchanged(skipContext) : undefined;
 
-		const firstRead = await read();
-		const plan = planSync(sources, firstRead, settings);
+		let firstRead: IDataObject[] | undefined;
+		let plan: SyncPlan;
+		if (skipping?.kind === 'skip') {
+			plan = skipping.plan;
+		} else {
+			firstRead = await read();
+			plan = planSync(sources, firstRead, settings);
+		}
 		if (plan.deletes.length > settings.maxDeletes && !settings.dryRun) {
 			throw new NodeOperationError(
 				node,
@@ -73,18 +96,27 @@ export async function runSync(run: SyncRun): Promise<SyncResult> {
 
 		const allItems: IPairedItemData[] = sources.map(({ itemIndex: item }) => ({ item }));
 		let outputs: INodeExecutionData[][];
+		let outputsOutcomes: Outcome[] = [];
 		let overlaps = 0;
 		let overlapCheckFailed: string | undefined;
 		if (settings.dryRun) {
 			outputs = planOutputs(plan, allItems);
 		} else {
 			let outcomes = await applyPlan(client, { ...plan, failures: [] }, applySettings);
+			if (skipping?.kind === 'skip') outcomes = describeUnreadUpdates(outcomes, skipping.unread);
 			outcomes = await reconcile(outcomes, sources, settings, read, client, applySettings);
+			if (skipping?.kind === 'skip') {
+				outcomes = await replanVanished(skipContext!, outcomes, skipping.unread, async (replan) =>
+					await reconcile(await applyPlan(client, replan, applySettings), sources, settings, read, client, applySettings),
+				);
+			}
 			// Only records whose id the API returned can be told apart from another run's.
 			if (settings.removeOverlapDuplicates && outcomes.some((o) => o.kind === 'created' && o.remoteId !== null && o.remoteId !== undefined)) {
 				let remote: IDataObject[] | undefined;
 				try {
-					remote = await readOverlapCandidates(run, firstRead, outcomes, applySettings);
+					remote = firstRead
+						? await readOverlapCandidates(run, firstRead, outcomes, applySettings)
+						: await readOverlapByKey(skipContext!, outcomes);
 				} catch (error) {
 					// What was written stays reported; only the check is missing, and the summary says so.
 					overlapCheckFailed = (error as Error).message;
@@ -92,6 +124,7 @@ export async function runSync(run: SyncRun): Promise<SyncResult> {
 				if (remote && remote.length > 0) ({ outcomes, overlaps } = await removeOverlapDuplicates(outcomes, sources, settings, remote, client, applySettings));
 			}
 			outputs = outcomeOutputs(plan, outcomes, allItems);
+			outputsOutcomes = outcomes;
 		}
 		const { stats } = client;
 		const summary = summarise(
@@ -107,17 +140,50 @@ export async function runSync(run: SyncRun): Promise<SyncResult> {
 			plan,
 			overlaps,
 		);
+		let skipState: SkipState | undefined;
+		let skipNote = '';
+		if (skipping && run.skip) {
+			if (skipping.kind === 'skip' || skipping.keepsState) {
+				skipState = nextSkipState({
+					previous: skipping.kind === 'skip' ? skipping.previous : undefined,
+					fingerprint: run.skip.fingerprint,
+					now: run.skip.now,
+					settings,
+					fullRead: firstRead,
+					digests: skipping.kind === 'skip' ? skipping.digests : digestsOf(sources, settings),
+					plan,
+					outcomes: outputsOutcomes,
+					forget: skipping.kind === 'skip' ? skipping.forget : undefined,
+				});
+			}
+			skipNote = ` · ${skipSummary(skipping, run.skip.schedule, run.skip.now, skipState)}`;
+		}
 		const checkNote = overlapCheckFailed
 			? ` · the check for records created meanwhile by another run or system could not read the remote records (${overlapCheckFailed}); a later run lists any duplicate under Failed`
 			: '';
 		return {
 			outputs,
-			summary: summary + checkNote,
+			summary: summary + checkNote + skipNote,
 			warning: outputs[4].length > 0 || plan.deletesWithheld !== undefined || overlaps > 0 || overlapCheckFailed !== undefined,
+			skipState,
 		};
 	} finally {
 		stopTracking();
 	}
+}
+
+/** What Skip Unchanged Input needs of this run. */
+function skipContextOf(run: SyncRun, apply: ApplySettings, readFields: string | undefined): SkipContext {
+	const { client, node, resource } = run;
+	return {
+		client,
+		skip: run.skip!,
+		settings: run.settings,
+		sources: run.sources,
+		apply,
+		readFields,
+		readRecords: async (fields, query) => await readRemote(client, node, resource, fields, apply, query),
+	};
 }
 
 /**

@@ -5,11 +5,15 @@ import {
 	type ResourceMapperValue,
 } from 'n8n-workflow';
 
+import { credentialAccountId } from '../../../shared/changes/account';
+import { settingsFingerprint } from '../../../shared/changes/state';
 import { showFor, type BatchOperation } from '../../../shared/operation';
 import { accountHeader } from '../../../shared/recordData';
-import { DOCUMENT_PRESETS } from '../../../shared/resources';
+import { DOCUMENT_PRESETS, type ResolvedResource } from '../../../shared/resources';
 import type { SourceRecord, SyncMode } from '../../engine/plan';
 import { runSync } from '../../engine/run';
+import type { SkipOptions } from '../../engine/skipRun';
+import { SKIP_STATE_KEY } from '../../engine/skipUnchanged';
 
 export const sync: BatchOperation = {
 	description: showFor('sync', [
@@ -113,6 +117,24 @@ export const sync: BatchOperation = {
 					description: 'Comma-separated fields never compared, e.g. ones the API sets itself',
 				},
 				{
+					displayName: 'Full Check Every N Hours',
+					name: 'fullCheckHours',
+					type: 'number',
+					typeOptions: { minValue: 0 },
+					default: 24,
+					description:
+						'With Skip Unchanged Input: compare every item with the remote side once this many hours have passed since the last full check, to catch records changed or created in the other system (0 = not by time)',
+				},
+				{
+					displayName: 'Full Check Every N Runs',
+					name: 'fullCheckRuns',
+					type: 'number',
+					typeOptions: { minValue: 0 },
+					default: 0,
+					description:
+						'With Skip Unchanged Input: compare every item with the remote side on every Nth run, the full check included (1 = every run; 0 = not by count)',
+				},
+				{
 					displayName: 'Idempotency Key Header',
 					name: 'idempotencyHeader',
 					type: 'string',
@@ -148,6 +170,14 @@ export const sync: BatchOperation = {
 						'After creating records, read the new remote records once more. Where another run of this workflow (or another system) created a record with the same match values meanwhile, this run deletes the one it created and keeps the older one, updated if needed. Assumes newer records get higher IDs, as in EenvoudigFactureren.',
 				},
 				{
+					displayName: 'Skip Unchanged Input',
+					name: 'skipUnchanged',
+					type: 'boolean',
+					default: false,
+					description:
+						'Whether to remember what each run wrote or found equal (per match key, in the workflow\'s static data) and not compare input items that are unchanged since: an unchanged re-sync makes no request. Records changed in the other system are caught by the full check (see Full Check Every N Hours / Runs). Manual runs always compare in full.',
+				},
+				{
 					displayName: 'Use Bulk Endpoint',
 					name: 'useBulk',
 					type: 'boolean',
@@ -168,7 +198,9 @@ export const sync: BatchOperation = {
 				description: 'Open "Fields" and choose at least one field under "Match On", e.g. external_client_id.',
 			});
 		}
-		const { outputs, summary, warning } = await runSync({
+		const skip = options.skipUnchanged === true ? await skipOptions(this, options, client.baseUrl, resource, matchFields) : undefined;
+		const { outputs, summary, warning, skipState } = await runSync({
+			skip,
 			client,
 			node: this.getNode(),
 			resource,
@@ -194,11 +226,64 @@ export const sync: BatchOperation = {
 				idempotencyHeader: String(options.idempotencyHeader ?? '').trim() || undefined,
 			},
 		});
+		// Stored only now, with the outputs: the state describes exactly what this run wrote or found.
+		if (skip && skipState && !skip.noStaticData) this.getWorkflowStaticData('node')[SKIP_STATE_KEY] = skipState as unknown as IDataObject;
 		this.addExecutionHints({ message: summary, location: 'outputPane', type: warning ? 'warning' : 'info' });
 		this.logger.info(`API Sync: ${summary}`);
 		return outputs;
 	},
 };
+
+/**
+ * Skip Unchanged Input: the stored state, what it must belong to (Base URL, effective account, resource, ID field,
+ * match fields, case folding), and the full-check schedule. Manual runs compare in full: n8n keeps no static data
+ * for them.
+ */
+async function skipOptions(
+	ctx: IExecuteFunctions,
+	options: IDataObject,
+	baseUrl: string,
+	resource: ResolvedResource,
+	matchFields: string[],
+): Promise<SkipOptions> {
+	const node = ctx.getNode();
+	const number = (name: string, fallback: number) => {
+		const value = options[name] ?? fallback;
+		if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+			throw new NodeOperationError(node, `Sync Options → ${name === 'fullCheckRuns' ? 'Full Check Every N Runs' : 'Full Check Every N Hours'} must be a number of 0 or more, not ${JSON.stringify(value)}`, {
+				description: 'Set how often Skip Unchanged Input compares every item with the remote side (0 turns that schedule off).',
+			});
+		}
+		return value;
+	};
+	const everyRuns = Math.floor(number('fullCheckRuns', 0));
+	const everyHours = number('fullCheckHours', 24);
+	if (everyRuns === 0 && everyHours === 0) {
+		throw new NodeOperationError(node, 'Skip Unchanged Input needs a full check: Full Check Every N Hours and Full Check Every N Runs are both 0', {
+			description:
+				'Without a periodic full comparison, records changed, deleted or created in the other system would never be noticed. Set one of them (e.g. every 24 hours), or switch Skip Unchanged Input off.',
+		});
+	}
+	const account = (ctx.getNodeParameter('options.accountId', 0, '') as string).trim();
+	const credentialAccount = await credentialAccountId(ctx, ctx.getNodeParameter('authentication', 0) as string);
+	const manual = ctx.getMode() === 'manual';
+	return {
+		stored: manual ? undefined : ctx.getWorkflowStaticData('node')[SKIP_STATE_KEY],
+		// The state belongs to the account it describes: the node's Account ID, else the credential's.
+		fingerprint: settingsFingerprint([
+			'sync',
+			baseUrl,
+			account || credentialAccount,
+			resource.path,
+			resource.idField,
+			matchFields,
+			options.caseInsensitive === true,
+		]),
+		now: Date.now(),
+		schedule: { everyRuns, everyHours },
+		noStaticData: manual ? 'a manual run: n8n keeps no state for manual executions, so nothing is skipped and nothing is remembered' : undefined,
+	};
+}
 
 /** Remove Duplicates of Overlapping Runs: Auto is on except for numbered documents, where a delete leaves a gap. */
 function removeOverlapDuplicates(option: unknown, remoteResource: string): boolean {

@@ -1,0 +1,283 @@
+/**
+ * Skip Unchanged Input, the doing part: from the state (`skipUnchanged.ts`) to a plan that reads only what it
+ * must, and after the writes, the state that follows them. Anything the state cannot vouch for makes the run
+ * compare in full instead, decided before anything is written.
+ */
+import type { IDataObject } from 'n8n-workflow';
+
+import type { ApiClient } from '../../shared/transport';
+import type { ApplySettings, Outcome } from './apply';
+import { matchKeyOf, matchValuesOf } from './compare';
+import type { CreatedOutcome } from './overlap';
+import { doubtfulInput, emptyPlan, planSync, type PlannedDelete, type PlanSettings, type SourceRecord, type SyncPlan } from './plan';
+import { runPool } from './schedule';
+import {
+	formatHours,
+	fullCheckDue,
+	keyDigest,
+	lookupFilter,
+	mirrorCandidates,
+	readSkipState,
+	recordDigest,
+	triageInput,
+	UNREAD_UPDATE_NOTE,
+	type FullCheckSchedule,
+	type ItemDigests,
+	type SkipState,
+} from './skipUnchanged';
+
+/** What the node passes to a Sync run that has Skip Unchanged Input on. */
+export interface SkipOptions {
+	/** The stored state (workflow static data), as found. */
+	stored: unknown;
+	fingerprint: string;
+	now: number;
+	schedule: FullCheckSchedule;
+	/** Why n8n keeps no state for this run (a manual run): it then compares in full and keeps nothing. */
+	noStaticData?: string;
+}
+
+/** Reads the remote records with these `fields=` and query parameters (all pages). */
+export type ReadRecords = (fields: string | undefined, query: Record<string, string>) => Promise<IDataObject[]>;
+
+export interface SkipContext {
+	client: ApiClient;
+	skip: SkipOptions;
+	settings: PlanSettings & { dryRun: boolean; maxDeletes: number; removeOverlapDuplicates: boolean };
+	sources: SourceRecord[];
+	apply: ApplySettings;
+	/** The compared fields (`fields=`), as the full read asks for them. */
+	readFields: string | undefined;
+	readRecords: ReadRecords;
+}
+
+/** A run that compares only what changed. */
+export interface SkippingRun {
+	kind: 'skip';
+	previous: SkipState;
+	plan: SyncPlan;
+	digests: Map<number, ItemDigests>;
+	/** Items updated by their remembered id without a read. */
+	unread: Set<number>;
+	/** Items not compared at all. */
+	skipped: number;
+	lookups: number;
+	/** Key digests of remembered records found gone (or without a key) when Mirror read them: forgotten. */
+	forget: string[];
+}
+
+/** A run that compares everything (reads the remote side in full), and why. */
+export interface FullRun {
+	kind: 'full';
+	why: string;
+	/** False when nothing is stored after it (a manual run or a dry run). */
+	keepsState: boolean;
+	/** The state the run found, when there was one. */
+	previous?: SkipState;
+}
+
+/**
+ * Decides how this run compares, and when it can skip, plans it: unchanged items are left out, changed items with a
+ * remembered id are updated by that id, keys never seen are looked up by key (EenvoudigFactureren `filter=`), and
+ * Mirror's deletions come from the remembered keys, each read once by id before it is deleted.
+ */
+export async function planSkippingUnchanged(ctx: SkipContext): Promise<SkippingRun | FullRun> {
+	const { skip, settings, sources } = ctx;
+	if (skip.noStaticData) return { kind: 'full', why: skip.noStaticData, keepsState: false };
+	if (settings.dryRun) return { kind: 'full', why: 'a dry run compares every item and keeps no state', keepsState: false };
+	const read = readSkipState(skip.stored, skip.fingerprint);
+	if (!read.state) return { kind: 'full', why: read.why, keepsState: true };
+	const previous = read.state;
+	const full = (why: string): FullRun => ({ kind: 'full', why, keepsState: true, previous });
+	const mirror = settings.mode === 'mirror';
+	const due = fullCheckDue(previous, skip.schedule, skip.now, mirror);
+	if (due) return full(due);
+
+	const triage = triageInput(sources, previous, settings);
+	const plan = emptyPlan();
+	plan.failures.push(...triage.failures);
+	plan.unchanged.push(...triage.unchanged);
+	plan.updates.push(...triage.unreadUpdates);
+
+	// Keys never seen: looked up one by one where the API filters on the match fields, and that costs less than a full read.
+	let lookups = 0;
+	const forget: string[] = [];
+	if (triage.unknown.length > 0) {
+		const filters = ctx.apply.resource.efListParameters ? triage.unknown.map((s) => lookupFilter(s.record, settings)) : [];
+		const n = triage.unknown.length;
+		const some = `${n} input item${n === 1 ? '' : 's'} with a key not remembered`;
+		if (filters.length === 0 || filters.some((f) => f === undefined)) {
+			return full(`${some}, and ${ctx.apply.resource.efListParameters ? 'a lookup by key could miss a matching record (case-insensitive matching, or a value a filter cannot carry exactly)' : 'this API has no known filter to look them up by key'}`);
+		}
+		const perKey = settings.removeOverlapDuplicates && settings.mode !== 'updateOnly' ? 2 : 1;
+		const fullReadCost = Math.floor(previous.n / ctx.apply.resource.pagination.pageSize) + 1;
+		if (n * perKey >= fullReadCost) return full(`${some}: looking them up would take at least as many requests as reading everything`);
+		const found = await runPool(filters as string[], ctx.apply.concurrency, async (filter) => await ctx.readRecords(ctx.readFields, { filter }));
+		lookups = n;
+		const byId = new Map<string, IDataObject>();
+		for (const record of found.flat()) byId.set(String(record[settings.idField]), record);
+		const sub = planSync(triage.unknown, [...byId.values()], { ...settings, mode: mirror ? 'upsert' : settings.mode });
+		plan.creates.push(...sub.creates);
+		plan.updates.push(...sub.updates);
+		plan.unchanged.push(...sub.unchanged);
+		plan.failures.push(...sub.failures);
+	}
+
+	if (mirror) {
+		const candidates = mirrorCandidates(previous, triage.inputKeys);
+		const withheld = doubtfulInput(plan, triage.input.keys, settings);
+		if (withheld !== undefined) {
+			if (candidates.length > 0) plan.deletesWithheld = { count: candidates.length, reason: withheld };
+		} else if (candidates.length > settings.maxDeletes) {
+			return full(`Mirror would delete up to ${candidates.length} remembered records, more than Max Deletes: compared in full to count them exactly`);
+		} else {
+			const verified = await verifyMirrorDeletes(ctx, candidates, triage.input.index, forget);
+			if (verified === 'drift') return full('a record to delete now has a key that is in the input (changed in the remote system)');
+			plan.deletes = verified;
+		}
+	}
+	return {
+		kind: 'skip',
+		previous,
+		plan,
+		digests: triage.digests,
+		unread: new Set(triage.unreadUpdates.map((u) => u.itemIndex)),
+		skipped: triage.unchanged.length,
+		lookups,
+		forget,
+	};
+}
+
+/**
+ * Reads each remembered record Mirror would delete, by id: one already gone is left out; one whose key is now in
+ * the input means the remote side changed, and the run compares in full instead.
+ */
+async function verifyMirrorDeletes(
+	ctx: SkipContext,
+	candidates: Array<{ key: string; remoteId: string | number }>,
+	inputIndex: ReturnType<typeof triageInput>['input']['index'],
+	forget: string[],
+): Promise<PlannedDelete[] | 'drift'> {
+	const { client, apply, settings } = ctx;
+	const records = await runPool(candidates, apply.concurrency, async ({ remoteId }) => {
+		await apply.limiter.acquire();
+		const response = await client.request<IDataObject>({
+			method: 'GET',
+			path: `${apply.resource.path}/${encodeURIComponent(String(remoteId))}`,
+			headers: apply.headers,
+			allowStatuses: [404],
+		});
+		return response.status === 404 || !response.body || typeof response.body !== 'object' ? undefined : response.body;
+	});
+	const deletes: PlannedDelete[] = [];
+	for (const [i, record] of records.entries()) {
+		// Gone already, or now without a key (Mirror leaves such a record alone): nothing to delete, nothing to remember.
+		const key = record ? matchKeyOf(record, settings) : undefined;
+		if (!record || key === undefined) {
+			forget.push(candidates[i].key);
+			continue;
+		}
+		if (inputIndex.find(key).length > 0) return 'drift';
+		deletes.push({ match: matchValuesOf(record, settings.matchFields), remoteId: candidates[i].remoteId, remote: record });
+	}
+	return deletes;
+}
+
+/** Updates sent without a read name no previous values: their changes are `{ to }`, with a note saying why. */
+export function describeUnreadUpdates(outcomes: Outcome[], unread: ReadonlySet<number>): Outcome[] {
+	if (unread.size === 0) return outcomes;
+	return outcomes.map((o) => {
+		if (o.kind !== 'updated' || !unread.has(o.itemIndex)) return o;
+		const changes: IDataObject = {};
+		for (const [field, change] of Object.entries(o.changes)) changes[field] = { to: (change as IDataObject).to };
+		return { ...o, changes, note: UNREAD_UPDATE_NOTE };
+	});
+}
+
+/**
+ * An update sent by a remembered id that the API answered 404: the record was deleted in the remote system since.
+ * Those items are planned again against the remote side (looked up by key, or read in full), so Upsert creates the
+ * record again and Update Only reports that nothing matches — as a run without the state would have done.
+ */
+export async function replanVanished(
+	ctx: SkipContext,
+	outcomes: Outcome[],
+	unread: ReadonlySet<number>,
+	apply: (plan: SyncPlan) => Promise<Outcome[]>,
+): Promise<Outcome[]> {
+	const vanished = outcomes.filter((o) => o.kind === 'failed' && o.stage === 'update' && o.httpCode === '404' && o.itemIndex !== undefined && unread.has(o.itemIndex));
+	if (vanished.length === 0) return outcomes;
+	const items = new Set(vanished.map((o) => (o as { itemIndex: number }).itemIndex));
+	const sources = ctx.sources.filter((s) => items.has(s.itemIndex));
+	const { settings } = ctx;
+	let remote: IDataObject[];
+	try {
+		const filters = ctx.apply.resource.efListParameters ? sources.map((s) => lookupFilter(s.record, settings)) : [];
+		if (filters.length === sources.length && filters.every((f) => f !== undefined)) {
+			remote = (await runPool(filters as string[], ctx.apply.concurrency, async (filter) => await ctx.readRecords(ctx.readFields, { filter }))).flat();
+		} else {
+			remote = await ctx.readRecords(ctx.readFields, {});
+		}
+	} catch (error) {
+		const why = (error as Error).message;
+		return outcomes.map((o) =>
+			vanished.includes(o) ? { ...o, reason: `${(o as { reason: string }).reason}; reading the remote records to plan it again failed: ${why}` } : o,
+		);
+	}
+	const plan = planSync(sources, remote, { ...settings, mode: settings.mode === 'mirror' ? 'upsert' : settings.mode });
+	const replanned = [
+		...(await apply({ ...plan, unchanged: [], failures: [] })),
+		...plan.unchanged.map((u): Outcome => ({ kind: 'unchanged', itemIndex: u.itemIndex, match: u.match, remoteId: u.remoteId, note: u.note })),
+		...plan.failures.map(
+			(f): Outcome => ({ kind: 'failed', itemIndex: f.itemIndex, match: f.match, stage: 'update', reason: f.reason, uncertain: false, entry: { ...f, record: {} } }),
+		),
+	];
+	return [...outcomes.filter((o) => !vanished.includes(o)), ...replanned];
+}
+
+/**
+ * The overlap check of a skipping run: its creates came from lookups by key, so it looks each created key up again
+ * (ids and match values only) to see another writer's record with the same key.
+ */
+export async function readOverlapByKey(ctx: SkipContext, outcomes: Outcome[]): Promise<IDataObject[]> {
+	const created = outcomes.filter((o): o is CreatedOutcome => o.kind === 'created' && o.remoteId !== null && o.remoteId !== undefined);
+	const filters = created.map((o) => lookupFilter(o.record, ctx.settings));
+	if (!ctx.apply.resource.efListParameters || filters.some((f) => f === undefined)) return await ctx.readRecords(undefined, {});
+	const fields = [ctx.settings.idField, ...ctx.settings.matchFields].join(',');
+	return (await runPool(filters as string[], ctx.apply.concurrency, async (filter) => await ctx.readRecords(fields, { filter }))).flat();
+}
+
+/** The digests of every input item with a usable match key (a full comparison's next state is built from them). */
+export function digestsOf(sources: SourceRecord[], settings: PlanSettings): Map<number, ItemDigests> {
+	const ignore = new Set([...settings.ignoreFields, settings.idField]);
+	const digests = new Map<number, ItemDigests>();
+	for (const { itemIndex, record, mappingError } of sources) {
+		if (mappingError !== undefined) continue;
+		const key = matchKeyOf(record, settings);
+		if (key) digests.set(itemIndex, { key: keyDigest(key), record: recordDigest(record, ignore) });
+	}
+	return digests;
+}
+
+/** The sentence the run summary gets about Skip Unchanged Input. */
+export function skipSummary(run: SkippingRun | FullRun, schedule: FullCheckSchedule, now: number, next?: SkipState): string {
+	const when = (at: number) => `${new Date(at).toISOString().replace(/\.\d+Z$/, 'Z')} (${formatHours(now - at)} ago)`;
+	const upcoming = (state: SkipState) => {
+		const parts: string[] = [];
+		if (schedule.everyHours > 0) parts.push(`after ${new Date(state.at + schedule.everyHours * 3_600_000).toISOString().replace(/\.\d+Z$/, 'Z')}`);
+		const left = Math.max(1, schedule.everyRuns - state.runs);
+		if (schedule.everyRuns > 0) parts.push(`at the latest in ${left} run${left === 1 ? '' : 's'}`);
+		return parts.length ? `; next full check ${parts.join(' or ')}` : '';
+	};
+	if (run.kind === 'skip') {
+		const { skipped, lookups, unread } = run;
+		const extra = [
+			unread.size > 0 ? `${unread.size} changed item${unread.size === 1 ? '' : 's'} updated by remembered id without a read` : '',
+			lookups > 0 ? `${lookups} new key${lookups === 1 ? '' : 's'} looked up` : '',
+		].filter(Boolean);
+		return `Skip Unchanged Input: ${skipped} item${skipped === 1 ? '' : 's'} unchanged since the last run not compared${extra.length ? `, ${extra.join(', ')}` : ''}; last full check ${when(run.previous.at)}${next ? upcoming(next) : ''}`;
+	}
+	const last = run.previous ? `; the previous full check was ${when(run.previous.at)}` : '';
+	if (!run.keepsState) return `Skip Unchanged Input: every item compared — ${run.why}${last}`;
+	return `Skip Unchanged Input: full check, every item compared — ${run.why}${last}${next ? upcoming(next) : ''}`;
+}
