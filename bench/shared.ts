@@ -4,11 +4,13 @@
  * baseline worker's memory is that of a plain axios client.
  */
 import http from 'node:http';
+import https from 'node:https';
 
 import axios, { type AxiosInstance } from 'axios';
 
 // Pure (no n8n at run time): the raw client asks for the same id ranges as the node.
 import { overlapCheckFilters } from '../nodes/ApiSync/engine/overlap';
+import { SELF_SIGNED_CERT } from '../test/support/selfSignedCert';
 
 /** The account the owner's API key acts on (`test/sandbox/fixtures.ts`). */
 export const OWNER_ACCOUNT = 'A10000001';
@@ -73,13 +75,17 @@ export function clientRecords(count: number, variant: Variant = 'original', pref
 	return Array.from({ length: count }, (_, i) => clientRecord(i, variant, prefix));
 }
 
-/** An axios client for the sandbox API with the API key, with or without connection reuse. */
+/**
+ * An axios client for the sandbox API with the API key, with or without connection reuse. Over HTTPS it trusts the
+ * sandbox's self-signed certificate (the bench starts workers with NODE_EXTRA_CA_CERTS, as n8n would need).
+ */
 export function apiClient(baseUrl: string, apiKey: string, keepAlive: boolean): AxiosInstance {
 	return axios.create({
 		baseURL: baseUrl,
 		headers: { 'X-API-Key': apiKey, Accept: 'application/json' },
 		// keepAlive false: a new TCP connection per request and `Connection: close`, as n8n's request helpers do.
 		httpAgent: new http.Agent({ keepAlive }),
+		httpsAgent: new https.Agent({ keepAlive }),
 		timeout: 30_000,
 	});
 }
@@ -200,7 +206,12 @@ export class SandboxControl {
 	private readonly http: AxiosInstance;
 
 	constructor(readonly url: string) {
-		this.http = axios.create({ baseURL: `${url}/__sandbox`, httpAgent: new http.Agent({ keepAlive: true }), maxContentLength: Infinity });
+		this.http = axios.create({
+			baseURL: `${url}/__sandbox`,
+			httpAgent: new http.Agent({ keepAlive: true }),
+			httpsAgent: new https.Agent({ keepAlive: true, ca: SELF_SIGNED_CERT }),
+			maxContentLength: Infinity,
+		});
 	}
 
 	get baseUrl(): string {

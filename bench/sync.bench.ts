@@ -49,12 +49,14 @@ import {
 	isChanged,
 	OWNER_ACCOUNT,
 	OWNER_API_KEY,
+	BULK_SIZE,
 	PAGE_SIZE,
 	SandboxControl,
 	type ClientRecord,
 	type LogEntry,
 	type Variant,
 } from './shared';
+import { SELF_SIGNED_CERT } from '../test/support/selfSignedCert';
 import type { Job, Mapping, WorkerResult } from './worker';
 
 const ROOT = path.resolve(__dirname, '..');
@@ -104,6 +106,12 @@ interface Scenario {
 	/** Shown under "Additional measurements"; not judged against the targets. */
 	informational?: boolean;
 	note?: string;
+	/** Our node: more Sync Options, e.g. Skip Unchanged Input. */
+	syncOptions?: Record<string, unknown>;
+	/** Our node: a production run with these records before each measured run, whose state the measured run uses. */
+	prime?: Variant;
+	/** Against the sandbox served over HTTPS (its self-signed certificate trusted through NODE_EXTRA_CA_CERTS). */
+	https?: boolean;
 }
 
 function scenarios(): Scenario[] {
@@ -119,6 +127,7 @@ function scenarios(): Scenario[] {
 	if (BIG_N > 0) {
 		list.push({ id: 'big-initial-bulk', title: `Initial sync of ${fmtInt(BIG_N)} records, bulk (peak memory)`, count: BIG_N, before: 'empty', input: 'original', useBulk: true, clients: ['node', 'raw'], expectedOutputs: [BIG_N, 0, 0, 0, 0], repeat: 1 });
 	}
+	list.push(...skipScenarios(updates));
 	list.push(
 		{
 			id: 'initial-bulk-expressions',
@@ -133,12 +142,67 @@ function scenarios(): Scenario[] {
 			note: `The sandbox waits ${LATENCY_MS} ms before answering each API request (\`latencyMs\` fault), a stand-in for a remote API. It does not model connection set-up: on a real network every new connection also costs a TCP (and TLS) handshake.`,
 		},
 	);
+	list.push(...connectionScenarios());
 	return list;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Skip Unchanged Input (issue 18, point 2)
+
+const SKIP_OPTIONS = { skipUnchanged: true };
+
+/** Re-syncs with Skip Unchanged Input on: each measured run starts from the state of a run just before it. */
+function skipScenarios(updates: number): Scenario[] {
+	const skip = (title: string) => `Skip Unchanged Input: ${title}`;
+	const common = { count: N, before: 'original' as const, clients: ['node' as Client], repeat: REPEAT, syncOptions: SKIP_OPTIONS, prime: 'original' as const };
+	return [
+		{ ...common, id: 'skip-unchanged', title: skip(`re-sync of ${fmtInt(N)} records, nothing changed`), input: 'original', useBulk: true, expectedOutputs: [0, 0, N, 0, 0] },
+		{ ...common, id: 'skip-changed-bulk', title: skip(`re-sync of ${fmtInt(N)} records, 1% changed (${updates}), bulk`), input: 'changed', useBulk: true, expectedOutputs: [0, updates, N - updates, 0, 0] },
+		{ ...common, id: 'skip-changed-single', title: skip(`re-sync of ${fmtInt(N)} records, 1% changed (${updates}), without bulk`), input: 'changed', useBulk: false, expectedOutputs: [0, updates, N - updates, 0, 0] },
+		{
+			...common,
+			id: 'skip-full-check',
+			title: skip(`the periodic full check, re-sync of ${fmtInt(N)} records, 1% changed (${updates}), bulk`),
+			input: 'changed',
+			useBulk: true,
+			expectedOutputs: [0, updates, N - updates, 0, 0],
+			// Every run is a full check: the measured run compares every item although the state is there.
+			syncOptions: { ...SKIP_OPTIONS, fullCheckRuns: 1 },
+			note: 'Full Check Every N Runs = 1, so the measured run is a full check (every remote record read, every item compared, the state rebuilt), the run a schedule makes every N hours or runs. Compare with the same re-sync without the option above.',
+		},
+	];
+}
+
+// ---------------------------------------------------------------------------------------------
+// Connection reuse (issue 18, point 4)
+
+const HTTPS_RECORDS = 2_000;
+
+/** The cost of a new connection per request where it is highest: HTTPS, one record per request. */
+function connectionScenarios(): Scenario[] {
+	return [
+		{
+			id: 'initial-single-https',
+			title: `Initial sync of ${fmtInt(HTTPS_RECORDS)} records, without bulk, over HTTPS`,
+			count: HTTPS_RECORDS,
+			before: 'empty',
+			input: 'original',
+			useBulk: false,
+			clients: ['node', 'raw', 'rawKeepAlive'],
+			expectedOutputs: [HTTPS_RECORDS, 0, 0, 0, 0],
+			repeat: 1,
+			informational: true,
+			https: true,
+			note: `The sandbox serves HTTPS on loopback (TLS 1.3, ECDSA P-256 certificate of \`test/support/selfSignedCert.ts\`, trusted through \`NODE_EXTRA_CA_CERTS\`). One request per record, ${CONCURRENCY} in flight: the case where a new connection per request costs the most. Loopback has no network round trips, so this is the CPU cost of the handshakes alone.`,
+		},
+	];
 }
 
 // ---------------------------------------------------------------------------------------------
 // Processes
 
+/** The sandbox processes: plain HTTP, and (started when a scenario needs it) HTTPS. */
+const sandboxProcesses = new Map<string, ChildProcess>();
 let sandboxProcess: ChildProcess | undefined;
 
 async function freePort(): Promise<number> {
@@ -153,11 +217,11 @@ async function freePort(): Promise<number> {
 }
 
 /** Starts the sandbox API in a child process and waits for its "listening" line. */
-async function startSandbox(): Promise<SandboxControl> {
+async function startSandbox(tls = false): Promise<SandboxControl> {
 	const port = await freePort();
 	const child = spawn(path.join(ROOT, 'node_modules/.bin/ts-node'), ['--transpile-only', 'test/sandbox/cli.ts'], {
 		cwd: ROOT,
-		env: { ...process.env, SANDBOX_PORT: String(port), SANDBOX_LOG_BODIES: 'false', SANDBOX_SEED: 'false', SANDBOX_MAX_LOG: '300000' },
+		env: { ...process.env, SANDBOX_PORT: String(port), SANDBOX_LOG_BODIES: 'false', SANDBOX_SEED: 'false', SANDBOX_MAX_LOG: '300000', SANDBOX_TLS: tls ? '1' : '0' },
 		stdio: ['ignore', 'pipe', 'inherit'],
 	});
 	sandboxProcess = child;
@@ -175,13 +239,26 @@ async function startSandbox(): Promise<SandboxControl> {
 		child.once('exit', (code) => reject(new Error(`the sandbox exited with code ${code}`)));
 	});
 	child.stdout!.resume();
+	sandboxProcesses.set(url, child);
 	return new SandboxControl(url);
 }
 
+/** The sandbox process behind a control client. */
+function sandboxOf(control: SandboxControl): ChildProcess | undefined {
+	return sandboxProcesses.get(control.url);
+}
+
+/** A file with the sandbox's self-signed certificate, for NODE_EXTRA_CA_CERTS (read by Node when a worker starts). */
+function trustedCertFile(): string {
+	const file = path.join(os.tmpdir(), `api-sync-bench-ca-${process.pid}.pem`);
+	writeFileSync(file, SELF_SIGNED_CERT);
+	return file;
+}
+
 /** CPU time the sandbox process has used so far (Linux /proc), or undefined elsewhere. */
-function sandboxCpuMs(): number | undefined {
+function sandboxCpuMs(child: ChildProcess | undefined = sandboxProcess): number | undefined {
 	try {
-		const fields = readFileSync(`/proc/${sandboxProcess!.pid}/stat`, 'utf8').split(') ')[1].split(' ');
+		const fields = readFileSync(`/proc/${child!.pid}/stat`, 'utf8').split(') ')[1].split(' ');
 		// utime and stime (fields 14 and 15 of stat), in clock ticks of 10 ms.
 		return (Number(fields[11]) + Number(fields[12])) * 10;
 	} catch {
@@ -190,18 +267,24 @@ function sandboxCpuMs(): number | undefined {
 }
 
 function stopSandbox(): void {
-	if (sandboxProcess && sandboxProcess.exitCode === null) sandboxProcess.kill('SIGTERM');
+	for (const child of sandboxProcesses.values()) if (child.exitCode === null) child.kill('SIGTERM');
 }
 
 /**
  * Forks a worker for one job. Before each of its measured runs, `beforeRun` prepares the sandbox;
  * `afterRun` receives each run's result. Resolves when the worker has reported every run.
  */
-async function runWorker(job: Job, beforeRun: () => Promise<void>, afterRun: (result: WorkerResult) => Promise<void>): Promise<void> {
+async function runWorker(
+	job: Job,
+	beforeRun: () => Promise<void>,
+	afterRun: (result: WorkerResult) => Promise<void>,
+	options: { afterPrime?: () => Promise<void>; env?: Record<string, string> } = {},
+): Promise<void> {
 	const child = fork(path.join(__dirname, 'worker.ts'), [], {
 		cwd: ROOT,
 		execArgv: ['--require', 'ts-node/register/transpile-only'],
 		stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+		env: { ...process.env, ...options.env },
 	});
 	try {
 		await new Promise<void>((resolve, reject) => {
@@ -212,6 +295,9 @@ async function runWorker(job: Job, beforeRun: () => Promise<void>, afterRun: (re
 				queue = queue.then(async () => {
 					if (message.type === 'ready') {
 						await beforeRun();
+						child.send({ type: 'go' });
+					} else if (message.type === 'primed') {
+						await options.afterPrime?.();
 						child.send({ type: 'go' });
 					} else if (message.type === 'result') {
 						await afterRun(message.result!);
@@ -374,7 +460,9 @@ async function measure(control: SandboxControl, scenario: Scenario, client: Clie
 		mapping: scenario.mapping ?? 'auto',
 		repeat,
 		warmupCount: client === 'naive' ? 200 : Math.min(scenario.count, WARMUP_MAX),
+		...(client === 'node' ? { syncOptions: scenario.syncOptions, prime: scenario.prime } : {}),
 	};
+	const sandbox = sandboxOf(control);
 	const runs: Run[] = [];
 	let sandboxCpuBefore: number | undefined;
 	progress(`${what}: starting (${repeat} run${repeat > 1 ? 's' : ''} after warm-up)`);
@@ -382,10 +470,10 @@ async function measure(control: SandboxControl, scenario: Scenario, client: Clie
 		job,
 		async () => {
 			await prepareRemote(control, scenario);
-			sandboxCpuBefore = sandboxCpuMs();
+			sandboxCpuBefore = sandboxCpuMs(sandbox);
 		},
 		async (result) => {
-			const sandboxCpuAfter = sandboxCpuMs();
+			const sandboxCpuAfter = sandboxCpuMs(sandbox);
 			// The next worker's warm-up must not run with this run's latency.
 			if (scenario.latencyMs) await control.setFaults({});
 			const run: Run = {
@@ -400,6 +488,14 @@ async function measure(control: SandboxControl, scenario: Scenario, client: Clie
 			check(runs.length === 0 || runs[0].requests.signatures === run.requests.signatures, `${what}: run ${runs.length + 1} sent other requests than run 1`);
 			runs.push(run);
 			progress(`${what}: run ${runs.length}: ${secs(result.wallMs)} s (CPU ${secs(result.cpuMs)} s, sandbox ${run.sandboxCpuMs === undefined ? '?' : secs(run.sandboxCpuMs)} s), ${run.requests.total} requests, peak RSS ${mb(result.peakRssSampled)} MB`);
+		},
+		{
+			// Skip Unchanged Input: the run that made the state is not counted.
+			afterPrime: async () => {
+				await control.clearLog();
+				sandboxCpuBefore = sandboxCpuMs(sandbox);
+			},
+			env: scenario.https ? { NODE_EXTRA_CA_CERTS: trustedCertFile() } : {},
 		},
 	);
 	const byWall = [...runs].sort((a, b) => a.result.wallMs - b.result.wallMs);
@@ -512,6 +608,7 @@ function observations(results: ScenarioResult[]): string[] {
 			`  What that costs on loopback, initial sync without bulk (${fmtInt(raw.median.requests.total)} requests, ${CONCURRENCY} in flight): the raw client took ${secs(raw.median.result.wallMs)} s without keep-alive and ${secs(rawKa.median.result.wallMs)} s with it (${ratio(raw.median.result.wallMs / rawKa.median.result.wallMs)}×, ${closeCost.toFixed(0)} µs of wall time per request). Client CPU per request: node ${perRequest(node).toFixed(0)} µs, raw without keep-alive ${perRequest(raw).toFixed(0)} µs, raw with keep-alive ${perRequest(rawKa).toFixed(0)} µs; the node's ${(perRequest(node) - perRequest(raw)).toFixed(0)} µs over the raw client with the same connection handling go to n8n's request helpers and the node's transport. Against a remote HTTPS API each new connection also costs a TCP and a TLS handshake (one to three round trips), which loopback does not show.`,
 		);
 	}
+	lines.push(...connectionObservations(results));
 	const auto = get(results, 'initial-bulk', 'node');
 	const expressions = get(results, 'initial-bulk-expressions', 'node');
 	if (auto && expressions) {
@@ -525,6 +622,26 @@ function observations(results: ScenarioResult[]): string[] {
 		const lists = node.median.requests.lists;
 		lines.push(
 			`- **Latency.** With ${LATENCY_MS} ms per request, the 1% re-sync without bulk took ${secs(node.median.result.wallMs)} s for the node, ${secs(raw.median.result.wallMs)} s / ${secs(rawKa.median.result.wallMs)} s for the raw client without / with keep-alive (${ratio(node.median.result.wallMs / raw.median.result.wallMs)}× / ${ratio(node.median.result.wallMs / rawKa.median.result.wallMs)}×). The ${lists} list pages are read one after another (at least ${((lists * LATENCY_MS) / 1000).toFixed(1)} s of waiting); only the writes run ${CONCURRENCY} at a time.`,
+		);
+	}
+	return lines;
+}
+
+/** Why the node cannot reuse connections, and what a new one per request costs over HTTPS. */
+function connectionObservations(results: ScenarioResult[]): string[] {
+	const lines = [
+		'  A node cannot change that: the request helpers build that agent themselves for every request (n8n 2.41.x: `buildNodeAgents` in `@n8n/backend-network`; 1.123.x, n8n-core 1.122.48: `createHttpProxyAgent` in the request helpers) and take no agent from the node. n8n 2.x passes a request\'s `agentOptions` (e.g. `keepAlive: true`) to that new agent, which only changes the header: measured through the test harness, 5 requests with `agentOptions: { keepAlive: true }` opened 5 TCP connections and left the 5 sockets open after the run; 1.123.x takes no agent options on `httpRequest` at all. The node therefore sets none.',
+	];
+	const https = ['node', 'raw', 'rawKeepAlive'].map((c) => get(results, 'initial-single-https', c as Client));
+	if (https.every(Boolean)) {
+		const [node, raw, rawKa] = https as Measurement[];
+		const requests = raw.median.requests.total;
+		const perRequest = (m: Measurement, what: 'wallMs' | 'cpuMs') => ((m.median.result[what] / m.median.requests.total) * 1000).toFixed(0);
+		const handshakeWall = (((raw.median.result.wallMs - rawKa.median.result.wallMs) / requests) * 1000).toFixed(0);
+		const handshakeCpu = (((raw.median.result.cpuMs - rawKa.median.result.cpuMs) / requests) * 1000).toFixed(0);
+		const plain = get(results, 'initial-single', 'node');
+		lines.push(
+			`  Over HTTPS (${fmtInt(requests)} requests, one record each, ${CONCURRENCY} in flight, loopback): the raw client took ${secs(raw.median.result.wallMs)} s with a new connection per request and ${secs(rawKa.median.result.wallMs)} s reusing them (${ratio(raw.median.result.wallMs / rawKa.median.result.wallMs)}×): a TLS handshake per request cost ${handshakeWall} µs of wall time and ${handshakeCpu} µs of client CPU here. The node (new connection per request, as n8n does) took ${secs(node.median.result.wallMs)} s, ${perRequest(node, 'wallMs')} µs per request${plain ? ` against ${perRequest(plain, 'wallMs')} µs over HTTP (the initial sync without bulk above)` : ''}. On a real network each new connection adds the TCP and TLS handshakes' round trips (2 with TLS 1.3) on top: 40 ms at 20 ms round-trip time, per request, which loopback does not show.`,
 		);
 	}
 	return lines;
@@ -566,6 +683,8 @@ function report(results: ScenarioResult[], targets: TargetLine[]): string {
 		`- Each client of each scenario runs in a fresh child process of the bench script, so its memory is its own. The process loads what it needs (the raw and naive ones no n8n; all of them ts-node, about 100 MB), warms up on another sandbox account (a run of the same kind and size, at most ${fmtInt(WARMUP_MAX)} records, then a re-sync; not counted), then makes the measured runs. "Peak RSS during run" is the highest \`process.memoryUsage().rss\` sampled every 20 ms during the measured runs; "Process peak RSS" is the kernel's \`maxRSS\` of that process over its whole life, warm-up included. The 500 MB target uses the process peak. The sandbox is not included.`,
 		'- Client CPU is the worker\'s `process.cpuUsage()` over the run; sandbox CPU is the sandbox process\'s utime + stime from `/proc` (10 ms resolution).',
 		'- Before each measured run the sandbox is reset (and, for re-syncs, loaded with the original records through the bulk endpoint, not measured). Requests are counted from the sandbox\'s request log. After each run every stored client is checked: each record present exactly once with the expected values; and our node\'s outputs (Created/Updated/Unchanged/Deleted/Failed counts) are checked.',
+		'- Skip Unchanged Input scenarios: before each measured run, after the sandbox is prepared, the worker runs the node once with the original records in production mode (n8n keeps static data only there; the harness\'s `mode: \'trigger\'`), not measured, its requests cleared from the log; the measured run starts from the workflow static data that run left, as the next scheduled execution would. The first table of each pair ("without the option") is the same re-sync with the option off.',
+		'- Over HTTPS: a second sandbox process serves TLS with the self-signed certificate of `test/support/selfSignedCert.ts`; each worker process is started with `NODE_EXTRA_CA_CERTS` pointing at it, so n8n and axios trust it without any change to the node. The raw client without keep-alive uses one `https.Agent` without keep-alive (new TCP and TLS connection per request, with TLS session resumption from the agent\'s cache); n8n builds a new agent per request (no resumption either).',
 		'',
 	);
 	return lines.join('\n');
@@ -610,6 +729,7 @@ function evaluateTargets(results: ScenarioResult[]): TargetLine[] {
 			});
 		}
 	}
+	targets.push(...overlapCostTargets(results), ...skipTargets(results));
 	const big = get(results, 'big-initial-bulk', 'node');
 	targets.push(
 		big
@@ -622,6 +742,59 @@ function evaluateTargets(results: ScenarioResult[]): TargetLine[] {
 	return targets;
 }
 
+/** The overlap check after an initial sync costs at most 10% more requests than the plan itself. */
+function overlapCostTargets(results: ScenarioResult[]): TargetLine[] {
+	const targets: TargetLine[] = [];
+	for (const id of ['initial-bulk', 'initial-single', 'big-initial-bulk']) {
+		const node = get(results, id, 'node');
+		if (!node) continue;
+		const r = node.median.requests;
+		// The plan: the first read and the writes; the check: the reads with a filter on the id.
+		const plan = r.lists + r.writes;
+		targets.push({
+			pass: r.lookups <= 0.1 * plan,
+			text: `Overlap check on an initial sync costs at most 10% more requests than the plan, ${results.find((x) => x.scenario.id === id)!.scenario.title.replace(/^./, (c) => c.toLowerCase())}: ${fmtInt(r.lookups)} check request${r.lookups === 1 ? '' : 's'} for a plan of ${fmtInt(plan)} (${ratio((100 * r.lookups) / plan)}%).`,
+		});
+	}
+	return targets;
+}
+
+/** Skip Unchanged Input: no request for unchanged input, only the changed records' requests, a full check no dearer than a run without it. */
+function skipTargets(results: ScenarioResult[]): TargetLine[] {
+	const targets: TargetLine[] = [];
+	const unchanged = get(results, 'skip-unchanged', 'node');
+	const plain = get(results, 'unchanged', 'node');
+	if (unchanged) {
+		const r = unchanged.median.requests;
+		targets.push({
+			pass: r.total === 0,
+			text: `Skip Unchanged Input, unchanged re-sync of ${fmtInt(N)} records: 0 requests — ${fmtInt(r.total)} requests${plain ? ` (without the option ${fmtInt(plain.median.requests.total)}); ${secs(unchanged.median.result.wallMs)} s against ${secs(plain.median.result.wallMs)} s` : ''}.`,
+		});
+	}
+	const changed = Array.from({ length: N }, (_, i) => i).filter(isChanged).length;
+	for (const [id, bulk] of [['skip-changed-bulk', true], ['skip-changed-single', false]] as const) {
+		const m = get(results, id, 'node');
+		if (!m) continue;
+		const r = m.median.requests;
+		const limit = bulk ? Math.ceil(changed / BULK_SIZE) : changed;
+		const without = get(results, bulk ? 'changed-bulk' : 'changed-single', 'node');
+		targets.push({
+			pass: r.total <= limit && r.lists === 0 && r.lookups === 0,
+			text: `Skip Unchanged Input, 1% changed ${bulk ? 'with' : 'without'} bulk: only the requests for the ${changed} changed records (≤ ${limit}, no read) — ${describeRequests(r)}${without ? `; without the option ${fmtInt(without.median.requests.total)} requests, ${secs(without.median.result.wallMs)} s against ${secs(m.median.result.wallMs)} s` : ''}.`,
+		});
+	}
+	const fullCheck = get(results, 'skip-full-check', 'node');
+	const same = get(results, 'changed-bulk', 'node');
+	if (fullCheck) {
+		const r = fullCheck.median.requests;
+		targets.push({
+			pass: same ? r.total <= same.median.requests.total : false,
+			text: `Skip Unchanged Input, the periodic full check costs no more requests than a run without the option: ${describeRequests(r)}${same ? ` against ${fmtInt(same.median.requests.total)}; ${secs(fullCheck.median.result.wallMs)} s against ${secs(same.median.result.wallMs)} s (${ratio(fullCheck.median.result.wallMs / same.median.result.wallMs)}×; a full check also hashes every item and rebuilds the state)` : ' (the run without the option was not measured)'}.`,
+		});
+	}
+	return targets;
+}
+
 async function main(): Promise<void> {
 	progress(`starting the sandbox (${os.cpus().length} cores, Node ${process.version})`);
 	const control = await startSandbox();
@@ -629,10 +802,12 @@ async function main(): Promise<void> {
 	const results: ScenarioResult[] = [];
 	const naiveRuns = new Map<string, Measurement>();
 	const only = process.env.BENCH_ONLY?.split(',').map((id) => id.trim());
+	let httpsControl: SandboxControl | undefined;
 	for (const scenario of scenarios().filter((s) => !only || only.includes(s.id))) {
 		progress(`== ${scenario.title}`);
 		const measurements: Measurement[] = [];
-		for (const client of scenario.clients) measurements.push(await measure(control, scenario, client, naiveRuns));
+		if (scenario.https) httpsControl ??= await startSandbox(true);
+		for (const client of scenario.clients) measurements.push(await measure(scenario.https ? httpsControl! : control, scenario, client, naiveRuns));
 		const node = measurements.find((m) => m.client === 'node');
 		const raws = measurements.filter((m) => m.client === 'raw' || m.client === 'rawKeepAlive');
 		const sameRequests = node && raws.length ? raws.every((m) => m.median.requests.signatures === node.median.requests.signatures) : undefined;

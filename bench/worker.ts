@@ -8,6 +8,7 @@
  *   worker runs once (measured) → `result`. After the last repetition the worker exits.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
+import type { IDataObject } from 'n8n-workflow';
 import { Session } from 'node:inspector';
 import path from 'node:path';
 
@@ -42,6 +43,13 @@ export interface Job {
 	repeat: number;
 	/** Records per warm-up run. */
 	warmupCount: number;
+	/** node only: more Sync Options (e.g. Skip Unchanged Input). */
+	syncOptions?: Record<string, unknown>;
+	/**
+	 * node only: before each measured run, a run (not measured) with these records in production mode, whose workflow
+	 * static data the measured run then starts from (Skip Unchanged Input); both runs are production runs.
+	 */
+	prime?: Variant;
 }
 
 export interface WorkerResult {
@@ -62,7 +70,7 @@ export interface WorkerResult {
 }
 
 type Message = { type: 'start'; job: Job } | { type: 'go' };
-type Run = (records: ClientRecord[], apiKey: string) => Promise<Partial<WorkerResult>>;
+type Run = (records: ClientRecord[], apiKey: string, staticData?: IDataObject) => Promise<Partial<WorkerResult> & { staticData?: IDataObject }>;
 
 const SAMPLE_MS = 20;
 
@@ -90,8 +98,10 @@ async function prepare(job: Job): Promise<Run> {
 		matchingColumns: [MATCH_FIELD],
 		schema: CLIENT_FIELDS.map((id) => ({ id, displayName: id, required: id === 'name', defaultMatch: false, display: true, type: 'string' })),
 	};
-	return async (records, apiKey) => {
+	return async (records, apiKey, staticData) => {
 		const result = await runNode({
+			// Production mode where a state is carried from run to run (n8n keeps no static data for manual runs).
+			...(job.prime ? { mode: 'trigger' as const, staticData: staticData ?? {} } : {}),
 			node: {
 				type: 'apiSync',
 				parameters: {
@@ -100,7 +110,7 @@ async function prepare(job: Job): Promise<Run> {
 					remoteResource: 'clients',
 					syncMode: 'upsert',
 					columns,
-					syncOptions: { maxRequestsPerSecond: 0, concurrency: job.concurrency, useBulk: job.useBulk },
+					syncOptions: { maxRequestsPerSecond: 0, concurrency: job.concurrency, useBulk: job.useBulk, ...job.syncOptions },
 				},
 			},
 			items: records,
@@ -112,6 +122,7 @@ async function prepare(job: Job): Promise<Run> {
 			nodeMs: task?.executionTime,
 			outputCounts: result.output.map((o) => o.length),
 			summary: result.hints[0]?.message,
+			staticData: result.staticData,
 		};
 	};
 }
@@ -135,7 +146,7 @@ async function startProfiler(): Promise<{ stop(file: string): Promise<void> }> {
 }
 
 /** One measured run. */
-async function measure(run: Run, records: ClientRecord[], label: string): Promise<WorkerResult> {
+async function measure(run: Run, records: ClientRecord[], label: string, staticData?: IDataObject): Promise<WorkerResult> {
 	const rssBefore = process.memoryUsage().rss;
 	let peakRssSampled = rssBefore;
 	const sampler = setInterval(() => {
@@ -144,7 +155,8 @@ async function measure(run: Run, records: ClientRecord[], label: string): Promis
 	const profiler = process.env.BENCH_PROFILE_DIR ? await startProfiler() : undefined;
 	const cpu0 = process.cpuUsage();
 	const t0 = performance.now();
-	const extra = await run(records, OWNER_API_KEY);
+	const extra = await run(records, OWNER_API_KEY, staticData);
+	delete extra.staticData;
 	const wallMs = performance.now() - t0;
 	const cpu = process.cpuUsage(cpu0);
 	clearInterval(sampler);
@@ -173,16 +185,26 @@ async function main(): Promise<void> {
 	const job = await new Promise<Job>((resolve) => (onStart = resolve));
 
 	const run = await prepare(job);
+	const goAhead = async (message: { type: string }) => {
+		const go = new Promise<void>((resolve) => goWaiters.push(resolve));
+		await send(message);
+		await go;
+	};
 	// Warm-up on the portal key's own account (never measured or counted): create, then re-sync.
-	await run(clientRecords(job.warmupCount, 'original', 'WARMUP'), WARMUP_API_KEY);
-	await run(clientRecords(job.warmupCount, job.variant, 'WARMUP'), WARMUP_API_KEY);
+	const warm = await run(clientRecords(job.warmupCount, 'original', 'WARMUP'), WARMUP_API_KEY);
+	await run(clientRecords(job.warmupCount, job.variant, 'WARMUP'), WARMUP_API_KEY, warm.staticData);
 	const records = clientRecords(job.count, job.variant);
+	const primeRecords = job.prime ? clientRecords(job.count, job.prime) : undefined;
 
 	for (let repetition = 1; repetition <= job.repeat; repetition++) {
-		const go = new Promise<void>((resolve) => goWaiters.push(resolve));
-		await send({ type: 'ready' });
-		await go;
-		const result = await measure(run, records, `${job.label}-${repetition}`);
+		await goAhead({ type: 'ready' });
+		let staticData: IDataObject | undefined;
+		if (primeRecords) {
+			staticData = (await run(primeRecords, OWNER_API_KEY)).staticData;
+			// The parent clears the request log: only the measured run is counted.
+			await goAhead({ type: 'primed' });
+		}
+		const result = await measure(run, records, `${job.label}-${repetition}`, staticData);
 		await send({ type: 'result', result });
 	}
 	process.exit(0);

@@ -2,8 +2,10 @@
  * Runs the sandbox API until SIGINT/SIGTERM:
  *   ts-node --transpile-only test/sandbox/cli.ts
  * Environment: SANDBOX_PORT (default 8787), SANDBOX_HOST (default 127.0.0.1),
- * SANDBOX_LOG_BODIES (default 1), SANDBOX_SEED (default 1), SANDBOX_MAX_LOG (default 10000 entries).
+ * SANDBOX_LOG_BODIES (default 1), SANDBOX_SEED (default 1), SANDBOX_MAX_LOG (default 10000 entries),
+ * SANDBOX_TLS (default 0: HTTPS with the self-signed certificate of test/support/selfSignedCert.ts).
  */
+import { SELF_SIGNED_CERT, SELF_SIGNED_KEY } from '../support/selfSignedCert';
 import { startSandbox } from './server';
 
 function envFlag(name: string, fallback: boolean): boolean {
@@ -24,6 +26,7 @@ async function main(): Promise<void> {
 		logBodies: envFlag('SANDBOX_LOG_BODIES', true),
 		seed: envFlag('SANDBOX_SEED', true),
 		maxLogEntries: envNumber('SANDBOX_MAX_LOG', 10_000),
+		tls: envFlag('SANDBOX_TLS', false) ? { key: SELF_SIGNED_KEY, cert: SELF_SIGNED_CERT } : undefined,
 	});
 	console.log(`sandbox listening on ${sandbox.baseUrl}`);
 

@@ -3,6 +3,7 @@
  * and the benchmark. Identities come from `fixtures.ts`; every account has its own records.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 
 import { ApiKeyRegistry, type ApiKeyInfo } from './apikeys';
@@ -44,6 +45,8 @@ export interface SandboxOptions {
 	seed?: boolean;
 	/** Keep at most this many log entries (oldest dropped); default unlimited. */
 	maxLogEntries?: number;
+	/** Serve HTTPS with this key and certificate (e.g. test/support/selfSignedCert.ts) instead of HTTP. */
+	tls?: { key: string; cert: string };
 }
 
 /** A running sandbox. */
@@ -108,13 +111,17 @@ class SandboxInstance implements Sandbox, ApiContext, ControlTarget {
 	private readonly server: Server;
 	private readonly logSink: LogSink;
 
-	constructor(private readonly options: Required<Omit<SandboxOptions, 'port' | 'host'>>) {
+	constructor(
+		private readonly options: Required<Omit<SandboxOptions, 'port' | 'host' | 'tls'>>,
+		private readonly tls?: SandboxOptions['tls'],
+	) {
 		this.now = this.now.bind(this);
 		this.store = new SandboxStore(this.now);
 		this.oauth = new OAuthServer(this.now);
 		this.store.reset(options.seed);
 		this.logSink = (entry) => this.append(entry);
-		this.server = createServer((req, res) => void this.handle(req, res));
+		const handler = (req: IncomingMessage, res: ServerResponse) => void this.handle(req, res);
+		this.server = tls ? createHttpsServer(tls, handler) : createServer(handler);
 		this.server.keepAliveTimeout = 30_000;
 	}
 
@@ -132,7 +139,7 @@ class SandboxInstance implements Sandbox, ApiContext, ControlTarget {
 			});
 		});
 		this.port = (this.server.address() as AddressInfo).port;
-		this.url = `http://${host.includes(':') ? `[${host}]` : host}:${this.port}`;
+		this.url = `${this.tls ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${this.port}`;
 		this.baseUrl = this.url + API_PREFIX;
 	}
 
@@ -387,7 +394,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
 		logBodies: opts.logBodies ?? true,
 		seed: opts.seed ?? true,
 		maxLogEntries: opts.maxLogEntries ?? Number.POSITIVE_INFINITY,
-	});
+	}, opts.tls);
 	await sandbox.listen(opts.port ?? 0, opts.host ?? '127.0.0.1');
 	return sandbox;
 }
