@@ -186,7 +186,7 @@ export async function rawSync(api: AxiosInstance, records: ClientRecord[], useBu
 	// The node's default check for records an overlapping run created meanwhile: after creates, a read of the id
 	// ranges where another writer's record could be (the same function the node uses; usually none or one).
 	if (createdIds.length > 0) {
-		const filters = overlapCheckFilters([...remote.values()], createdIds, ID_FIELD) ?? [undefined];
+		const filters = overlapCheckFilters([...remote.values()].map((record) => record[ID_FIELD]), createdIds, ID_FIELD) ?? [undefined];
 		for (const filter of filters) await readAll(`${ID_FIELD},${MATCH_FIELD}`, filter === undefined ? {} : { filter });
 	}
 }

@@ -45,7 +45,7 @@ describe('highestIntegerId (the overlap check then reads only newer records)', (
 });
 
 describe('overlapCheckFilters (which ids the overlap check reads)', () => {
-	const read = (...ids: unknown[]) => ids.map((id) => ({ id }));
+	const read = (...ids: unknown[]) => ids;
 	it('nothing when this run\'s ids follow on from the first read without a gap', () => {
 		expect(overlapCheckFilters(read(1, 5, 9), [10, 11, 12], 'id')).toEqual([]);
 		expect(overlapCheckFilters(read(9), ['12', '10', 11], 'id')).toEqual([]);

@@ -16,6 +16,7 @@ import {
 	nextSkipState,
 	readSkipState,
 	recordDigest,
+	type ReadSkipState,
 	triageInput,
 	type SkipState,
 } from '../../nodes/ApiSync/engine/skipUnchanged';
@@ -23,7 +24,7 @@ import {
 const SETTINGS: PlanSettings = { matchFields: ['ref'], caseInsensitive: false, mode: 'upsert', idField: 'id', ignoreFields: ['updated'] };
 
 describe('digests', () => {
-	const key = (value: unknown, settings: PlanSettings = SETTINGS) => keyDigest(matchKeyOf({ ref: value }, settings)!);
+	const key = (value: IDataObject[string], settings: PlanSettings = SETTINGS) => keyDigest(matchKeyOf({ ref: value }, settings)!);
 	it('a key digest follows matching: trimmed, NFC, case-folded only when asked; text and numbers stay apart', () => {
 		expect(key(' A-1 ')).toBe(key('A-1'));
 		expect(key('Cafe\u0301')).toBe(key('Café'));
@@ -71,14 +72,15 @@ describe('lookupFilter (EenvoudigFactureren filter= for a key never seen)', () =
 
 describe('readSkipState', () => {
 	const good: SkipState = { v: 1, fp: 'fp', at: 1, runs: 1, n: 0, k: { abcdefghijkl: '0123456789101' } };
+	const why = (read: ReadSkipState) => ('why' in read ? read.why : undefined);
 	it('returns the state for its fingerprint, and otherwise why there is none to use (never throws)', () => {
 		expect(readSkipState(good, 'fp')).toEqual({ state: good });
-		expect(readSkipState(undefined, 'fp').why).toMatch(/^no saved state \(a first run/);
-		expect(readSkipState(good, 'other').why).toMatch(/belongs to other settings/);
-		expect(readSkipState({ ...good, v: 2 }, 'fp').why).toMatch(/newer version of this node \(state version 2\)/);
-		expect(readSkipState('x', 'fp').why).toBe('the saved state cannot be read');
-		expect(readSkipState({ ...good, k: { a: 5 } }, 'fp').why).toBe('the saved state cannot be read');
-		expect(readSkipState({ ...good, runs: 1.5 }, 'fp').why).toBe('the saved state cannot be read');
+		expect(why(readSkipState(undefined, 'fp'))).toMatch(/^no saved state \(a first run/);
+		expect(why(readSkipState(good, 'other'))).toMatch(/belongs to other settings/);
+		expect(why(readSkipState({ ...good, v: 2 }, 'fp'))).toMatch(/newer version of this node \(state version 2\)/);
+		expect(why(readSkipState('x', 'fp'))).toBe('the saved state cannot be read');
+		expect(why(readSkipState({ ...good, k: { a: 5 } }, 'fp'))).toBe('the saved state cannot be read');
+		expect(why(readSkipState({ ...good, runs: 1.5 }, 'fp'))).toBe('the saved state cannot be read');
 	});
 });
 

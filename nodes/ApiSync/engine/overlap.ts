@@ -36,8 +36,9 @@ function integerId(id: unknown): bigint | undefined {
 }
 
 /**
- * The reads the overlap check makes where the API filters on the id (EenvoudigFactureren): each a `filter` value,
- * or undefined when ids are not all integers (the check then reads everything once more).
+ * The reads the overlap check makes where the API filters on the id (EenvoudigFactureren), from the ids of the first
+ * read and those of this run's creates: each a `filter` value, or undefined when ids are not all integers (the check
+ * then reads everything once more).
  *
  * A record another writer created that this run must give way to is older than one of this run's records (a lower
  * id) and was not in the first read (a higher id than any read then; any id at all when that read was empty). Where
@@ -46,10 +47,10 @@ function integerId(id: unknown): bigint | undefined {
  * lowest when the first read was empty. When the gaps are more than one request per 100 of this run's records
  * (runs that really overlap interleave their ids), one read of every id above the first read costs less.
  */
-export function overlapCheckFilters(firstRead: ReadonlyArray<Record<string, unknown>>, createdIds: unknown[], idField: string): Array<string | undefined> | undefined {
+export function overlapCheckFilters(readIds: readonly unknown[], createdIds: unknown[], idField: string): Array<string | undefined> | undefined {
 	let highestRead: bigint | undefined;
-	for (const record of firstRead) {
-		const id = integerId(record[idField]);
+	for (const readId of readIds) {
+		const id = integerId(readId);
 		if (id === undefined) return undefined;
 		if (highestRead === undefined || id > highestRead) highestRead = id;
 	}

@@ -7,6 +7,7 @@ import { applyPlan, type ApplySettings, type FailedOutcome, type Outcome } from 
 import { outcomeOutputs, planOutputs, summarise } from './outputs';
 import { matchValuesOf } from './compare';
 import { findOwnDuplicates, overlapCheckFilters, type CreatedOutcome } from './overlap';
+import { fieldsThePlanUses, keepPlanFields } from './planFields';
 import { emptyPlan, planSync, type PlanSettings, type SourceRecord, type SyncPlan } from './plan';
 import { asCreated, settleAfterReread } from './reconcile';
 import { RateLimiter, runPool, WaitLog } from './schedule';
@@ -71,17 +72,20 @@ export async function runSync(run: SyncRun): Promise<SyncResult> {
 		const limiter = new RateLimiter(run.write.maxRequestsPerSecond, waits);
 		const applySettings: ApplySettings = { ...run.write, resource, limiter, bulkSize: BULK_SIZE };
 		const readFields = fieldsToRead(sources, settings, resource);
-		const read = async () => await readRemote(client, node, resource, readFields, applySettings, {});
+		const planFields = fieldsThePlanUses(sources, settings, resource);
+		const read = async () => keepPlanFields(await readRemote(client, node, resource, readFields, applySettings, {}), planFields);
 		const skipContext = run.skip ? skipContextOf(run, applySettings, readFields) : undefined;
 		const skipping = skipContext ? await planSkippingUnchanged(skipContext) : undefined;
 
-		let firstRead: IDataObject[] | undefined;
+		let firstRead: FirstRead | undefined;
 		let plan: SyncPlan;
 		if (skipping?.kind === 'skip') {
 			plan = skipping.plan;
 		} else {
-			firstRead = await read();
-			plan = planSync(sources, firstRead, settings);
+			const records = await read();
+			plan = planSync(sources, records, settings);
+			// Past the plan only the ids are needed (and, for Mirror's state, the records): the rest can go.
+			firstRead = summariseRead(records, settings, skipping !== undefined);
 		}
 		if (plan.deletes.length > settings.maxDeletes && !settings.dryRun) {
 			throw new NodeOperationError(
@@ -115,7 +119,7 @@ export async function runSync(run: SyncRun): Promise<SyncResult> {
 				let remote: IDataObject[] | undefined;
 				try {
 					remote = firstRead
-						? await readOverlapCandidates(run, firstRead, outcomes, applySettings)
+						? await readOverlapCandidates(run, firstRead.ids, outcomes, applySettings)
 						: await readOverlapByKey(skipContext!, outcomes);
 				} catch (error) {
 					// What was written stays reported; only the check is missing, and the summary says so.
@@ -149,7 +153,8 @@ export async function runSync(run: SyncRun): Promise<SyncResult> {
 					fingerprint: run.skip.fingerprint,
 					now: run.skip.now,
 					settings,
-					fullRead: firstRead,
+					fullRead: firstRead?.records,
+					fullReadCount: firstRead?.ids.length,
 					digests: skipping.kind === 'skip' ? skipping.digests : digestsOf(sources, settings),
 					plan,
 					outcomes: outputsOutcomes,
@@ -193,10 +198,10 @@ function skipContextOf(run: SyncRun, apply: ApplySettings, readFields: string | 
  * usually none or one request); elsewhere everything once more. This run's own records, known from the create
  * answers, are added from the outcomes when another writer's record was found, so they need not be read.
  */
-async function readOverlapCandidates(run: SyncRun, firstRead: IDataObject[], outcomes: Outcome[], applySettings: ApplySettings): Promise<IDataObject[]> {
+async function readOverlapCandidates(run: SyncRun, firstReadIds: unknown[], outcomes: Outcome[], applySettings: ApplySettings): Promise<IDataObject[]> {
 	const { client, node, resource, settings } = run;
 	const created = outcomes.filter((o): o is CreatedOutcome => o.kind === 'created' && o.remoteId !== null && o.remoteId !== undefined);
-	const filters = resource.efListParameters ? overlapCheckFilters(firstRead, created.map((o) => o.remoteId), resource.idField) : undefined;
+	const filters = resource.efListParameters ? overlapCheckFilters(firstReadIds, created.map((o) => o.remoteId), resource.idField) : undefined;
 	if (filters === undefined) return await readRemote(client, node, resource, undefined, applySettings, {});
 	const checkFields = [resource.idField, ...settings.matchFields].join(',');
 	const others: IDataObject[] = [];
@@ -318,6 +323,20 @@ async function removeOverlapDuplicates(
 	}
 	const overlaps = [...replaced.values()].filter((o) => o.kind !== 'failed' || o.stage !== 'create').length;
 	return { outcomes: outcomes.map((o) => (o.kind === 'created' ? (replaced.get(o) ?? o) : o)), overlaps };
+}
+
+/** What a run keeps of its first read once the plan is made. */
+interface FirstRead {
+	ids: unknown[];
+	/** Skip Unchanged Input in Mirror mode: the records, to remember every remote key. */
+	records?: IDataObject[];
+}
+
+function summariseRead(records: IDataObject[], settings: SyncSettings, keepsState: boolean): FirstRead {
+	return {
+		ids: records.map((record) => record[settings.idField]),
+		records: keepsState && settings.mode === 'mirror' ? records : undefined,
+	};
 }
 
 /** EenvoudigFactureren can return only some fields (`fields=`): just what the plan compares. */

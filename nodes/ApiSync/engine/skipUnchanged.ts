@@ -276,8 +276,10 @@ export interface NextStateInput {
 	fingerprint: string;
 	now: number;
 	settings: PlanSettings;
-	/** A full comparison's read: its size, and (Mirror) the remote records no input item claimed. */
+	/** A full comparison's read, Mirror only: the remote records no input item claimed are remembered by their key. */
 	fullRead?: IDataObject[];
+	/** A full comparison: how many records its read returned (what the next full read costs). */
+	fullReadCount?: number;
 	digests: ReadonlyMap<number, ItemDigests>;
 	plan: SyncPlan;
 	outcomes: Outcome[];
@@ -320,7 +322,7 @@ export function nextSkipState(input: NextStateInput): SkipState {
 		set(itemIndex, id === undefined ? null : { id });
 	};
 
-	if (!previous && input.fullRead) {
+	if (!previous && input.fullRead && mirror) {
 		// Mirror: every remote record with a key, so that the next runs know what to delete. Those that input items
 		// matched are remembered under the input's key below instead.
 		const claimed = new Set<string>();
@@ -330,7 +332,7 @@ export function nextSkipState(input: NextStateInput): SkipState {
 		for (const record of input.fullRead) {
 			const id = record[settings.idField];
 			noteId(id);
-			if (!mirror || claimed.has(String(id)) || deleted.has(String(id))) continue;
+			if (claimed.has(String(id)) || deleted.has(String(id))) continue;
 			const key = matchKeyOf(record, settings);
 			if (key === undefined) continue; // Mirror leaves records without a key alone.
 			const digest = keyDigest(key);
@@ -383,7 +385,7 @@ export function nextSkipState(input: NextStateInput): SkipState {
 		}
 	}
 	const created = outcomes.filter((o): o is CreatedOutcome => o.kind === 'created').length;
-	const base = previous ? previous.n : (input.fullRead?.length ?? 0);
+	const base = previous ? previous.n : (input.fullReadCount ?? input.fullRead?.length ?? 0);
 	return {
 		v: SKIP_STATE_VERSION,
 		fp: input.fingerprint,
