@@ -10,7 +10,7 @@ import { previousSecretProperty } from './common/webhookFields';
 export class ApiSyncWebhookHmacApi implements ICredentialType {
 	name = 'apiSyncWebhookHmacApi';
 
-	displayName = 'API Sync Webhook HMAC';
+	displayName = 'API Sync Webhook HMAC API';
 
 	icon = CREDENTIAL_ICON;
 
