@@ -1,7 +1,7 @@
 /**
  * What a saved workflow or credential refers to must never change when labels, descriptions or the order of
  * options change (e.g. to meet n8n's verification scanner): node type names and versions, credential type names,
- * parameter names (at every depth) and option values. The fixture was generated from the descriptions before
+ * parameter names (at every depth), their defaults (n8n saves only values that differ from them) and option values. The fixture was generated from the descriptions before
  * issue 19's relabelling; a name or value may be added, never removed or renamed. To add one on purpose, run
  * `UPDATE_CONTRACT=1 npx jest test/unit/savedWorkflowContract.test.ts` and review the diff of the fixture.
  */
@@ -14,12 +14,17 @@ import * as pkg from '../../index';
 
 const FIXTURE = path.join(__dirname, 'fixtures', 'savedWorkflowContract.json');
 
-/** Every parameter path (`options.pagination.style`) and every option value (`…style=offset`) under `props`. */
+/**
+ * Every parameter path (`customPagination.style`), its default (`…style:default="offset"`) and every option value
+ * (`…style="offset"`) under `props`.
+ */
 function contractOf(props: INodeProperties[], prefix = ''): string[] {
 	const out: string[] = [];
 	for (const p of props) {
 		const here = `${prefix}${p.name}`;
 		out.push(here);
+		// n8n saves only the values that differ from the default: a changed default changes saved workflows.
+		if (p.type !== 'notice') out.push(`${here}:default=${JSON.stringify(p.default)}`);
 		for (const o of (p.options ?? []) as Array<INodeProperties | INodePropertyOptions | INodePropertyCollection>) {
 			if ('values' in o) out.push(...contractOf(o.values, `${here}.${o.name}.`));
 			else if ('type' in o && 'default' in o) out.push(...contractOf([o as INodeProperties], `${here}.`));
