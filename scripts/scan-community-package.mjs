@@ -10,7 +10,7 @@
 //      left alone), with every .js, .ts and .json in it (stricter than the scanner's own tarball leg, which lints
 //      **/*.js and package.json only).
 // Exits 1 when either leg reports an error. Part of `npm run lint`.
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -24,28 +24,36 @@ const scannerVersion = JSON.parse(
 const started = Date.now();
 const seconds = () => `${((Date.now() - started) / 1000).toFixed(1)} s`;
 
+/** Runs a command (asynchronously: the source is analysed meanwhile); resolves with its stdout. */
 function run(cmd, args, cwd) {
-	const result = spawnSync(cmd, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-	if (result.status !== 0) {
-		process.stderr.write(result.stdout + result.stderr);
-		throw new Error(`${cmd} ${args.join(' ')} failed in ${cwd} (exit ${result.status})`);
-	}
-	return result.stdout;
+	return new Promise((resolve, reject) => {
+		const child = spawn(cmd, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+		let out = '';
+		let err = '';
+		child.stdout.on('data', (chunk) => (out += chunk));
+		child.stderr.on('data', (chunk) => (err += chunk));
+		child.on('error', reject);
+		child.on('close', (code) => {
+			if (code === 0) return resolve(out);
+			process.stderr.write(out + err);
+			reject(new Error(`${cmd} ${args.join(' ')} failed in ${cwd} (exit ${code})`));
+		});
+	});
 }
 
 /** Builds and packs the package in a temporary copy; returns the folder the tarball was unpacked into. */
-function buildAndPack(work) {
+async function buildAndPack(work) {
 	const copy = path.join(work, 'package');
 	fs.mkdirSync(copy);
 	const entries = ['package.json', 'README.md', 'LICENSE', 'index.ts', 'tsconfig.json', 'tsconfig.build.json',
 		'gulpfile.js', 'credentials', 'nodes', 'scripts/copy-codex.js'];
 	for (const entry of entries) fs.cpSync(path.join(root, entry), path.join(copy, entry), { recursive: true });
 	fs.symlinkSync(path.join(root, 'node_modules'), path.join(copy, 'node_modules'), 'dir');
-	run('npm', ['run', '--silent', 'build'], copy);
-	const packed = JSON.parse(run('npm', ['pack', '--json', '--pack-destination', work], copy));
+	await run('npm', ['run', '--silent', 'build'], copy);
+	const packed = JSON.parse(await run('npm', ['pack', '--json', '--pack-destination', work], copy));
 	const unpacked = path.join(work, 'tarball');
 	fs.mkdirSync(unpacked);
-	run('tar', ['-xzf', path.join(work, packed[0].filename), '-C', unpacked, '--strip-components=1'], work);
+	await run('tar', ['-xzf', path.join(work, packed[0].filename), '-C', unpacked, '--strip-components=1'], work);
 	return { unpacked, filename: packed[0].filename, files: packed[0].files.length };
 }
 
@@ -62,9 +70,11 @@ function report(label, result) {
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'scan-community-package-'));
 let ok = false;
 try {
+	const building = buildAndPack(work);
+	building.catch(() => {}); // awaited below; a failure is reported there
 	const source = await analyzePackage(root, SOURCE_FILE_PATTERNS);
 	const sourceOk = report('source (package.json, nodes/, credentials/)', source);
-	const tarball = buildAndPack(work);
+	const tarball = await building;
 	const packed = await analyzePackage(tarball.unpacked, ['**/*.js', '**/*.ts', '**/*.json']);
 	const packedOk = report(`npm pack tarball ${tarball.filename} (${tarball.files} files)`, packed);
 	ok = sourceOk && packedOk;
