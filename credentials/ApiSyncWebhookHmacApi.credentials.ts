@@ -24,7 +24,7 @@ export class ApiSyncWebhookHmacApi implements ICredentialType {
 			typeOptions: { password: true },
 			default: '',
 			required: true,
-			description: 'Shared secret used as the HMAC key (the same as in the sender’s API Sync HMAC credential)',
+			description: 'Shared secret used as the HMAC key (the same as in the sender’s API Sync HMAC API credential)',
 		},
 		previousSecretProperty('previousSecret', 'Previous Secret'),
 		...hmacSignatureProperties,

@@ -190,7 +190,7 @@ export class ApiSyncWebhook implements INodeType {
 					{ name: 'Basic Auth', value: 'basicAuth', description: 'User and password' },
 					{ name: 'Bearer Token', value: 'bearer', description: 'Authorization: Bearer &lt;token&gt;' },
 					{ name: 'GitHub', value: 'github', description: 'X-Hub-Signature-256' },
-					{ name: 'HMAC Signature (Generic)', value: 'hmac', description: 'Same template language as the API Sync HMAC credential' },
+					{ name: 'HMAC Signature (Generic)', value: 'hmac', description: 'Same template language as the API Sync HMAC API credential' },
 					{ name: 'None (Trusted Networks Only)', value: 'none', description: 'Anyone who knows the URL can start the workflow' },
 					{ name: 'Shopify', value: 'shopify', description: 'X-Shopify-Hmac-Sha256' },
 					{ name: 'Slack', value: 'slack', description: 'X-Slack-Signature and X-Slack-Request-Timestamp' },
