@@ -15,7 +15,6 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { SOURCE_FILE_PATTERNS, analyzePackage } from '@n8n/scan-community-package/scanner/scanner.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const scannerVersion = JSON.parse(
@@ -68,6 +67,10 @@ function report(label, result) {
 }
 
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'scan-community-package-'));
+// The scanner makes a temporary folder when it is loaded (for downloads this script never asks for) and leaves it
+// behind: let it make it inside ours, which is removed at the end.
+process.env.TMPDIR = work;
+const { SOURCE_FILE_PATTERNS, analyzePackage } = await import('@n8n/scan-community-package/scanner/scanner.mjs');
 let ok = false;
 try {
 	const building = buildAndPack(work);
