@@ -1,6 +1,6 @@
 import { NodeOperationError, type IDataObject, type INode, type INodeExecutionData, type IPairedItemData } from 'n8n-workflow';
 
-import { paginate } from '../../shared/pagination';
+import { readAllRecords } from '../../shared/pagination';
 import type { ResolvedResource } from '../../shared/resources';
 import type { ApiClient } from '../../shared/transport';
 import { applyPlan, type ApplySettings, type FailedOutcome, type Outcome } from './apply';
@@ -253,8 +253,9 @@ async function readRemote(
 	applySettings: ApplySettings,
 	extraQuery: Record<string, string>,
 ): Promise<IDataObject[]> {
-	const records: IDataObject[] = [];
-	const pages = paginate(
+	// Pages are read Concurrency at a time where the paging style allows (offset, page number); every request
+	// still waits for the run's Max Requests per Second limiter.
+	const records = await readAllRecords(
 		{
 			...client,
 			request: async (req) => {
@@ -265,8 +266,8 @@ async function readRemote(
 		node,
 		{ method: 'GET', path: resource.path, query: { ...(fields ? { fields } : {}), ...extraQuery }, headers: applySettings.headers },
 		resource.pagination,
+		{ concurrency: applySettings.concurrency },
 	);
-	for await (const page of pages) records.push(...page.records);
 	if (records.length > 0 && records[0][resource.idField] === undefined) {
 		throw new NodeOperationError(node, `Remote records have no "${resource.idField}" field`, {
 			description: `The ID Field must name the field that holds each record's ID. Fields seen: ${Object.keys(records[0]).join(', ')}.`,
