@@ -159,3 +159,153 @@ describe('Get Changes (content hash) against a capped custom API', () => {
 		expect(second.output[0].map((o) => o.json)).toEqual([expect.objectContaining({ client_id: 150, name: 'Renamed' })]);
 	});
 });
+
+/**
+ * Issue 18 point 1: offset and page-number pages are read several at once (Request Options → Pages Read at Once
+ * for Get Many, Get Changes and the trigger; Sync Options → Concurrency for Sync), every record once and in order,
+ * at most Concurrency − 1 requests past the end of the list. In-flight counts come from the sandbox's log
+ * (`inFlight`: requests being handled when each one arrived); the latency makes requests sent together overlap.
+ */
+describe('concurrent page reads', () => {
+	const listReads = () => sandbox.log.filter((e) => e.method === 'GET' && e.path === '/api/v1/clients');
+	const maxInFlight = () => Math.max(...listReads().map((e) => e.inFlight ?? 0));
+	const ids = (result: RunResult) => result.output[0].map((o) => o.json.client_id);
+	const allIds = () => sandbox.store.list(OWNER, 'clients').map((c) => c.client_id);
+
+	it('Get Many (EenvoudigFactureren): 4 pages in flight, every record once and in order, at most 3 requests past the end', async () => {
+		addClients(1000);
+		sandbox.setFaults({ latencyMs: 40 });
+		const sequential = await run({ operation: 'getAll', returnAll: true, remoteResource: 'clients', options: { readConcurrency: 1 } });
+		expect(ids(sequential)).toEqual(allIds());
+		const sequentialSkips = listReads().map((e) => Number(e.query.skip));
+		expect(maxInFlight()).toBe(1);
+
+		sandbox.log.length = 0;
+		const concurrent = await run({ operation: 'getAll', returnAll: true, remoteResource: 'clients' });
+		expect(concurrent.error).toBeUndefined();
+		expect(ids(concurrent)).toEqual(allIds());
+		expect(maxInFlight()).toBe(4);
+		const skips = listReads().map((e) => Number(e.query.skip));
+		// The same pages as read one at a time, plus at most 3 past the end (they come back empty).
+		expect(skips.slice(0, sequentialSkips.length).sort((a, b) => a - b)).toEqual(sequentialSkips);
+		const past = skips.filter((skip) => !sequentialSkips.includes(skip));
+		expect(past.length).toBeLessThanOrEqual(3);
+		for (const skip of past) expect(skip).toBeGreaterThanOrEqual(1000);
+	});
+
+	it('a capped custom API (7 given of 50 asked): the real page size is learnt from the first two pages, then 4 at once', async () => {
+		addClients(100);
+		sandbox.setListing({ maxPageSize: 7 });
+		sandbox.setFaults({ latencyMs: 30 });
+		const result = await run({ operation: 'getAll', returnAll: true, ...CUSTOM_CLIENTS(50) });
+		expect(result.error).toBeUndefined();
+		expect(ids(result)).toEqual(allIds());
+		const skips = listReads().map((e) => Number(e.query.skip));
+		// 0 and 6 one at a time (the second page confirms the cap), then pages of 7 overlapping by one: 12, 18, ...
+		expect(skips.slice(0, 2)).toEqual([0, 6]);
+		expect([...skips].sort((a, b) => a - b)).toEqual(Array.from({ length: skips.length }, (_, i) => i * 6));
+		expect(skips.filter((skip) => skip >= 100).length).toBeLessThanOrEqual(3);
+		expect(maxInFlight()).toBe(4);
+	});
+
+	it('page numbers against a capped API (10 given of 50 asked), 4 at once, every record once', async () => {
+		addClients(95);
+		sandbox.setListing({ maxPageSize: 10, pageNumbers: { pageParam: 'page', sizeParam: 'per_page' } });
+		sandbox.setFaults({ latencyMs: 30 });
+		const result = await run({
+			operation: 'getAll',
+			returnAll: true,
+			remoteResource: 'custom',
+			customPath: '/clients',
+			customIdField: 'client_id',
+			customPagination: { style: 'page', pageParam: 'page', pageSizeParam: 'per_page', pageSize: 50 },
+		});
+		expect(result.error).toBeUndefined();
+		expect(ids(result)).toEqual(allIds());
+		const pages = listReads().map((e) => Number(e.query.page));
+		expect(pages.filter((page) => page > 10).length).toBeLessThanOrEqual(3);
+		expect(maxInFlight()).toBe(4);
+	});
+
+	it('a middle page answered 503 once is retried: every record once, in order', async () => {
+		addClients(1000);
+		sandbox.setFaults({ latencyMs: 20, scripted: [{ method: 'GET', path: /skip=495&/, status: 503 }] });
+		const result = await run({ operation: 'getAll', returnAll: true, remoteResource: 'clients' });
+		expect(result.error).toBeUndefined();
+		expect(ids(result)).toEqual(allIds());
+		expect(listReads().filter((e) => e.query.skip === '495').map((e) => e.status)).toEqual([503, 200]);
+	});
+
+	it('a middle page answered 429 with Retry-After is retried after the wait: every record once, in order', async () => {
+		addClients(1000);
+		sandbox.setFaults({ latencyMs: 20, scripted: [{ method: 'GET', path: /skip=396&/, status: 429, headers: { 'Retry-After': '1' } }] });
+		const result = await run({ operation: 'getAll', returnAll: true, remoteResource: 'clients' });
+		expect(result.error).toBeUndefined();
+		expect(ids(result)).toEqual(allIds());
+		expect(listReads().filter((e) => e.query.skip === '396').map((e) => e.status)).toEqual([429, 200]);
+	});
+
+	it('a middle page that fails for good stops the read: Get Many fails, Sync writes nothing', async () => {
+		addClients(1000);
+		sandbox.setFaults({ latencyMs: 20, scripted: [{ method: 'GET', path: /skip=594&/, status: 400, body: '{"error": "invalid skip"}', times: 10 }] });
+		const getMany = await run({ operation: 'getAll', returnAll: true, remoteResource: 'clients' });
+		expect(getMany.error?.message).toBe('400 Bad Request from GET /api/v1/clients: "invalid skip"');
+
+		const items = Array.from({ length: 1000 }, (_, i) => ({ id: `ext-${i}`, name: `Changed ${i}` }));
+		const sync = await run(
+			{
+				operation: 'sync',
+				remoteResource: 'clients',
+				syncMode: 'upsert',
+				columns: { mappingMode: 'defineBelow', value: { external_client_id: '={{ $json.id }}', name: '={{ $json.name }}' }, matchingColumns: ['external_client_id'], schema: [] },
+				syncOptions: { maxRequestsPerSecond: 0 },
+			},
+			undefined,
+			items,
+		);
+		expect(sync.error?.message).toBe('400 Bad Request from GET /api/v1/clients: "invalid skip"');
+		expect(sandbox.log.filter((e) => e.method !== 'GET')).toHaveLength(0);
+	});
+
+	it("Sync reads with Sync Options → Concurrency: 4 pages in flight by default, 1 when set to 1", async () => {
+		addClients(1000);
+		sandbox.setFaults({ latencyMs: 30 });
+		const items = Array.from({ length: 1000 }, (_, i) => ({ id: `ext-${i}`, name: `Client ${i}` }));
+		const syncWith = (syncOptions: IDataObject) =>
+			run(
+				{
+					operation: 'sync',
+					remoteResource: 'clients',
+					syncMode: 'upsert',
+					columns: { mappingMode: 'defineBelow', value: { external_client_id: '={{ $json.id }}', name: '={{ $json.name }}' }, matchingColumns: ['external_client_id'], schema: [] },
+					syncOptions: { maxRequestsPerSecond: 0, ...syncOptions },
+				},
+				undefined,
+				items,
+			);
+		const concurrent = await syncWith({});
+		expect(concurrent.output.map((o) => o.length)).toEqual([0, 0, 1000, 0, 0]);
+		expect(maxInFlight()).toBe(4);
+		sandbox.log.length = 0;
+		const one = await syncWith({ concurrency: 1 });
+		expect(one.output.map((o) => o.length)).toEqual([0, 0, 1000, 0, 0]);
+		expect(maxInFlight()).toBe(1);
+	});
+
+	it('Get Changes (content hash) reads 4 pages at once too, and emits every record once', async () => {
+		addClients(1000);
+		sandbox.setFaults({ latencyMs: 30 });
+		const result = await run({ operation: 'getChanges', remoteResource: 'clients', changeDetection: 'hash', firstRun: 'all' }, {});
+		expect(result.error).toBeUndefined();
+		expect(ids(result)).toEqual(allIds());
+		expect(maxInFlight()).toBe(4);
+	});
+
+	it('Get Many with a Limit asks for no page past it', async () => {
+		addClients(1000);
+		const result = await run({ operation: 'getAll', returnAll: false, limit: 450, remoteResource: 'clients' });
+		expect(ids(result)).toEqual(allIds().slice(0, 450));
+		// 450 records: skip 0, 99, 198, 297, 396 (its 99 new records reach 495); none at 495 or after.
+		expect(listReads().map((e) => Number(e.query.skip)).sort((a, b) => a - b)).toEqual([0, 99, 198, 297, 396]);
+	});
+});

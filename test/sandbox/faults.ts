@@ -88,14 +88,13 @@ export class FaultEngine {
 		for (const release of this.held.splice(0)) release();
 	}
 
-	/** The scripted changes this request triggers (each once), to apply before it is handled. */
-	takeChanges(method: string, pathname: string, url: string): ScriptedChange[] {
-		if (!isApiPath(pathname) || this.changes.length === 0) return [];
-		const taken = this.changes.filter((change) =>
+	/** The scripted change this request triggers (the first entry matching it, consumed), to apply before it is handled. */
+	takeChange(method: string, pathname: string, url: string): ScriptedChange | undefined {
+		if (!isApiPath(pathname)) return undefined;
+		const index = this.changes.findIndex((change) =>
 			scriptedMatches({ method: change.method ?? 'GET', path: change.path }, method.toUpperCase(), pathname, url),
 		);
-		this.changes = this.changes.filter((change) => !taken.includes(change));
-		return taken;
+		return index < 0 ? undefined : this.changes.splice(index, 1)[0];
 	}
 
 	/** Latency to add to this request, in ms. */

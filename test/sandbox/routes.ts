@@ -147,7 +147,7 @@ function listRecords({ ex, ctx, account }: ApiRequest, domain: DomainName): void
 	const selected = isPlainListing(query)
 		? table.rows()
 		: table.cachedQuery(selectionKey(query), () => selectRecords(table.rows(), query));
-	const paging = ex.tokenPaging?.(selected, DOMAINS[domain].idField);
+	const paging = ex.listPaging?.(selected, DOMAINS[domain].idField);
 	if (typeof paging === 'string') return ex.sendError(400, paging);
 	const page = paging ? { ...query, ...paging } : query;
 	ex.listed = { skip: page.skip, total: selected.length };

@@ -211,14 +211,15 @@ class SandboxInstance implements Sandbox, ApiContext, ControlTarget {
 		if (isControl) return await this.handleOne(req, res, isControl);
 		this.handling++;
 		try {
-			await this.handleOne(req, res, isControl);
+			await this.handleOne(req, res, isControl, this.handling);
 		} finally {
 			if (--this.handling === 0) for (const resolve of this.idleWaiters.splice(0)) resolve();
 		}
 	}
 
-	private async handleOne(req: IncomingMessage, res: ServerResponse, isControl: boolean): Promise<void> {
+	private async handleOne(req: IncomingMessage, res: ServerResponse, isControl: boolean, inFlight?: number): Promise<void> {
 		const ex = new SandboxExchange(req, res, isControl ? null : this.logSink, this.options.logBodies);
+		ex.inFlight = inFlight;
 		try {
 			const body = await readBody(req, MAX_BODY_BYTES);
 			if (body === undefined) return ex.sendError(413, 'request body too large');
@@ -233,7 +234,8 @@ class SandboxInstance implements Sandbox, ApiContext, ControlTarget {
 			else if (applyFault(ex, decision)) return;
 			if (this.isListing(ex)) {
 				ex.listing = { settings: this.listing, baseUrl: this.baseUrl };
-				if (this.listing.tokens) ex.tokenPaging = tokenPaging(ex, this.listing.tokens, this.listing.maxPageSize);
+				if (this.listing.tokens) ex.listPaging = tokenPaging(ex, this.listing.tokens, this.listing.maxPageSize);
+				else if (this.listing.pageNumbers) ex.listPaging = pageNumberPaging(ex, this.listing.pageNumbers, this.listing.maxPageSize);
 			}
 			if (this.replayIdempotent(ex)) return;
 			handleApi(ex, this);
@@ -244,16 +246,16 @@ class SandboxInstance implements Sandbox, ApiContext, ControlTarget {
 
 	/** Someone else's deletes and inserts that this request triggers (`SandboxFaults.changes`), before it is handled. */
 	private applyChanges(ex: Exchange): void {
-		for (const change of this.faults.takeChanges(ex.method, ex.pathname, ex.url)) {
-			if (!isDomainName(change.domain)) throw new Error(`unknown domain in a scripted change: ${change.domain}`);
-			for (const id of change.delete ?? []) this.store.remove(change.account, change.domain, id);
-			for (const record of change.insert ?? []) this.store.insert(change.account, change.domain, record);
-		}
+		const change = this.faults.takeChange(ex.method, ex.pathname, ex.url);
+		if (!change) return;
+		if (!isDomainName(change.domain)) throw new Error(`unknown domain in a scripted change: ${change.domain}`);
+		for (const id of change.delete ?? []) this.store.remove(change.account, change.domain, id);
+		for (const record of change.insert ?? []) this.store.insert(change.account, change.domain, record);
 	}
 
 	private isListing(ex: Exchange): boolean {
-		const { maxPageSize, nextLinks, tokens } = this.listing;
-		if (maxPageSize === undefined && nextLinks === undefined && tokens === undefined) return false;
+		const { maxPageSize, nextLinks, tokens, pageNumbers } = this.listing;
+		if (maxPageSize === undefined && nextLinks === undefined && tokens === undefined && pageNumbers === undefined) return false;
 		return ex.method === 'GET' && /^\/[^/]+$/.test(ex.pathname.slice(API_PREFIX.length)) && ex.pathname !== `${API_PREFIX}/oauth`;
 	}
 
@@ -337,7 +339,7 @@ function decodeToken(token: string): number | undefined {
 }
 
 /** Where a token-paged listing's page starts, and its length, from the request (see `SandboxTokenPaging`). */
-function tokenPaging(ex: Exchange, tokens: SandboxTokenPaging, maxPageSize: number | undefined): NonNullable<Exchange['tokenPaging']> {
+function tokenPaging(ex: Exchange, tokens: SandboxTokenPaging, maxPageSize: number | undefined): NonNullable<Exchange['listPaging']> {
 	return (selected, idField) => {
 		const limitText = ex.params.get(tokens.limitParam ?? 'limit');
 		const limit = limitText === null ? (tokens.defaultLimit ?? 10) : Number(limitText);
@@ -351,6 +353,20 @@ function tokenPaging(ex: Exchange, tokens: SandboxTokenPaging, maxPageSize: numb
 		}
 		const index = selected.findIndex((record) => String(record[idField]) === sent);
 		return index < 0 ? `No such record: '${sent}' (${tokens.param})` : { skip: index + 1, take };
+	};
+}
+
+/** Where a page-numbered listing's page starts (`SandboxListing.pageNumbers`). */
+function pageNumberPaging(ex: Exchange, numbers: NonNullable<SandboxListing['pageNumbers']>, maxPageSize: number | undefined): NonNullable<Exchange['listPaging']> {
+	return () => {
+		const pageText = ex.params.get(numbers.pageParam ?? 'page');
+		const sizeText = ex.params.get(numbers.sizeParam ?? 'per_page');
+		const page = pageText === null ? 1 : Number(pageText);
+		const size = sizeText === null ? (numbers.defaultSize ?? 10) : Number(sizeText);
+		if (!Number.isInteger(page) || page < 1) return `invalid ${numbers.pageParam ?? 'page'}: ${pageText}`;
+		if (!Number.isInteger(size) || size < 1) return `invalid ${numbers.sizeParam ?? 'per_page'}: ${sizeText}`;
+		const take = Math.min(size, MAX_TAKE, maxPageSize ?? MAX_TAKE);
+		return { skip: (page - 1) * take, take };
 	};
 }
 

@@ -36,6 +36,8 @@ export interface RequestLogEntry {
 	 * error was answered or the connection reset instead of the real response.
 	 */
 	fault?: 'rate-limit' | 'error' | 'reset' | 'scripted' | 'applied-error' | 'applied-reset';
+	/** API requests being handled when this one arrived, itself included: how many were in flight at once. */
+	inFlight?: number;
 }
 
 /** A one-off fault, consumed when a request matches it. */
@@ -108,8 +110,8 @@ export interface SandboxFaults {
 	scripted?: ScriptedFault[];
 	/**
 	 * Someone else changes the records while a list is being read (deletes or inserts between two pages): each
-	 * entry is applied once, right before the first request matching it is handled. Deterministic: the change is
-	 * always in place before that request is answered, never before an earlier one arrived.
+	 * entry is applied once, right before the first request matching it is handled (one entry per request, in
+	 * order). Deterministic: the change is in place before that request is answered, never before it arrived.
 	 */
 	changes?: ScriptedChange[];
 	/** Share-based faults, latency and the window limiter apply only to paths matching this; default all /api/v1 paths. */
@@ -148,6 +150,11 @@ export interface SandboxListing {
 	 * envelope `{"<recordsKey>": [...], ...}`. `skip`/`take` are then ignored.
 	 */
 	tokens?: SandboxTokenPaging;
+	/**
+	 * Paging by page number instead of skip/take (`?page=2&per_page=10`, pages from 1); the body stays the bare list
+	 * (or `{"data": [...], "next": …}` with `nextLinks: 'body'`). Page size capped by `maxPageSize` and 100.
+	 */
+	pageNumbers?: { pageParam?: string; sizeParam?: string; defaultSize?: number };
 }
 
 /** A listing paged by a token from the body (`cursor`) or by the last record's ID (`lastId`). */
