@@ -57,8 +57,9 @@ const CUSTOM_PAGES = {
 };
 
 describe.each([
-	['EenvoudigFactureren (offset, pages overlapping by one)', EF, /skip=99&/, false],
-	['a custom offset API', CUSTOM_OFFSET, /skip=99&/, false],
+	// The second page request, whatever offset it asks for.
+	['EenvoudigFactureren (offset, pages overlapping by one)', EF, /skip=[1-9]/, false],
+	['a custom offset API', CUSTOM_OFFSET, /skip=[1-9]/, false],
 	['a custom page-number API (confirming read)', CUSTOM_PAGES, /page=2&/, true],
 ] as const)('a record deleted between page 1 and page 2: %s', (_, resource, secondPage, pageNumbers) => {
 	let ids: number[];
@@ -70,7 +71,8 @@ describe.each([
 	});
 
 	it('Upsert creates no duplicate of the record that moved onto page 1', async () => {
-		const result = await sync(resource, 'upsert', itemsFor(250));
+		// Without the check for overlapping runs, which would delete such a duplicate after creating it.
+		const result = await sync(resource, 'upsert', itemsFor(250), { overlapDuplicates: 'off' });
 		expect(result.error).toBeUndefined();
 		expect(duplicates()).toEqual([]);
 		// ext-100 moved from page 2 to page 1 after page 1 was read: it is found, not created again.
@@ -99,7 +101,7 @@ describe.each([
 describe('Get Many while the listing shifts', () => {
 	it('a delete between pages: every remaining record once (the listing is read again)', async () => {
 		const ids = addClients(450);
-		sandbox.setFaults({ changes: [{ path: /skip=198&/, account: OWNER, domain: 'clients', delete: [ids[5], ids[150]] }] });
+		sandbox.setFaults({ changes: [{ path: /skip=(198|200)&/, account: OWNER, domain: 'clients', delete: [ids[5], ids[150]] }] });
 		const result = await run({ operation: 'getAll', returnAll: true, ...EF });
 		expect(result.error).toBeUndefined();
 		expect(result.output[0].map((o) => o.json.client_id)).toEqual(sandbox.store.list(OWNER, 'clients').map((c) => c.client_id));
@@ -107,7 +109,7 @@ describe('Get Many while the listing shifts', () => {
 
 	it('an insert at the front of a sorted listing (newest first): no record twice', async () => {
 		addClients(300);
-		sandbox.setFaults({ changes: [{ path: /skip=99&/, account: OWNER, domain: 'clients', insert: [{ name: 'Brand new', external_client_id: 'new-1' }] }] });
+		sandbox.setFaults({ changes: [{ path: /skip=[1-9]/, account: OWNER, domain: 'clients', insert: [{ name: 'Brand new', external_client_id: 'new-1' }] }] });
 		const result = await run({ operation: 'getAll', returnAll: true, ...EF, listOptions: { sort: '-client_id' } });
 		expect(result.error).toBeUndefined();
 		const got = result.output[0].map((o) => o.json.client_id as number);
@@ -117,7 +119,7 @@ describe('Get Many while the listing shifts', () => {
 
 	it('a listing that keeps shifting is an error after 3 re-reads, not a partial list', async () => {
 		const ids = addClients(300);
-		sandbox.setFaults({ changes: ids.slice(0, 4).map((id) => ({ path: /skip=99&/, account: OWNER, domain: 'clients', delete: [id] })) });
+		sandbox.setFaults({ changes: ids.slice(0, 4).map((id) => ({ path: /skip=[1-9]/, account: OWNER, domain: 'clients', delete: [id] })) });
 		const result = await run({ operation: 'getAll', returnAll: true, ...EF });
 		expect(result.error?.message).toBe(
 			'The list on GET /clients kept changing while it was read (records deleted or added between two pages), 4 times in a row',
