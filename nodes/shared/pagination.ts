@@ -190,15 +190,34 @@ interface InFlight {
 	position: number;
 	/** An offset page whose first record must be the previous page's last. */
 	overlapped: boolean;
+	/** The layout it was asked for under (see `Layout`); an answer under an older one is not used. */
+	layout: number;
 	result: Promise<Settled>;
 }
 
+/** Where pages are once the real page size is known: page `fromPage` at `fromPosition`, then one every `stride`. */
+interface Layout {
+	version: number;
+	fromPage: number;
+	fromPosition: number;
+	stride: number;
+	/** Offset pages overlap by one record (page size ≥ 2). */
+	overlapped: boolean;
+	/** A page this long (or longer) is full: more may follow. */
+	pageSize: number;
+}
+
+/** Pages asked for at most this many pages ahead of the one being handled, per page in flight (memory bound). */
+const LOOKAHEAD_PER_SLOT = 4;
+
 /**
- * One read of an offset or page-number listing. Pages are asked for in order, up to `concurrency` at once, and
- * handled in order. Until the API has shown its real page size, one at a time: the first page, and when it is
- * shorter than asked (a custom API may cap its page size, or the list may end there), the second as well. Then
- * the window grows by one page per full page read, up to `concurrency`: a listing of one or two pages costs what
- * it costs read one page at a time, a longer one at most `concurrency − 1` requests past its end.
+ * One read of an offset or page-number listing. Until the API has shown its real page size, one page at a time:
+ * the first, and when it is shorter than asked (a custom API may cap its page size, or the list may end there),
+ * the second as well. Then the pages are laid out on that size and `concurrency` of them asked for at once; from
+ * there, each page that comes back full asks for the page `concurrency` places after it. So `concurrency` pages
+ * stay in flight whatever order the answers come in (no page waits for a slower one before it), pages are handled
+ * strictly in order, and the pages asked for are always the same: every page of the list, plus exactly
+ * `concurrency − 1` past its end (none for a list that ends on its first or second page read one at a time).
  *
  * Offset pages after the first start one record before the previous page's end; that record must be the one
  * the previous page ended with (compared by ID). If it is not, the listing shifted between the two reads (a
@@ -216,53 +235,84 @@ async function* numberedPages(
 	const offsetStyle = settings.style === 'offset';
 	const concurrency = Math.max(1, Math.floor(options.concurrency ?? 1));
 	const want = options.wantRecords ?? Infinity;
-	const queue: InFlight[] = [];
-	const abandoned: InFlight[] = [];
+	const lookahead = concurrency * LOOKAHEAD_PER_SLOT;
+	/** Asked for and not yet handled, by page number. */
+	const launched = new Map<number, InFlight>();
+	/** Due to be asked for, but too far ahead of the page being handled: asked for once it is not. */
+	const deferred = new Set<number>();
+	/** Asked for under an older layout: awaited at the end, never used. */
+	const dropped: InFlight[] = [];
+	let layout: Layout | undefined;
+	let nextToHandle = 1;
+	let stopped = false;
 
-	/** The real page size, once the API has shown it. */
-	let pageSize: number | undefined;
 	let largestPage = 0;
-	let fullPagesRead = 0;
 	let previousLast: IDataObject | undefined;
 	let previousQuick: string | undefined;
 	let previousRaw: IDataObject[] = [];
 	let recordsRead = 0;
-	// The next page to ask for.
-	let nextPageNumber = 1;
-	let nextPosition = offsetStyle ? 0 : settings.firstPage;
-	let nextOverlapped = false;
 
-	const launch = () => {
+	const launch = (pageNumber: number, position: number, overlapped: boolean) => {
 		const query = { ...(request.query ?? {}) };
-		query[offsetStyle ? settings.offsetParam : settings.pageParam] = nextPosition;
+		query[offsetStyle ? settings.offsetParam : settings.pageParam] = position;
 		if (offsetStyle) query[settings.limitParam] = settings.pageSize;
 		else if (settings.pageSizeParam) query[settings.pageSizeParam] = settings.pageSize;
+		const version = layout?.version ?? 0;
 		const result = client.request({ ...request, query }).then(
 			(response): Settled => ({ ok: true, response }),
 			(error: unknown): Settled => ({ ok: false, error }),
 		);
-		queue.push({ pageNumber: nextPageNumber, position: nextPosition, overlapped: nextOverlapped, result });
-		nextPageNumber++;
-		if (!offsetStyle) nextPosition++;
-		else if (pageSize !== undefined) {
-			// Laid out on the page size learnt: the page after this one starts at its last record.
-			nextOverlapped = pageSize >= 2;
-			nextPosition += pageSize - (nextOverlapped ? 1 : 0);
-		}
+		launched.set(pageNumber, { pageNumber, position, overlapped, layout: version, result });
+		// A page that comes back full asks for the page `concurrency` places after it (registered before anyone awaits
+		// this answer, so it runs first).
+		void result.then((settled) => {
+			if (stopped || !layout || layout.version !== version) return;
+			const records = settled.ok ? getAtPath(settled.response.body, settings.recordsPath) : undefined;
+			if (Array.isArray(records) && records.length >= layout.pageSize) due(pageNumber + concurrency);
+		});
 	};
-	/** Records before the page at `position`, so that no page past what the caller wants is asked for. */
-	const recordsBefore = (position: number) => (offsetStyle ? position : (position - settings.firstPage) * (pageSize ?? settings.pageSize));
-	const fill = () => {
-		const window = pageSize === undefined ? 1 : Math.min(concurrency, Math.max(1, fullPagesRead));
-		while (queue.length < window && nextPageNumber <= settings.maxPages && (nextPageNumber === 1 || recordsBefore(nextPosition) < want)) {
-			launch();
+	/** Asks for a page of the layout, unless past Max Pages, past what the caller wants, or too far ahead. */
+	const due = (pageNumber: number) => {
+		if (stopped || !layout || pageNumber > settings.maxPages || launched.has(pageNumber)) return;
+		const position = layout.fromPosition + (pageNumber - layout.fromPage) * layout.stride;
+		// Records before this page (page style: pages of the size learnt): none is wanted past the caller's Limit.
+		if ((offsetStyle ? position : (pageNumber - 1) * layout.pageSize) >= want) return;
+		if (pageNumber > nextToHandle + lookahead) {
+			deferred.add(pageNumber);
+			return;
 		}
+		launch(pageNumber, position, layout.overlapped);
+	};
+	/** From here on pages are laid out on `pageSize`, starting right after the page just handled. */
+	const layOut = (handled: InFlight, count: number, pageSize: number) => {
+		for (const [number, page] of launched) {
+			launched.delete(number);
+			dropped.push(page);
+		}
+		deferred.clear();
+		const overlapped = offsetStyle && pageSize >= 2;
+		layout = {
+			version: (layout?.version ?? 0) + 1,
+			fromPage: handled.pageNumber + 1,
+			fromPosition: offsetStyle ? handled.position + count - (overlapped ? 1 : 0) : handled.position + 1,
+			stride: offsetStyle ? pageSize - (overlapped ? 1 : 0) : 1,
+			overlapped,
+			pageSize,
+		};
+		for (let number = handled.pageNumber + 1; number <= handled.pageNumber + concurrency; number++) due(number);
 	};
 
-	fill();
+	launch(1, offsetStyle ? 0 : settings.firstPage, false);
 	try {
-		while (queue.length > 0) {
-			const page = queue.shift() as InFlight;
+		for (;;) {
+			for (const number of [...deferred].sort((a, b) => a - b)) {
+				if (number > nextToHandle + lookahead) break;
+				deferred.delete(number);
+				due(number);
+			}
+			const page = launched.get(nextToHandle);
+			if (!page) return 'done';
+			launched.delete(nextToHandle);
 			const settled = await page.result;
 			if (!settled.ok) throw settled.error;
 			const { response } = settled;
@@ -289,26 +339,9 @@ async function* numberedPages(
 			recordsRead += records.length;
 			largestPage = Math.max(largestPage, raw.length);
 			previousLast = raw[raw.length - 1];
-			fullPagesRead++;
-
-			if (pageSize === undefined && (raw.length >= settings.pageSize || page.pageNumber > 1)) {
-				// A page as long as asked, or a second page as long as the first: the API's real page size. From here
-				// on pages are laid out on it, several at once.
-				pageSize = raw.length;
-			} else if (pageSize !== undefined && offsetStyle && raw.length > pageSize) {
-				// Longer than the size learnt: the pages in flight were laid out on a size too small. Drop them and go
-				// on from the end of this one.
-				abandoned.push(...queue.splice(0));
-				pageSize = raw.length;
-				nextPageNumber = page.pageNumber + 1;
-			}
-			if (offsetStyle && queue.length === 0) {
-				// One page at a time (or laid out again): the next starts at this one's last record.
-				nextOverlapped = raw.length >= 2;
-				nextPosition = page.position + raw.length - (nextOverlapped ? 1 : 0);
-			}
+			nextToHandle = page.pageNumber + 1;
 			// The caller (Get Many with a Limit) has all it wants: it stops here, no further page is asked for.
-			if (recordsRead >= want && queue.length === 0) return 'done';
+			if (recordsRead >= want) return 'done';
 			if (page.pageNumber >= settings.maxPages) {
 				throw paginationError(
 					node,
@@ -316,13 +349,27 @@ async function* numberedPages(
 					'Raise Max Pages if the list really is this long, or narrow it with a filter. If every page looks the same, check the pagination settings.',
 				);
 			}
-			fill();
+
+			if (!layout) {
+				if (raw.length >= settings.pageSize || page.pageNumber > 1) {
+					// A page as long as asked, or a second page as long as the first: the API's real page size.
+					layOut(page, raw.length, raw.length);
+				} else {
+					// Shorter than asked: the end, or a capped page size. The second page tells, asked for alone.
+					const overlapped = offsetStyle && raw.length >= 2;
+					launch(2, offsetStyle ? page.position + raw.length - (overlapped ? 1 : 0) : page.position + 1, overlapped);
+				}
+			} else if (offsetStyle && raw.length > layout.pageSize) {
+				// Longer than the size learnt: the pages after it were laid out on a size too small. Their answers are
+				// not used; the listing goes on from the end of this one.
+				layOut(page, raw.length, raw.length);
+			}
 		}
-		return 'done';
 	} finally {
 		// Pages asked for past the end (or before an error, a re-read, or a caller that stopped early) are awaited, so
 		// that no request of this read is still running once it is over.
-		await Promise.all([...abandoned, ...queue].map((page) => page.result));
+		stopped = true;
+		await Promise.all([...dropped, ...launched.values()].map((page) => page.result));
 	}
 }
 

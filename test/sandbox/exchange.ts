@@ -133,6 +133,7 @@ export class Exchange {
 			...(this.auth ? { auth: this.auth } : {}),
 			...(this.fault ? { fault: this.fault } : {}),
 			...(this.inFlight !== undefined ? { inFlight: this.inFlight } : {}),
+			ms: Date.now() - this.arrival,
 		});
 	}
 }

@@ -38,6 +38,8 @@ export interface RequestLogEntry {
 	fault?: 'rate-limit' | 'error' | 'reset' | 'scripted' | 'applied-error' | 'applied-reset';
 	/** API requests being handled when this one arrived, itself included: how many were in flight at once. */
 	inFlight?: number;
+	/** Milliseconds from arrival to the response (or reset), latency included. */
+	ms?: number;
 }
 
 /** A one-off fault, consumed when a request matches it. */
