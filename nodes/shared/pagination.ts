@@ -171,7 +171,7 @@ export async function* paginate(
 				throw paginationError(
 					node,
 					`The list on ${request.method} ${request.path} kept changing while it was read (records deleted or added between two pages), ${MAX_DRIFT_REREADS + 1} times in a row`,
-					'Nothing was decided from it. Run again when fewer changes are being made to these records, or narrow the list with a filter.',
+					'Each page must start with the record the previous page ended with (pages overlap by one record); it did not, four times. Either records are being deleted or added right now (run again later, or narrow the list with a filter), or the API does not list them in a stable order (sort them by ID, e.g. with a sort parameter, or use another pagination style). Nothing was decided from this read.',
 				);
 			}
 		}

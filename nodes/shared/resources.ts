@@ -207,7 +207,7 @@ export const resourceProperties: INodeProperties[] = [
 export function resolveResource(
 	getParam: (name: string, fallback?: unknown) => unknown,
 ): ResolvedResource {
-	const name = getParam('remoteResource') as PresetName | 'custom';
+	const name = getParam('remoteResource', 'clients') as PresetName | 'custom';
 	if (name !== 'custom') {
 		const preset: ResourcePreset = PRESETS[name];
 		return { ...preset, updateMethod: 'POST', pagination: { ...EENVOUDIGFACTUREREN_PAGINATION, idField: preset.idField }, efListParameters: true };
