@@ -703,7 +703,9 @@ function evaluateTargets(results: ScenarioResult[]): TargetLine[] {
 			text: `Unchanged re-sync makes only list requests, at most one per ${PAGE_SIZE} records (≤ ${limit}), and zero writes: ${r.lists} list requests, ${r.total - r.lists} other requests, ${r.writes} writes.${
 				onlyLists && r.lists === limit + 1 && N % PAGE_SIZE === 0
 					? ` The one request over the limit is the empty page that ends paging: with ${fmtInt(N)} records, a multiple of ${PAGE_SIZE}, a full last page looks the same as "more to come", because the list response carries no total.`
-					: ''
+					: onlyLists && r.lists === pagesOfOverlappingReads(N)
+						? ` Missed by design of the paging layer (README, Paging): pages overlap by one record, so that a record shifted by a concurrent delete is never skipped, which makes ${fmtInt(N)} records ${Math.ceil(N / (PAGE_SIZE - 1))} pages of ${PAGE_SIZE - 1} new records, and with Concurrency ${CONCURRENCY} up to ${CONCURRENCY - 1} pages are asked past the end (the list response carries no total): ${r.lists - limit} more than one per ${PAGE_SIZE}, ${ratio((100 * (r.lists - limit)) / limit)}%. With Skip Unchanged Input the same re-sync makes no request (below).`
+						: ''
 			}`,
 		});
 	}
@@ -743,6 +745,14 @@ function evaluateTargets(results: ScenarioResult[]): TargetLine[] {
 	return targets;
 }
 
+/** List requests of one full read by the paging layer: pages of PAGE_SIZE overlapping by one record, CONCURRENCY − 1 past the end. */
+function pagesOfOverlappingReads(records: number): number {
+	// Page n starts at (n − 1)·(PAGE_SIZE − 1); the first short page ends the listing.
+	let pages = 1;
+	while ((pages - 1) * (PAGE_SIZE - 1) + PAGE_SIZE <= records) pages++;
+	return pages + CONCURRENCY - 1;
+}
+
 /** The overlap check after an initial sync costs at most 10% more requests than the plan itself. */
 function overlapCostTargets(results: ScenarioResult[]): TargetLine[] {
 	const targets: TargetLine[] = [];
@@ -769,7 +779,7 @@ function skipTargets(results: ScenarioResult[]): TargetLine[] {
 		const r = unchanged.median.requests;
 		targets.push({
 			pass: r.total === 0,
-			text: `Skip Unchanged Input, unchanged re-sync of ${fmtInt(N)} records: 0 requests — ${fmtInt(r.total)} requests${plain ? ` (without the option ${fmtInt(plain.median.requests.total)}); ${secs(unchanged.median.result.wallMs)} s against ${secs(plain.median.result.wallMs)} s` : ''}.`,
+			text: `Skip Unchanged Input, unchanged re-sync of ${fmtInt(N)} records: 0 requests — ${fmtInt(r.total)} requests in ${secs(unchanged.median.result.wallMs)} s${plain ? ` (without the option: ${fmtInt(plain.median.requests.total)} requests in ${secs(plain.median.result.wallMs)} s)` : ''}.`,
 		});
 	}
 	const changed = Array.from({ length: N }, (_, i) => i).filter(isChanged).length;
@@ -781,7 +791,7 @@ function skipTargets(results: ScenarioResult[]): TargetLine[] {
 		const without = get(results, bulk ? 'changed-bulk' : 'changed-single', 'node');
 		targets.push({
 			pass: r.total <= limit && r.lists === 0 && r.lookups === 0,
-			text: `Skip Unchanged Input, 1% changed ${bulk ? 'with' : 'without'} bulk: only the requests for the ${changed} changed records (≤ ${limit}, no read) — ${describeRequests(r)}${without ? `; without the option ${fmtInt(without.median.requests.total)} requests, ${secs(without.median.result.wallMs)} s against ${secs(m.median.result.wallMs)} s` : ''}.`,
+			text: `Skip Unchanged Input, 1% changed ${bulk ? 'with' : 'without'} bulk: only the requests for the ${changed} changed records (≤ ${limit}, no read) — ${describeRequests(r)} in ${secs(m.median.result.wallMs)} s${without ? ` (without the option: ${fmtInt(without.median.requests.total)} requests in ${secs(without.median.result.wallMs)} s)` : ''}.`,
 		});
 	}
 	const fullCheck = get(results, 'skip-full-check', 'node');
@@ -790,7 +800,7 @@ function skipTargets(results: ScenarioResult[]): TargetLine[] {
 		const r = fullCheck.median.requests;
 		targets.push({
 			pass: same ? r.total <= same.median.requests.total : false,
-			text: `Skip Unchanged Input, the periodic full check costs no more requests than a run without the option: ${describeRequests(r)}${same ? ` against ${fmtInt(same.median.requests.total)}; ${secs(fullCheck.median.result.wallMs)} s against ${secs(same.median.result.wallMs)} s (${ratio(fullCheck.median.result.wallMs / same.median.result.wallMs)}×; a full check also hashes every item and rebuilds the state)` : ' (the run without the option was not measured)'}.`,
+			text: `Skip Unchanged Input, the periodic full check costs no more requests than the same re-sync without the option: ${describeRequests(r)} in ${secs(fullCheck.median.result.wallMs)} s${same ? ` (without the option: ${fmtInt(same.median.requests.total)} requests in ${secs(same.median.result.wallMs)} s, ${ratio(fullCheck.median.result.wallMs / same.median.result.wallMs)}× the time; a full check also hashes every item and rebuilds the state)` : ' (the run without the option was not measured)'}.`,
 		});
 	}
 	return targets;
