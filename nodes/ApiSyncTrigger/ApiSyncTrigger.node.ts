@@ -12,6 +12,7 @@ import {
 	CREDENTIAL_TYPES,
 	credentialDescriptions,
 	requestOptionProperties,
+	sortedByLabel,
 } from '../shared/authentication';
 import {
 	changeFeedProperties,
@@ -79,10 +80,7 @@ export class ApiSyncTrigger implements INodeType {
 				type: 'collection',
 				placeholder: 'Add Option',
 				default: {},
-				options: [
-					...requestOptionProperties('watch'),
-					...changeOptionProperties,
-				],
+				options: sortedByLabel([...requestOptionProperties('watch'), ...changeOptionProperties]),
 			},
 		],
 	};
