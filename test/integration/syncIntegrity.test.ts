@@ -299,6 +299,38 @@ describe('point 11: bulk fallbacks keep their promises', () => {
 		expect(result.output[0].every((o) => typeof o.json.id === 'number')).toBe(true);
 	});
 
+	// Issue 16.7: an entry is Created only with an id, or once a re-read confirms it.
+	it.each(['status', 'ok', 'message'] as const)(
+		'a bulk reply reporting a refusal in another shape (%s) is never read as Created: the record fails with the API’s words',
+		async (shape) => {
+			sandbox.store.bulkErrorShape = shape;
+			const result = await sync(fifty());
+			expect(counts(result)).toEqual([49, 0, 0, 0, 1]);
+			expect(result.output[0].every((o) => typeof o.json.id === 'number')).toBe(true);
+			expect(result.output[4][0]).toMatchObject({
+				json: { error: '400 Bad Request from POST /api/v1/clients: "name is required"', stage: 'create', httpCode: '400' },
+				pairedItem: { item: 20 },
+			});
+			expect(sandbox.log.filter((e) => e.query.bulk !== undefined)).toHaveLength(1);
+			expect(remoteClients()).toHaveLength(49);
+		},
+	);
+
+	it('a bulk reply without ids is confirmed by a re-read before anything is reported Created', async () => {
+		sandbox.store.bulkReplyIds = false;
+		const result = await sync(Array.from({ length: 5 }, (_, i) => customer(i)));
+		expect(counts(result)).toEqual([5, 0, 0, 0, 0]);
+		const ids = remoteClients().map((c) => c.client_id);
+		expect(result.output[0].map((o) => o.json.id)).toEqual(ids);
+		// read, bulk, the re-read that confirms, and the overlap check; nothing sent twice
+		expect(sandbox.log.map((e) => `${e.method} ${e.path}${e.query.bulk === undefined ? '' : '?bulk'}`)).toEqual([
+			'GET /api/v1/clients',
+			'POST /api/v1/clients?bulk',
+			'GET /api/v1/clients',
+			'GET /api/v1/clients',
+		]);
+	});
+
 	it('a refused bulk call is retried record by record within the Concurrency setting', async () => {
 		const spans: Array<[number, number]> = [];
 		const stop = watchLog((entry) => {

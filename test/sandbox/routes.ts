@@ -17,7 +17,7 @@ import type { Exchange } from './exchange';
 import { API_PREFIX } from './faults';
 import { ACCOUNT_NAMES } from './fixtures';
 import { isPlainListing, pageOf, parseListQuery, selectRecords, selectionKey } from './query';
-import { bulkReplyBody, without, type SandboxStore } from './store';
+import { bulkErrorEntry, bulkReplyBody, without, type SandboxStore } from './store';
 
 /** Maximum number of items in one bulk call. */
 export const MAX_BULK_ITEMS = 100;
@@ -173,13 +173,15 @@ function bulk(request: ApiRequest, spec: DomainSpec): void {
 }
 
 function bulkItem(request: ApiRequest, spec: DomainSpec, item: unknown): Record<string, unknown> {
-	if (!isPlainObject(item)) return { error: 'item must be an object' };
+	const { store } = request.ctx;
+	if (!isPlainObject(item)) return bulkErrorEntry(store.bulkErrorShape, 'item must be an object');
 	const idValue = item[spec.idField];
 	const isUpdate = idValue !== undefined && idValue !== null && idValue !== '';
 	const id = isUpdate ? Number(idValue) : NaN;
 	const outcome = isUpdate ? saveExisting(request, spec, id, item, 'patch') : createNew(request, spec, item);
-	if (!outcome.ok) return { error: outcome.message };
-	return { success: `${spec.singular} ${isUpdate ? 'updated' : 'created'}`, [spec.idField]: outcome.id };
+	if (!outcome.ok) return bulkErrorEntry(store.bulkErrorShape, outcome.message);
+	const success = `${spec.singular} ${isUpdate ? 'updated' : 'created'}`;
+	return store.bulkReplyIds ? { success, [spec.idField]: outcome.id } : { success };
 }
 
 function createNew({ ctx, account }: ApiRequest, spec: DomainSpec, input: SandboxRecord): Outcome {

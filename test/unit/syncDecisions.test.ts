@@ -125,7 +125,7 @@ describe('readBulkReply', () => {
 		['data', { data: [{ id: 1 }, { success: false, message: 'name is required' }] }],
 		['a bare list', [1, { errors: [{ message: 'name is required' }] }]],
 	])('reads %s', (_, body) => {
-		expect(readBulkReply(body, 2, 'clients', 'client_id')).toEqual([
+		expect(readBulkReply(body, ['create', 'create'], 'clients', 'client_id')).toEqual([
 			{ ok: true, id: 1 },
 			{ ok: false, message: 'name is required' },
 		]);
@@ -136,7 +136,38 @@ describe('readBulkReply', () => {
 		['a list of another length', { results: [{ client_id: 1 }] }],
 		['an unreadable entry', { results: [{ client_id: 1 }, null] }],
 		['text', 'ok'],
-	])('returns undefined for %s', (_, body) => expect(readBulkReply(body, 2, 'clients', 'client_id')).toBeUndefined());
+	])('returns undefined for %s', (_, body) => expect(readBulkReply(body, ['create', 'create'], 'clients', 'client_id')).toBeUndefined());
+
+	it.each([
+		['status: "error"', { status: 'error', message: 'name is required' }],
+		['ok: false', { ok: false, message: 'name is required' }],
+		['a 4xx status', { status: 422, message: 'name is required' }],
+		['status: "failed"', { status: 'failed', reason: 'x', error_description: 'name is required' }],
+	])('reads a refusal in another shape (%s) as refused, with the API’s words', (_, entry) => {
+		expect(readBulkReply([entry], ['create'], 'clients', 'client_id')).toEqual([{ ok: false, message: 'name is required' }]);
+	});
+
+	it.each([
+		['a message only', { message: 'name is required' }, '(its entry has message)'],
+		['success without an id', { success: 'client created' }, '(its entry has success)'],
+		['an empty entry', {}, '(its entry is empty)'],
+		['a null id', { client_id: null, status: 'queued' }, '(its entry has client_id, status)'],
+	])('a create with %s is unclear, never Created', (_, entry, fields) => {
+		expect(readBulkReply([entry], ['create'], 'clients', 'client_id')).toEqual([
+			{ ok: 'unclear', reason: `the bulk reply gave no client_id for this record ${fields}` },
+		]);
+	});
+
+	it('an update is written with an id or a sign of success, unclear otherwise', () => {
+		const entries = [{ client_id: 7 }, { success: 'client updated' }, { ok: true }, { status: 'ok' }, { message: 'queued' }];
+		expect(readBulkReply(entries, entries.map(() => 'update' as const), 'clients', 'client_id')).toEqual([
+			{ ok: true, id: 7 },
+			{ ok: true, id: null },
+			{ ok: true, id: null },
+			{ ok: true, id: null },
+			{ ok: 'unclear', reason: 'the bulk reply did not say whether this record was updated (its entry has message)' },
+		]);
+	});
 });
 
 describe('settleAfterReread', () => {

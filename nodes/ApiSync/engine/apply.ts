@@ -118,7 +118,7 @@ async function applyBulk(batch: Write[], send: Send, settings: ApplySettings): P
 		}
 		return batch.map((write) => failed(write.entry, write.op, error, settings));
 	}
-	const results = readBulkReply(body, batch.length, domain, resource.idField);
+	const results = readBulkReply(body, batch.map((write) => write.op), domain, resource.idField);
 	if (!results) {
 		// Without one result per record nothing says what happened: the records are re-read.
 		return batch.map((write) =>
@@ -128,7 +128,11 @@ async function applyBulk(batch: Write[], send: Send, settings: ApplySettings): P
 	return await Promise.all(
 		batch.map(async (write, i) => {
 			const result = results[i];
-			if (result.ok) return write.op === 'create' ? created(write.entry, result.id) : updated(write.entry);
+			if (result.ok === true) return write.op === 'create' ? created(write.entry, result.id) : updated(write.entry);
+			// Nothing in the entry proves the record was written (a create without an id, an unknown shape): re-read.
+			if (result.ok === 'unclear') {
+				return failed(write.entry, write.op, new Error(`Not confirmed by the bulk call: ${result.reason}`), settings, true);
+			}
 			// Rejected within the bulk call: tried alone, so the API's own answer for this record is reported.
 			return await applySingle(write, send, settings);
 		}),
