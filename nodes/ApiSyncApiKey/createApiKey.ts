@@ -20,7 +20,7 @@ export interface CreateApiKeyInput {
 	keyField: string;
 	/** Header carrying a stable idempotency key for the POST; empty: none. */
 	idempotencyKeyHeader: string;
-	/** Same item of the same execution → same key; another execution → another key. */
+	/** Same item of the same execution → same key; another item or another execution → another key. */
 	idempotencyKey: string;
 }
 
@@ -50,7 +50,8 @@ export function readCreateApiKeyInput(ctx: IExecuteFunctions, itemIndex: number)
 		keyField: String(options.keyField ?? '').trim(),
 		idempotencyKeyHeader: String(options.idempotencyKeyHeader ?? '').trim(),
 		idempotencyKey: createHash('sha256')
-			.update(JSON.stringify([ctx.getExecutionId() ?? '', ctx.getNode().id, name, accountId, [...rights].sort()]))
+			// The item too: two items asking for the same name, account and rights are two keys, not one sent twice.
+			.update(JSON.stringify([ctx.getExecutionId() ?? '', ctx.getNode().id, itemIndex, name, accountId, [...rights].sort()]))
 			.digest('hex')
 			.slice(0, 32),
 	};

@@ -108,7 +108,7 @@ describe('Sync: a POST answered 502/503/504 after the API applied it', () => {
 	});
 });
 
-function createKey(options: INodeParameters = {}, continueOnFail = false): Promise<RunResult> {
+function createKey(options: INodeParameters = {}, continueOnFail = false, items = [{ account: ACCOUNTS.portalClients[0] }]): Promise<RunResult> {
 	return runNode({
 		node: {
 			type: 'apiSyncApiKey',
@@ -120,7 +120,7 @@ function createKey(options: INodeParameters = {}, continueOnFail = false): Promi
 				options,
 			},
 		},
-		items: [{ account: ACCOUNTS.portalClients[0] }],
+		items,
 		credentials: [
 			{
 				type: CREDENTIAL_TYPE.basic,
@@ -166,6 +166,18 @@ describe('API Key node: a POST /apikeys answered 504 after the key was created',
 		expect(first.headers['idempotency-key']).toMatch(/^[0-9a-f]{32}$/);
 		expect(second.headers['idempotency-key']).toBe(first.headers['idempotency-key']);
 		expect(result.output[0][0].json).toMatchObject({ apiKey: expect.stringMatching(/^ef-key-/), verified: true });
+	});
+
+	it('two items asking for the same key in one execution send two idempotency keys, and get two keys', async () => {
+		const account = ACCOUNTS.portalClients[0];
+		const result = await createKey({ idempotencyKeyHeader: 'Idempotency-Key' }, false, [{ account }, { account }]);
+		expect(result.error).toBeUndefined();
+		const [first, second] = keyPosts();
+		expect(second.headers['idempotency-key']).not.toBe(first.headers['idempotency-key']);
+		expect(sandbox.log.filter((e) => e.replayed)).toEqual([]);
+		expect(sandbox.issuedApiKeys()).toHaveLength(2);
+		const keys = result.output[0].map((item) => item.json.apiKey);
+		expect(new Set(keys).size).toBe(2);
 	});
 
 	it('a new execution sends another idempotency key (a second key is a new request)', async () => {

@@ -87,6 +87,22 @@ describe('Idempotency-Key', () => {
 		expect(repeat.headers['idempotent-replayed']).toBe('true');
 		expect(clients()).toHaveLength(1);
 		expect(repeat.data.client_id).toBe(clients()[0].client_id);
+		expect(sb.log.map((e) => e.replayed ?? false)).toEqual([false, true]);
+	});
+
+	it('forgets a key after its time to live (default 24 hours, on the sandbox clock)', async () => {
+		let now = Date.parse('2025-03-01T10:00:00Z');
+		sb.setClock(() => new Date(now));
+		sb.setIdempotencyTtl(60_000);
+		const headers = { 'Idempotency-Key': 'k-ttl' };
+		await call('POST', '/clients', { data: { name: 'Twice' }, headers });
+		now += 59_000;
+		expect(((await call('POST', '/clients', { data: { name: 'Twice' }, headers })) as AxiosResponse).headers['idempotent-replayed']).toBe('true');
+		now += 1_000;
+		const later = (await call('POST', '/clients', { data: { name: 'Twice' }, headers })) as AxiosResponse;
+		expect(later.status).toBe(201);
+		expect(later.headers['idempotent-replayed']).toBeUndefined();
+		expect(clients()).toHaveLength(2);
 	});
 
 	it('refuses the same key with another request (422), and another caller cannot replay it', async () => {

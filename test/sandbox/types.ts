@@ -36,6 +36,11 @@ export interface RequestLogEntry {
 	 * error was answered or the connection reset instead of the real response.
 	 */
 	fault?: 'rate-limit' | 'error' | 'reset' | 'scripted' | 'applied-error' | 'applied-reset';
+	/**
+	 * Answered from the `Idempotency-Key` replay store (the response kept for an earlier request with that key):
+	 * the request was NOT applied.
+	 */
+	replayed?: true;
 }
 
 /** A one-off fault, consumed when a request matches it. */

@@ -246,12 +246,24 @@ describe('Slots', () => {
 });
 
 describe('idempotencyKeyFor', () => {
-	it('is stable for the same write and differs for another', () => {
-		const a = idempotencyKeyFor('POST', '/clients', { ext: 'A' }, { name: 'x' });
+	const scope = { executionId: '41', nodeId: 'node-1', runId: 'run-1', baseUrl: 'https://api.example/v1', account: '' };
+	it('is stable for the same write of the same run and differs for another write', () => {
+		const a = idempotencyKeyFor(scope, 'POST', '/clients', { ext: 'A' }, { name: 'x' });
 		expect(a).toMatch(/^[0-9a-f]{64}$/);
-		expect(idempotencyKeyFor('post', '/clients', { ext: 'A' }, { name: 'x' })).toBe(a);
-		expect(idempotencyKeyFor('POST', '/clients', { ext: 'A' }, { name: 'y' })).not.toBe(a);
-		expect(idempotencyKeyFor('POST', '/clients', { ext: 'B' }, { name: 'x' })).not.toBe(a);
+		expect(idempotencyKeyFor({ ...scope }, 'post', '/clients', { ext: 'A' }, { name: 'x' })).toBe(a);
+		expect(idempotencyKeyFor(scope, 'POST', '/clients', { ext: 'A' }, { name: 'y' })).not.toBe(a);
+		expect(idempotencyKeyFor(scope, 'POST', '/clients', { ext: 'B' }, { name: 'x' })).not.toBe(a);
+	});
+
+	it.each([
+		['another execution', { executionId: '42' }],
+		['another node', { nodeId: 'node-2' }],
+		['another run of the node', { runId: 'run-2' }],
+		['another account', { account: 'CBBBBBBBB' }],
+		['another Base URL', { baseUrl: 'https://other.example/v1' }],
+	])('differs for the same write in %s', (_, change) => {
+		const key = (s: typeof scope) => idempotencyKeyFor(s, 'PATCH', '/clients/7', { ext: 'A' }, { city: 'Gent' });
+		expect(key({ ...scope, ...change })).not.toBe(key(scope));
 	});
 });
 
