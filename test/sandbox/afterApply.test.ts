@@ -145,3 +145,20 @@ describe('listing mode', () => {
 		expect(((await call('GET', '/clients')) as AxiosResponse).data).toHaveLength(7);
 	});
 });
+
+describe('redirect to another origin', () => {
+	it('answers 302 with the same path and query on the other origin, without applying the request', async () => {
+		sb.setFaults({ scripted: [{ method: 'GET', path: '/api/v1/clients', redirectTo: 'http://127.0.0.1:9/' }] });
+		const response = (await call('GET', '/clients?take=5', { maxRedirects: 0 })) as AxiosResponse;
+		expect(response.status).toBe(302);
+		expect(response.headers.location).toBe('http://127.0.0.1:9/api/v1/clients?take=5');
+	});
+
+	it('a 303 See Other after the write was applied', async () => {
+		sb.setFaults({ scripted: [{ method: 'POST', path: '/api/v1/clients', status: 303, redirectTo: 'http://127.0.0.1:9', afterApply: true }] });
+		const response = (await call('POST', '/clients', { data: { name: 'Applied' }, maxRedirects: 0 })) as AxiosResponse;
+		expect(response.status).toBe(303);
+		expect(response.headers.location).toBe('http://127.0.0.1:9/api/v1/clients');
+		expect(clients()).toHaveLength(1);
+	});
+});

@@ -95,7 +95,7 @@ export class FaultEngine {
 	decide(method: string, pathname: string, url: string, now = Date.now()): FaultDecision {
 		if (!isApiPath(pathname)) return { kind: 'none' };
 		const scripted = this.takeScripted(method, pathname, url);
-		if (scripted) return scriptedDecision(scripted, this.faults.retryAfter ?? '1');
+		if (scripted) return scriptedDecision(scripted, this.faults.retryAfter ?? '1', url);
 		if (!this.matchesPattern(pathname)) return { kind: 'none' };
 		return this.windowDecision(now) ?? this.shareDecision();
 	}
@@ -170,10 +170,11 @@ function scriptedMatches(fault: ScriptedFault, method: string, pathname: string,
 	return fault.path.test(url);
 }
 
-function scriptedDecision(fault: ScriptedFault, retryAfter: string): FaultDecision {
+function scriptedDecision(fault: ScriptedFault, retryAfter: string, url: string): FaultDecision {
 	if (fault.reset) return fault.afterApply ? { kind: 'reset', fault: 'applied-reset', afterApply: true } : { kind: 'reset', fault: 'scripted' };
-	const status = fault.status ?? 500;
+	const status = fault.status ?? (fault.redirectTo ? 302 : 500);
 	const headers = { ...(fault.headers ?? {}) };
+	if (fault.redirectTo) headers.Location = `${fault.redirectTo.replace(/\/+$/, '')}${url}`;
 	if (status === 429 && !Object.keys(headers).some((name) => name.toLowerCase() === 'retry-after')) {
 		headers['Retry-After'] = retryAfter;
 	}

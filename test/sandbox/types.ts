@@ -66,6 +66,12 @@ export interface ScriptedFault {
 	 * answer `status` (or reset, with `reset`) instead of the real response.
 	 */
 	afterApply?: boolean;
+	/**
+	 * Redirect to another origin (e.g. a second local server on another port, `http://127.0.0.1:<port>`): answers
+	 * `status` (default 302) with `Location: <redirectTo><the request's path and query>`, as an API that moved host
+	 * would. Combine with `afterApply` for a redirect after the write was applied (e.g. 303 See Other).
+	 */
+	redirectTo?: string;
 	/** How many matching requests this entry answers; default 1. */
 	times?: number;
 }
