@@ -80,6 +80,28 @@ describe('Sync: a POST answered 502/503/504 after the API applied it', () => {
 		expect(result.output[4]).toHaveLength(0);
 	});
 
+	it('a create answered 500 after it was applied is created exactly once (any 5xx: outcome unknown)', async () => {
+		sandbox.setFaults({ scripted: [{ method: 'POST', path: '/api/v1/clients', status: 500, afterApply: true }] });
+		const result = await sync(customers(2), { useBulk: false });
+		expect(result.error).toBeUndefined();
+		expect(remoteCopies()).toEqual(once(2));
+		expect(result.output[0]).toHaveLength(2);
+	});
+
+	it('a create answered 303 See Other is followed with GET and reported Created with the id read there (issue 16.6)', async () => {
+		sandbox.setFaults({ scripted: [{ method: 'POST', path: '/api/v1/clients', seeOther: true }] });
+		const result = await sync(customers(2), { useBulk: false, concurrency: 1 });
+		expect(result.error).toBeUndefined();
+		expect(remoteCopies()).toEqual(once(2));
+		const ids = sandbox.store.list(OWNER, 'clients').map((c) => c.client_id);
+		expect(result.output[0].map((o) => o.json.id).sort()).toEqual(ids.sort());
+		expect(sandbox.log.filter((e) => e.method !== 'GET' || e.path !== '/api/v1/clients').map((e) => `${e.method} ${e.status}`)).toEqual([
+			'POST 303',
+			'GET 200',
+			'POST 201',
+		]);
+	});
+
 	it('a connection lost after the write creates the record exactly once', async () => {
 		sandbox.setFaults({ scripted: [{ method: 'POST', path: '/api/v1/clients', reset: true, afterApply: true }] });
 		const result = await sync(customers(2), { useBulk: false });

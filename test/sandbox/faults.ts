@@ -20,6 +20,8 @@ export type FaultDecision =
 			headers: Record<string, string>;
 			/** Raw body to send as is; when absent an `{"error": ...}` body in the negotiated format. */
 			body?: string;
+			/** 303 to the `uri` of the real response (which is computed, the request applied). */
+			seeOther?: boolean;
 			contentType?: string;
 			message: string;
 	  };
@@ -172,6 +174,9 @@ function scriptedMatches(fault: ScriptedFault, method: string, pathname: string,
 
 function scriptedDecision(fault: ScriptedFault, retryAfter: string, url: string): FaultDecision {
 	if (fault.reset) return fault.afterApply ? { kind: 'reset', fault: 'applied-reset', afterApply: true } : { kind: 'reset', fault: 'scripted' };
+	if (fault.seeOther) {
+		return { kind: 'respond', fault: 'applied-error', afterApply: true, seeOther: true, status: 303, headers: {}, message: 'see other' };
+	}
 	const status = fault.status ?? (fault.redirectTo ? 302 : 500);
 	const headers = { ...(fault.headers ?? {}) };
 	if (fault.redirectTo) headers.Location = `${fault.redirectTo.replace(/\/+$/, '')}${url}`;

@@ -59,6 +59,7 @@ export function handleApi(ex: Exchange, ctx: ApiContext): void {
 	const [first, ...rest] = segments;
 	if (first === 'accounts' && rest.length === 1 && rest[0] === 'current') return currentAccount(request);
 	if (first === 'apikeys' && rest.length === 0) return createApiKey(request);
+	if (first === 'apikeys' && rest.length === 1) return readApiKey(request, rest[0]);
 	if (first !== undefined) return routeDomain(request, first, rest);
 	ex.sendError(404, 'not found');
 }
@@ -94,8 +95,18 @@ function createApiKey({ ex, ctx, principal, account }: ApiRequest): void {
 		name: entry.name,
 		rights: entry.rights ?? [...API_DOMAINS],
 		account_id: account,
+		uri: `${ctx.baseUrl}/apikeys/${entry.id}`,
 	};
 	ex.sendData(201, response, 'response');
+}
+
+/** `GET /apikeys/{id}`: what the key is, never the key itself (it is shown once, when created). */
+function readApiKey({ ex, ctx, principal, account }: ApiRequest, id: string): void {
+	if (ex.method !== 'GET') return methodNotAllowed(ex);
+	if (principal.scheme !== 'basic') return ex.sendError(403, 'API keys can only be read with Basic authentication (e-mail and password)');
+	const entry = ctx.apiKeys.issued(account).find((key) => String(key.id) === id);
+	if (!entry) return ex.sendError(404, `no API key ${id} in this account`);
+	ex.sendData(200, { apikey_id: entry.id, name: entry.name, rights: entry.rights ?? [...API_DOMAINS], account_id: account }, 'response');
 }
 
 function routeDomain(request: ApiRequest, domain: string, rest: string[]): void {

@@ -323,6 +323,17 @@ class SandboxExchange extends Exchange {
 		const replacement = this.replaceResponse;
 		if (replacement) {
 			this.replaceResponse = undefined;
+			if (replacement.kind === 'respond' && replacement.seeOther) {
+				let uri = '';
+				try {
+					uri = (JSON.parse(response.body) as { uri?: string }).uri ?? '';
+				} catch {
+					// not JSON (an XML answer): a 303 without a usable Location
+				}
+				this.fault = replacement.fault;
+				super.send(303, '', 'text/plain; charset=utf-8', { Location: uri });
+				return;
+			}
 			applyFault(this, replacement);
 			return;
 		}

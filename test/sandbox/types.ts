@@ -72,6 +72,11 @@ export interface ScriptedFault {
 	 * would. Combine with `afterApply` for a redirect after the write was applied (e.g. 303 See Other).
 	 */
 	redirectTo?: string;
+	/**
+	 * Apply the request, then answer 303 See Other with `Location:` the created resource (the `uri` of the real
+	 * response) and no body, as an API that sends the client to what it created.
+	 */
+	seeOther?: boolean;
 	/** How many matching requests this entry answers; default 1. */
 	times?: number;
 }
