@@ -121,7 +121,7 @@ export const sync: BatchOperation = {
 					default: '',
 					placeholder: 'Idempotency-Key',
 					description:
-						'For APIs that honour idempotency keys (Stripe style): every write carries a stable key in this header, the same when a write is sent again, so the API applies it once. Empty: none sent.',
+						'For APIs that honour idempotency keys (Stripe style): every write carries a key in this header, the same when that write is sent again within the run, so the API applies it once; another run never reuses a key. Empty: none sent.',
 				},
 				{
 					displayName: 'Max Requests per Second',
