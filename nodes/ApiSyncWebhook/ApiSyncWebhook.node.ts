@@ -268,7 +268,7 @@ export class ApiSyncWebhook implements INodeType {
 						type: 'boolean',
 						default: false,
 						description:
-							'Whether a delivery whose ID was already accepted recently is acknowledged without starting the workflow again (best effort, see the README)',
+							'Whether a delivery already handled recently (same ID, or the same signed bytes) is acknowledged without starting the workflow again; a failed run does not count (see the README)',
 					},
 					{
 						displayName: 'Include Raw Body',
@@ -292,7 +292,7 @@ export class ApiSyncWebhook implements INodeType {
 						type: 'number',
 						typeOptions: { minValue: 1 },
 						default: 86400,
-						description: 'How long an accepted delivery ID counts as recent, for Drop Repeated Deliveries (at most 1000 IDs are kept)',
+						description: 'How long a handled delivery counts as recent, for Drop Repeated Deliveries (at most 3,000 IDs and signatures are kept)',
 					},
 					{
 						displayName: 'Replay Window (Seconds)',
