@@ -1,8 +1,9 @@
 /**
  * The package in n8n's queue mode, for real (`npm run test:queue`): PostgreSQL and Redis on loopback, one main,
  * two workers, one webhook processor (point 6b starts a second), each with the package installed (see
- * support/queueStack.ts), against the sandbox API in this process. Counts come from the sandbox (its records and request log) and from Postgres
- * (execution_entity, execution_data, workflow_entity); which worker ran an execution comes from the workers' logs.
+ * support/queueStack.ts), against the sandbox API in this process. Counts come from the sandbox (its records and
+ * request log) and from Postgres (execution_entity, execution_data, workflow_entity); which worker ran an execution
+ * comes from the workers' logs.
  */
 import { createHmac, randomUUID } from 'node:crypto';
 import * as path from 'node:path';
