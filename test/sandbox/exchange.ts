@@ -30,6 +30,8 @@ export class Exchange {
 	rawBody: Buffer = Buffer.alloc(0);
 	auth?: RequestAuth;
 	fault?: RequestLogEntry['fault'];
+	/** Answered from the `Idempotency-Key` replay store: not applied again. */
+	replayed = false;
 	private finished = false;
 
 	constructor(
@@ -123,6 +125,7 @@ export class Exchange {
 			status,
 			...(this.auth ? { auth: this.auth } : {}),
 			...(this.fault ? { fault: this.fault } : {}),
+			...(this.replayed ? { replayed: true } : {}),
 		});
 	}
 }
