@@ -12,7 +12,6 @@ import {
 	CREDENTIAL_TYPES,
 	credentialDescriptions,
 	requestOptionProperties,
-	sortedByLabel,
 } from '../shared/authentication';
 import {
 	changeFeedProperties,
@@ -21,6 +20,7 @@ import {
 	readChangeSettings,
 	runChangeFeed,
 } from '../shared/changes';
+import { sortedByLabel } from '../shared/labels';
 import { RESOURCE_LABEL_EXPRESSION, resourceProperties } from '../shared/resources';
 import { createApiClient } from '../shared/transport';
 

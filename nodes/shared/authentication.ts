@@ -48,15 +48,6 @@ export const credentialDescriptions: INodeCredentialDescription[] = OPTIONS.map(
 	displayOptions: { show: { authentication: [value] } },
 }));
 
-/**
- * Fields joined from several lists (e.g. the trigger's Options: the request options plus the change-feed options) in
- * alphabetical order by label, as n8n's scanner wants a collection's fields; it cannot see through the spreads, so
- * test/unit/alphabeticalLists.test.ts checks the result.
- */
-export function sortedByLabel(properties: INodeProperties[]): INodeProperties[] {
-	return [...properties].sort((a, b) => a.displayName.localeCompare(b.displayName, 'en'));
-}
-
 /** Per-node request options shared by the nodes that read and write records. */
 export function requestOptionProperties(accountPurpose: string): INodeProperties[] {
 	return [
