@@ -367,7 +367,7 @@ export async function createApiClient(ctx: RequestContext, options: ApiClientOpt
 						hidden,
 					),
 					description:
-						'The connected account withdrew access, or the refresh token expired or was revoked. Open the credential and press "Connect my account" again, then run the workflow again.',
+						'The connected account withdrew access, or the refresh token expired or was revoked. Open the credential and connect the account again ("Switch account"; "Reconnect" or "Connect my account" in n8n 1.x), then run the workflow again.',
 					itemIndex: req.itemIndex,
 				});
 			}
@@ -375,8 +375,8 @@ export async function createApiClient(ctx: RequestContext, options: ApiClientOpt
 				message: redact(`n8n could not renew the access token of the OAuth2 credential${credential}: the token URL answered ${answer} (on ${where})`, hidden),
 				description:
 					failure.grantError === 'invalid_client'
-						? 'The token URL did not accept the client: check the Client ID and Client Secret in the credential, and Authentication (header or body). Then press "Connect my account" again.'
-						: 'Check the credential\'s Access Token URL, Client ID, Client Secret and Scope, then press "Connect my account" again.',
+						? 'The token URL did not accept the client: check the Client ID and Client Secret in the credential, and Authentication (header or body), then connect the account again.'
+						: "Check the credential's Access Token URL, Client ID, Client Secret and Scope, then connect the account again.",
 				itemIndex: req.itemIndex,
 			});
 		}

@@ -318,7 +318,7 @@ describe('OAuth2 through n8n-core', () => {
 			'The OAuth2 credential "apiSyncOAuth2Api" needs to be reconnected: the API refused to renew its access token (invalid_grant) on GET /api/v1/clients',
 		);
 		expect(error.description).toBe(
-			'The connected account withdrew access, or the refresh token expired or was revoked. Open the credential and press "Connect my account" again, then run the workflow again.',
+			'The connected account withdrew access, or the refresh token expired or was revoked. Open the credential and connect the account again ("Switch account"; "Reconnect" or "Connect my account" in n8n 1.x), then run the workflow again.',
 		);
 		const { accessTokens, refreshTokens } = sandbox.issuedOAuthTokens();
 		expectNoSecretsIn(second, [...ALL_SECRETS, ...accessTokens, ...refreshTokens]);
