@@ -173,7 +173,7 @@ it('a credential created from the node connects: consent on the sandbox page in 
 
 	const before = lastLogId();
 	await consentInPopup(
-		() => modal.getByTestId('oauth-not-connected-banner').getByRole('button', { name: 'Connect' }).click(),
+		() => modal.getByTestId('oauth-not-connected-banner').getByRole('button', { name: 'Connect', exact: true }).click(),
 		'oauth2-consent-page',
 	);
 	// n8n closes the dialog once the account is connected; the node now uses the new credential.
