@@ -60,6 +60,7 @@ export async function openEditor(n8nUrl: string): Promise<EditorBrowser> {
 		fs.rmSync(userDataDir, { recursive: true, force: true });
 		throw error;
 	}
+	context.setDefaultTimeout(UI_TIMEOUT); // pages opened later too (an OAuth popup)
 	const page = context.pages()[0] ?? (await context.newPage());
 	page.setDefaultTimeout(UI_TIMEOUT);
 	const browser: EditorBrowser = {
