@@ -72,12 +72,19 @@ export const resourceProperties: INodeProperties[] = [
 		displayName: 'Remote Resource',
 		name: 'remoteResource',
 		type: 'options',
+		// Written out (not mapped from PRESET_LABELS) so n8n's scanner can check the order and the default;
+		// test/unit/editorLabels.test.ts keeps the two in step.
 		options: [
-			...Object.entries(PRESET_LABELS).map(([value, name]) => ({
-				name: `EenvoudigFactureren: ${name}`,
-				value,
-			})),
 			{ name: 'Custom Path (Any JSON REST API)', value: 'custom' },
+			{ name: 'EenvoudigFactureren: Clients', value: 'clients' },
+			{ name: 'EenvoudigFactureren: Deliveries', value: 'deliveries' },
+			{ name: 'EenvoudigFactureren: Invoices', value: 'invoices' },
+			{ name: 'EenvoudigFactureren: Orders', value: 'orders' },
+			{ name: 'EenvoudigFactureren: Projects', value: 'projects' },
+			{ name: 'EenvoudigFactureren: Quotes', value: 'quotes' },
+			{ name: 'EenvoudigFactureren: Receipts', value: 'receipts' },
+			{ name: 'EenvoudigFactureren: Stock Items (Products)', value: 'stockitems' },
+			{ name: 'EenvoudigFactureren: Subscriptions', value: 'subscriptions' },
 		],
 		default: 'clients',
 		description: 'Which records to work on, under the credential’s base URL',
@@ -120,26 +127,11 @@ export const resourceProperties: INodeProperties[] = [
 		placeholder: 'Set Pagination',
 		default: {},
 		displayOptions: { show: { remoteResource: ['custom'] } },
+		// In alphabetical order, as n8n's scanner asks of a collection (its Add menu lists them so).
 		options: [
-			{
-				displayName: 'Style',
-				name: 'style',
-				type: 'options',
-				options: [
-					{ name: 'Offset and Limit', value: 'offset' },
-					{ name: 'Page Number', value: 'page' },
-					{ name: 'Next URL in Response Body', value: 'nextUrl' },
-					{ name: 'Link Header (Rel=next)', value: 'linkHeader' },
-					{ name: 'None (One Request)', value: 'none' },
-				],
-				default: 'offset',
-			},
-			{ displayName: 'Page Size', name: 'pageSize', type: 'number', typeOptions: { minValue: 1 }, default: 100 },
-			{ displayName: 'Offset Parameter', name: 'offsetParam', type: 'string', default: 'skip' },
-			{ displayName: 'Limit Parameter', name: 'limitParam', type: 'string', default: 'take' },
-			{ displayName: 'Page Parameter', name: 'pageParam', type: 'string', default: 'page' },
 			{ displayName: 'First Page Number', name: 'firstPage', type: 'number', default: 1 },
-			{ displayName: 'Page Size Parameter', name: 'pageSizeParam', type: 'string', default: 'per_page' },
+			{ displayName: 'Limit Parameter', name: 'limitParam', type: 'string', default: 'take' },
+			{ displayName: 'Max Pages', name: 'maxPages', type: 'number', typeOptions: { minValue: 1 }, default: 1000 },
 			{
 				displayName: 'Next URL Path',
 				name: 'nextUrlPath',
@@ -147,6 +139,10 @@ export const resourceProperties: INodeProperties[] = [
 				default: 'next',
 				description: 'Dot path in the response body to the next page’s URL, e.g. links.next',
 			},
+			{ displayName: 'Offset Parameter', name: 'offsetParam', type: 'string', default: 'skip' },
+			{ displayName: 'Page Parameter', name: 'pageParam', type: 'string', default: 'page' },
+			{ displayName: 'Page Size', name: 'pageSize', type: 'number', typeOptions: { minValue: 1 }, default: 100 },
+			{ displayName: 'Page Size Parameter', name: 'pageSizeParam', type: 'string', default: 'per_page' },
 			{
 				displayName: 'Records Path',
 				name: 'recordsPath',
@@ -154,7 +150,19 @@ export const resourceProperties: INodeProperties[] = [
 				default: '',
 				description: 'Dot path in the response body to the list of records, e.g. data. Empty when the body is the list itself.',
 			},
-			{ displayName: 'Max Pages', name: 'maxPages', type: 'number', typeOptions: { minValue: 1 }, default: 1000 },
+			{
+				displayName: 'Style',
+				name: 'style',
+				type: 'options',
+				options: [
+					{ name: 'Link Header (Rel=next)', value: 'linkHeader' },
+					{ name: 'Next URL in Response Body', value: 'nextUrl' },
+					{ name: 'None (One Request)', value: 'none' },
+					{ name: 'Offset and Limit', value: 'offset' },
+					{ name: 'Page Number', value: 'page' },
+				],
+				default: 'offset',
+			},
 		],
 	},
 ];

@@ -9,7 +9,8 @@ export const recordDataProperty = {
 	type: 'json' as const,
 	default: '{\n  "name": ""\n}',
 	required: true,
-	description: 'Fields to send, as a JSON object. Use an expression such as {{ $json }} to send the input item.',
+	description: 'Fields to send, as a JSON object',
+	hint: 'To send the input item as it is, use the expression {{ $json }}',
 };
 
 export const create: ItemOperation = {
