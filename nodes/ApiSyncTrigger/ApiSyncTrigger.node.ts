@@ -20,6 +20,7 @@ import {
 	readChangeSettings,
 	runChangeFeed,
 } from '../shared/changes';
+import { sortedByLabel } from '../shared/labels';
 import { RESOURCE_LABEL_EXPRESSION, resourceProperties } from '../shared/resources';
 import { createApiClient } from '../shared/transport';
 
@@ -79,10 +80,7 @@ export class ApiSyncTrigger implements INodeType {
 				type: 'collection',
 				placeholder: 'Add Option',
 				default: {},
-				options: [
-					...requestOptionProperties('watch'),
-					...changeOptionProperties,
-				],
+				options: sortedByLabel([...requestOptionProperties('watch'), ...changeOptionProperties]),
 			},
 		],
 	};
