@@ -3,7 +3,7 @@ import type { IDataObject, IHttpRequestMethods } from 'n8n-workflow';
 import type { ResolvedResource } from '../../shared/resources';
 import type { ApiClient, ApiRequest } from '../../shared/transport';
 import { readBulkReply } from './bulkReply';
-import { idempotencyKeyFor } from './idempotency';
+import { idempotencyKeyFor, type IdempotencyScope } from './idempotency';
 import type { PlannedCreate, PlannedDelete, PlannedUpdate, SyncPlan } from './plan';
 import { chunk, runPool, Slots, type RateLimiter } from './schedule';
 
@@ -17,8 +17,10 @@ export interface ApplySettings {
 	limiter: RateLimiter;
 	/** Extra headers for every write (e.g. X-AccountId). */
 	headers?: Record<string, string>;
-	/** Header carrying a stable idempotency key per write (e.g. `Idempotency-Key`); none when empty. */
+	/** Header carrying an idempotency key per write (e.g. `Idempotency-Key`); none when empty. */
 	idempotencyHeader?: string;
+	/** What makes this run's keys its own (execution, node, run, Base URL, account); required with the header. */
+	idempotencyScope?: IdempotencyScope;
 }
 
 export type FailedOutcome = {
@@ -76,9 +78,10 @@ export async function applyPlan(client: ApiClient, plan: SyncPlan, settings: App
 
 function withKey(req: ApiRequest, match: IDataObject | null, settings: ApplySettings): ApiRequest {
 	const header = settings.idempotencyHeader?.trim();
-	if (!header) return req;
+	const scope = settings.idempotencyScope;
+	if (!header || !scope) return req;
 	const path = req.query?.bulk !== undefined ? `${req.path}?bulk` : req.path;
-	return { ...req, idempotencyKey: { header, value: idempotencyKeyFor(req.method, path, match, req.body) } };
+	return { ...req, idempotencyKey: { header, value: idempotencyKeyFor(scope, req.method, path, match, req.body) } };
 }
 
 async function applySingle(write: Write, send: Send, settings: ApplySettings): Promise<Outcome> {
@@ -118,7 +121,7 @@ async function applyBulk(batch: Write[], send: Send, settings: ApplySettings): P
 		}
 		return batch.map((write) => failed(write.entry, write.op, error, settings));
 	}
-	const results = readBulkReply(body, batch.length, domain, resource.idField);
+	const results = readBulkReply(body, batch.map((write) => write.op), domain, resource.idField);
 	if (!results) {
 		// Without one result per record nothing says what happened: the records are re-read.
 		return batch.map((write) =>
@@ -128,7 +131,11 @@ async function applyBulk(batch: Write[], send: Send, settings: ApplySettings): P
 	return await Promise.all(
 		batch.map(async (write, i) => {
 			const result = results[i];
-			if (result.ok) return write.op === 'create' ? created(write.entry, result.id) : updated(write.entry);
+			if (result.ok === true) return write.op === 'create' ? created(write.entry, result.id) : updated(write.entry);
+			// Nothing in the entry proves the record was written (a create without an id, an unknown shape): re-read.
+			if (result.ok === 'unclear') {
+				return failed(write.entry, write.op, new Error(`Not confirmed by the bulk call: ${result.reason}`), settings, true);
+			}
 			// Rejected within the bulk call: tried alone, so the API's own answer for this record is reported.
 			return await applySingle(write, send, settings);
 		}),
