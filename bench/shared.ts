@@ -129,14 +129,26 @@ export async function naiveSync(api: AxiosInstance, records: ClientRecord[]): Pr
  * Duplicates of Overlapping Runs).
  */
 export async function rawSync(api: AxiosInstance, records: ClientRecord[], useBulk: boolean, concurrency: number): Promise<void> {
+	// The node's paging (nodes/shared/pagination.ts): the first page alone; when it is full, pages 2 to
+	// 1 + concurrency at once, each starting at the previous page's last record (skip 99, 198, …); then every page
+	// that comes back full asks for the page `concurrency` places after it. A short page is the last.
 	const readAll = async (fields: string, extra: Record<string, string> = {}) => {
 		const remote = new Map<string, Record<string, unknown>>();
-		for (let skip = 0; ; skip += PAGE_SIZE) {
-			const { data } = await api.get('/clients', { params: { fields, ...extra, skip, take: PAGE_SIZE } });
-			const page = data as Array<Record<string, unknown>>;
+		const get = async (skip: number) => (await api.get('/clients', { params: { fields, ...extra, skip, take: PAGE_SIZE } })).data as Array<Record<string, unknown>>;
+		const pages = new Map<number, Promise<Array<Record<string, unknown>>>>();
+		const ask = (n: number) => {
+			const page = get((n - 1) * (PAGE_SIZE - 1));
+			pages.set(n, page);
+			void page.then((records) => records.length >= PAGE_SIZE && ask(n + concurrency)).catch(() => undefined);
+		};
+		let page = await get(0);
+		for (let n = 1; ; n++) {
 			for (const record of page) remote.set(String(record[MATCH_FIELD]), record);
 			if (page.length < PAGE_SIZE) break;
+			if (n === 1) for (let next = 2; next <= 1 + concurrency; next++) ask(next);
+			page = await (pages.get(n + 1) as Promise<Array<Record<string, unknown>>>);
 		}
+		await Promise.all(pages.values());
 		return remote;
 	};
 	const remote = await readAll(READ_FIELDS);

@@ -32,7 +32,7 @@
  * Writes `bench/RESULTS.md`. Exits 1 when a correctness check fails; missed performance targets
  * are reported as FAIL in RESULTS.md and the script still exits 0.
  * Environment: BENCH_RECORDS (default 10000), BENCH_BIG_RECORDS (default 100000; 0 skips it),
- * BENCH_REPEAT (default 3), BENCH_ONLY (comma-separated scenario ids, e.g. `unchanged,initial-single`),
+ * BENCH_REPEAT (default 3), BENCH_ONLY (comma-separated scenario ids, e.g. `unchanged,initial-single`; `read-latency` is the read phase under 100 ms latency, bench/readLatency.ts),
  * BENCH_PROFILE_DIR (write a CPU profile of every measured run there). RESULTS.md is written only by a
  * run of every scenario without profiling.
  */
@@ -55,6 +55,7 @@ import {
 	type LogEntry,
 	type Variant,
 } from './shared';
+import { READ_LATENCY_ID, readLatencyScenario } from './readLatency';
 import type { Job, Mapping, WorkerResult } from './worker';
 
 const ROOT = path.resolve(__dirname, '..');
@@ -524,7 +525,7 @@ function observations(results: ScenarioResult[]): string[] {
 		const [node, raw, rawKa] = latency as Measurement[];
 		const lists = node.median.requests.lists;
 		lines.push(
-			`- **Latency.** With ${LATENCY_MS} ms per request, the 1% re-sync without bulk took ${secs(node.median.result.wallMs)} s for the node, ${secs(raw.median.result.wallMs)} s / ${secs(rawKa.median.result.wallMs)} s for the raw client without / with keep-alive (${ratio(node.median.result.wallMs / raw.median.result.wallMs)}× / ${ratio(node.median.result.wallMs / rawKa.median.result.wallMs)}×). The ${lists} list pages are read one after another (at least ${((lists * LATENCY_MS) / 1000).toFixed(1)} s of waiting); only the writes run ${CONCURRENCY} at a time.`,
+			`- **Latency.** With ${LATENCY_MS} ms per request, the 1% re-sync without bulk took ${secs(node.median.result.wallMs)} s for the node, ${secs(raw.median.result.wallMs)} s / ${secs(rawKa.median.result.wallMs)} s for the raw client without / with keep-alive (${ratio(node.median.result.wallMs / raw.median.result.wallMs)}× / ${ratio(node.median.result.wallMs / rawKa.median.result.wallMs)}×). The ${lists} list pages are read up to ${CONCURRENCY} at a time, like the writes (see "Read phase under latency").`,
 		);
 	}
 	return lines;
@@ -562,7 +563,7 @@ function report(results: ScenarioResult[], targets: TargetLine[]): string {
 		`- Records: ${fmtInt(N)} deterministic EenvoudigFactureren \`clients\` (\`external_client_id\`, \`name\`, \`email_address\`, \`tax_code\`, \`street\`, \`postal_code\`, \`city\`, \`country_code\`, \`number\`), matched on \`external_client_id\`. The 1% change alters \`city\` and \`street\` of every 100th record.`,
 		'- Our node: `runNode` from `test/harness` (n8n-core\'s real `WorkflowExecute` and request helpers, the API key credential), Sync in Upsert mode, "Map Automatically", `maxRequestsPerSecond: 0`, `concurrency: 4`, `useBulk` as the scenario says. Wall time is the whole workflow run (Manual Trigger → Items → API Sync); "node alone" is the Sync node\'s execution time from the run data.',
 		'- Naive (baseline a): axios, per record `GET /clients?filter=external_client_id=…` then `POST /clients/{id}` with the full record or `POST /clients`, sequential, without keep-alive (HTTP Request nodes go through the same n8n request stack). It makes two requests per record whatever changed; it runs once for the initial sync, the unchanged re-sync and the 1% re-sync, and the same run appears in the bulk and the single table.',
-		'- Raw (baseline b): axios making exactly the plan\'s requests (the list pages with the same `fields=`, read one after another like the node, then the writes with the same bodies, 4 in flight), without n8n. Without keep-alive (a new TCP connection and `Connection: close` per request, like n8n\'s request helpers) and with keep-alive. The bench checks that it sends the same requests (method, path, query) as the node.',
+		'- Raw (baseline b): axios making exactly the plan\'s requests (the list pages with the same `fields=`, read like the node: overlapping by one record, up to 4 at once, then the writes with the same bodies, 4 in flight), without n8n. Without keep-alive (a new TCP connection and `Connection: close` per request, like n8n\'s request helpers) and with keep-alive. The bench checks that it sends the same requests (method, path, query) as the node.',
 		`- Each client of each scenario runs in a fresh child process of the bench script, so its memory is its own. The process loads what it needs (the raw and naive ones no n8n; all of them ts-node, about 100 MB), warms up on another sandbox account (a run of the same kind and size, at most ${fmtInt(WARMUP_MAX)} records, then a re-sync; not counted), then makes the measured runs. "Peak RSS during run" is the highest \`process.memoryUsage().rss\` sampled every 20 ms during the measured runs; "Process peak RSS" is the kernel's \`maxRSS\` of that process over its whole life, warm-up included. The 500 MB target uses the process peak. The sandbox is not included.`,
 		'- Client CPU is the worker\'s `process.cpuUsage()` over the run; sandbox CPU is the sandbox process\'s utime + stime from `/proc` (10 ms resolution).',
 		'- Before each measured run the sandbox is reset (and, for re-syncs, loaded with the original records through the bulk endpoint, not measured). Requests are counted from the sandbox\'s request log. After each run every stored client is checked: each record present exactly once with the expected values; and our node\'s outputs (Created/Updated/Unchanged/Deleted/Failed counts) are checked.',
@@ -638,14 +639,17 @@ async function main(): Promise<void> {
 		const sameRequests = node && raws.length ? raws.every((m) => m.median.requests.signatures === node.median.requests.signatures) : undefined;
 		results.push({ scenario, measurements, sameRequests });
 	}
+	// Issue 18.1: the read phase under 100 ms latency (bench/readLatency.ts), last: it loads n8n in this process.
+	const readLatency = !only || only.includes(READ_LATENCY_ID) ? await readLatencyScenario(control, progress) : undefined;
 	await control.reset();
-	const targets = evaluateTargets(results);
+	const targets = [...evaluateTargets(results), ...(readLatency?.targets ?? [])];
 	if (only || process.env.BENCH_PROFILE_DIR) {
 		progress('partial or profiled run: bench/RESULTS.md left as it was');
 	} else {
-		writeFileSync(path.join(__dirname, 'RESULTS.md'), report(results, targets));
+		writeFileSync(path.join(__dirname, 'RESULTS.md'), [report(results, targets), '## Read phase under latency', '', ...(readLatency?.lines ?? [])].join('\n'));
 		progress('wrote bench/RESULTS.md');
 	}
+	if (readLatency && only) console.log(readLatency.lines.join('\n'));
 	for (const t of targets) console.log(`${t.pass ? 'PASS' : 'FAIL'} ${t.text}`);
 }
 

@@ -129,7 +129,34 @@ export const resourceProperties: INodeProperties[] = [
 		displayOptions: { show: { remoteResource: ['custom'] } },
 		// In alphabetical order, as n8n's scanner asks of a collection (its Add menu lists them so).
 		options: [
+			{
+				displayName: 'Cursor Parameter',
+				name: 'cursorParam',
+				type: 'string',
+				default: '',
+				placeholder: 'after',
+				description:
+					'Cursor Token and Last Record ID styles: query parameter the token or the last record’s ID is sent in, e.g. after (HubSpot), cursor, offset (Airtable), starting_after (Stripe)',
+			},
+			{
+				displayName: 'Cursor Path',
+				name: 'cursorPath',
+				type: 'string',
+				default: '',
+				placeholder: 'paging.next.after',
+				description:
+					'Cursor Token style: dot path in the response body to the next page’s token, e.g. paging.next.after (HubSpot), next_cursor, offset (Airtable). Paging ends when it is missing or empty.',
+			},
 			{ displayName: 'First Page Number', name: 'firstPage', type: 'number', default: 1 },
+			{
+				displayName: 'Has More Path',
+				name: 'hasMorePath',
+				type: 'string',
+				default: '',
+				placeholder: 'has_more',
+				description:
+					'Cursor Token and Last Record ID styles: dot path to a true/false field saying whether more records follow, e.g. has_more (Stripe). Empty: not used (Last Record ID then goes on until an empty page).',
+			},
 			{ displayName: 'Limit Parameter', name: 'limitParam', type: 'string', default: 'take' },
 			{ displayName: 'Max Pages', name: 'maxPages', type: 'number', typeOptions: { minValue: 1 }, default: 1000 },
 			{
@@ -142,7 +169,14 @@ export const resourceProperties: INodeProperties[] = [
 			{ displayName: 'Offset Parameter', name: 'offsetParam', type: 'string', default: 'skip' },
 			{ displayName: 'Page Parameter', name: 'pageParam', type: 'string', default: 'page' },
 			{ displayName: 'Page Size', name: 'pageSize', type: 'number', typeOptions: { minValue: 1 }, default: 100 },
-			{ displayName: 'Page Size Parameter', name: 'pageSizeParam', type: 'string', default: 'per_page' },
+			{
+				displayName: 'Page Size Parameter',
+				name: 'pageSizeParam',
+				type: 'string',
+				default: 'per_page',
+				description:
+					'Query parameter for the page size. Page Number style: always sent. Next URL, Link Header, Cursor Token and Last Record ID: sent only when added here, e.g. limit (HubSpot, Stripe) or pageSize (Airtable).',
+			},
 			{
 				displayName: 'Records Path',
 				name: 'recordsPath',
@@ -155,6 +189,8 @@ export const resourceProperties: INodeProperties[] = [
 				name: 'style',
 				type: 'options',
 				options: [
+					{ name: 'Cursor Token in Response Body', value: 'cursor' },
+					{ name: 'Last Record ID (Starting After)', value: 'lastId' },
 					{ name: 'Link Header (Rel=next)', value: 'linkHeader' },
 					{ name: 'Next URL in Response Body', value: 'nextUrl' },
 					{ name: 'None (One Request)', value: 'none' },
@@ -171,21 +207,37 @@ export const resourceProperties: INodeProperties[] = [
 export function resolveResource(
 	getParam: (name: string, fallback?: unknown) => unknown,
 ): ResolvedResource {
-	const name = getParam('remoteResource') as PresetName | 'custom';
+	const name = getParam('remoteResource', 'clients') as PresetName | 'custom';
 	if (name !== 'custom') {
 		const preset: ResourcePreset = PRESETS[name];
-		return { ...preset, updateMethod: 'POST', pagination: EENVOUDIGFACTUREREN_PAGINATION, efListParameters: true };
+		return { ...preset, updateMethod: 'POST', pagination: { ...EENVOUDIGFACTUREREN_PAGINATION, idField: preset.idField }, efListParameters: true };
 	}
 	const path = `/${String(getParam('customPath', '')).trim().replace(/^\/+|\/+$/g, '')}`;
 	const paging = (getParam('customPagination', {}) ?? {}) as Partial<PaginationSettings> & { style?: PaginationStyle };
+	const idField = String(getParam('customIdField', 'id') || 'id');
+	const style = paging.style ?? 'offset';
+	const text = (value: unknown) => (typeof value === 'string' ? value.trim() : '');
 	return {
 		path,
-		idField: String(getParam('customIdField', 'id') || 'id'),
+		idField,
 		bulk: false,
 		updateMethod: getParam('customUpdateMethod', 'PATCH') as ResolvedResource['updateMethod'],
-		// A custom API may give fewer records than asked (a capped page size): only an empty page, or one shorter
-		// than an earlier page, ends the listing.
-		pagination: { ...EENVOUDIGFACTUREREN_PAGINATION, maxPages: 1000, ...paging, fullPagesGuaranteed: false },
+		pagination: {
+			...EENVOUDIGFACTUREREN_PAGINATION,
+			maxPages: 1000,
+			...paging,
+			style,
+			cursorPath: text(paging.cursorPath),
+			cursorParam: text(paging.cursorParam),
+			hasMorePath: text(paging.hasMorePath),
+			// Page Number sends a page size parameter by default (per_page); the other styles only one the user added,
+			// so that workflows saved before they could send one send nothing new.
+			pageSizeParam: style === 'page' ? (paging.pageSizeParam ?? EENVOUDIGFACTUREREN_PAGINATION.pageSizeParam) : text(paging.pageSizeParam),
+			idField,
+			// A custom API may give fewer records than asked (a capped page size): only an empty page, or one shorter
+			// than an earlier page, ends the listing.
+			fullPagesGuaranteed: false,
+		},
 		efListParameters: false,
 	};
 }

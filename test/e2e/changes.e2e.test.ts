@@ -107,7 +107,8 @@ describe('Get Changes in successive n8n runs', () => {
 			now += 1000;
 			bulk.push(insertClient(`Bulk ${i}`));
 		}
-		env.sandbox.setFaults({ scripted: [{ method: 'GET', path: /skip=100/, status: 500, body: '{"error": "database timeout"}' }] });
+		// The second page starts at the first page's last record (skip=99; README: Paging).
+		env.sandbox.setFaults({ scripted: [{ method: 'GET', path: /skip=99&/, status: 500, body: '{"error": "database timeout"}' }] });
 		const failed = await env.n8n.execute('changes-clients');
 		expect(failed.exitCode).not.toBe(0);
 		expect(failed.errorMessage).toBe('500 Internal Server Error from GET /api/v1/clients: "database timeout"');

@@ -57,7 +57,9 @@ describe('Get Many', () => {
 		expect(result.error).toBeUndefined();
 		expect(result.output[0]).toHaveLength(250);
 		expect(new Set(result.output[0].map((o) => o.json.client_id)).size).toBe(250);
-		expect(sandbox.log.map((e) => e.query.skip)).toEqual(['0', '100', '200']);
+		// The second page confirms the cap (one at a time until then); pages then overlap by one record and go four at
+		// once: 297, 396 and 495 were asked for while skip=198 (the last, short page) was read.
+		expect(sandbox.log.map((e) => Number(e.query.skip)).sort((a, b) => a - b)).toEqual([0, 99, 198, 297, 396, 495]);
 	});
 
 	it('offset paging: a page shorter than an earlier one ends the listing (5 given of 50 asked)', async () => {
@@ -65,14 +67,15 @@ describe('Get Many', () => {
 		sandbox.setListing({ maxPageSize: 5 });
 		const result = await run({ operation: 'getAll', returnAll: true, ...CUSTOM_CLIENTS(50) });
 		expect(result.output[0]).toHaveLength(12);
-		expect(sandbox.log.map((e) => e.query.skip)).toEqual(['0', '5', '10']);
+		expect(sandbox.log.map((e) => Number(e.query.skip)).sort((a, b) => a - b)).toEqual([0, 4, 8, 12, 16, 20]);
 	});
 
-	it('offset paging: a single short first page is followed by one more request, which comes back empty', async () => {
+	it('offset paging: a single short first page is followed by one more request, which brings nothing new', async () => {
 		addClients(3);
 		const result = await run({ operation: 'getAll', returnAll: true, ...CUSTOM_CLIENTS(50) });
 		expect(result.output[0]).toHaveLength(3);
-		expect(sandbox.log.map((e) => e.query.skip)).toEqual(['0', '3']);
+		// It starts at the first page's last record (the pages overlap by one), which comes back alone.
+		expect(sandbox.log.map((e) => e.query.skip)).toEqual(['0', '2']);
 	});
 
 	it('page-number paging: reads all 23 records when the API caps pages at 10 of the 50 asked', async () => {
@@ -93,18 +96,22 @@ describe('Get Many', () => {
 		});
 		expect(result.error).toBeUndefined();
 		expect(result.output[0].map((o) => o.json.id)).toEqual(Array.from({ length: 23 }, (_, i) => i + 1));
-		expect(generic.requests).toEqual([
+		expect([...generic.requests].sort()).toEqual([
 			'GET /v2/capped?page=1&per_page=50',
 			'GET /v2/capped?page=2&per_page=50',
 			'GET /v2/capped?page=3&per_page=50',
+			// Asked for with page 3 (four at once once the cap is known): three requests past the end.
+			'GET /v2/capped?page=4&per_page=50',
+			'GET /v2/capped?page=5&per_page=50',
+			'GET /v2/capped?page=6&per_page=50',
 		]);
 	});
 
-	it('EenvoudigFactureren presets keep one request per 100 records (take ≤ 100 is documented)', async () => {
+	it('EenvoudigFactureren presets ask for 100 per page (take ≤ 100 is documented), a short page is the last', async () => {
 		addClients(150);
-		const result = await run({ operation: 'getAll', returnAll: true, remoteResource: 'clients' });
+		const result = await run({ operation: 'getAll', returnAll: true, remoteResource: 'clients', options: { readConcurrency: 1 } });
 		expect(result.output[0]).toHaveLength(150);
-		expect(sandbox.log).toHaveLength(2);
+		expect(sandbox.log.map((e) => `${e.query.skip}/${e.query.take}`)).toEqual(['0/100', '99/100']);
 	});
 });
 
@@ -152,5 +159,155 @@ describe('Get Changes (content hash) against a capped custom API', () => {
 		const second = await run(parameters, first.staticData);
 		expect(second.error).toBeUndefined();
 		expect(second.output[0].map((o) => o.json)).toEqual([expect.objectContaining({ client_id: 150, name: 'Renamed' })]);
+	});
+});
+
+/**
+ * Issue 18 point 1: offset and page-number pages are read several at once (Request Options → Pages Read at Once
+ * for Get Many, Get Changes and the trigger; Sync Options → Concurrency for Sync), every record once and in order,
+ * at most Concurrency − 1 requests past the end of the list. In-flight counts come from the sandbox's log
+ * (`inFlight`: requests being handled when each one arrived); the latency makes requests sent together overlap.
+ */
+describe('concurrent page reads', () => {
+	const listReads = () => sandbox.log.filter((e) => e.method === 'GET' && e.path === '/api/v1/clients');
+	const maxInFlight = () => Math.max(...listReads().map((e) => e.inFlight ?? 0));
+	const ids = (result: RunResult) => result.output[0].map((o) => o.json.client_id);
+	const allIds = () => sandbox.store.list(OWNER, 'clients').map((c) => c.client_id);
+
+	it('Get Many (EenvoudigFactureren): 4 pages in flight, every record once and in order, at most 3 requests past the end', async () => {
+		addClients(1000);
+		sandbox.setFaults({ latencyMs: 40 });
+		const sequential = await run({ operation: 'getAll', returnAll: true, remoteResource: 'clients', options: { readConcurrency: 1 } });
+		expect(ids(sequential)).toEqual(allIds());
+		const sequentialSkips = listReads().map((e) => Number(e.query.skip));
+		expect(maxInFlight()).toBe(1);
+
+		sandbox.log.length = 0;
+		const concurrent = await run({ operation: 'getAll', returnAll: true, remoteResource: 'clients' });
+		expect(concurrent.error).toBeUndefined();
+		expect(ids(concurrent)).toEqual(allIds());
+		expect(maxInFlight()).toBe(4);
+		const skips = listReads().map((e) => Number(e.query.skip));
+		// The same pages as read one at a time, plus at most 3 past the end (they come back empty).
+		expect(skips.slice(0, sequentialSkips.length).sort((a, b) => a - b)).toEqual(sequentialSkips);
+		const past = skips.filter((skip) => !sequentialSkips.includes(skip));
+		expect(past.length).toBeLessThanOrEqual(3);
+		for (const skip of past) expect(skip).toBeGreaterThanOrEqual(1000);
+	});
+
+	it('a capped custom API (7 given of 50 asked): the real page size is learnt from the first two pages, then 4 at once', async () => {
+		addClients(100);
+		sandbox.setListing({ maxPageSize: 7 });
+		sandbox.setFaults({ latencyMs: 30 });
+		const result = await run({ operation: 'getAll', returnAll: true, ...CUSTOM_CLIENTS(50) });
+		expect(result.error).toBeUndefined();
+		expect(ids(result)).toEqual(allIds());
+		const skips = listReads().map((e) => Number(e.query.skip));
+		// 0 and 6 one at a time (the second page confirms the cap), then pages of 7 overlapping by one: 12, 18, ...
+		expect(skips.slice(0, 2)).toEqual([0, 6]);
+		expect([...skips].sort((a, b) => a - b)).toEqual(Array.from({ length: skips.length }, (_, i) => i * 6));
+		expect(skips.filter((skip) => skip >= 100).length).toBeLessThanOrEqual(3);
+		expect(maxInFlight()).toBe(4);
+	});
+
+	it('page numbers against a capped API (10 given of 50 asked), 4 at once, every record once', async () => {
+		addClients(95);
+		sandbox.setListing({ maxPageSize: 10, pageNumbers: { pageParam: 'page', sizeParam: 'per_page' } });
+		sandbox.setFaults({ latencyMs: 30 });
+		const result = await run({
+			operation: 'getAll',
+			returnAll: true,
+			remoteResource: 'custom',
+			customPath: '/clients',
+			customIdField: 'client_id',
+			customPagination: { style: 'page', pageParam: 'page', pageSizeParam: 'per_page', pageSize: 50 },
+		});
+		expect(result.error).toBeUndefined();
+		expect(ids(result)).toEqual(allIds());
+		const pages = listReads().map((e) => Number(e.query.page));
+		expect(pages.filter((page) => page > 10).length).toBeLessThanOrEqual(3);
+		expect(maxInFlight()).toBe(4);
+	});
+
+	it('a middle page answered 503 once is retried: every record once, in order', async () => {
+		addClients(1000);
+		sandbox.setFaults({ latencyMs: 20, scripted: [{ method: 'GET', path: /skip=495&/, status: 503 }] });
+		const result = await run({ operation: 'getAll', returnAll: true, remoteResource: 'clients' });
+		expect(result.error).toBeUndefined();
+		expect(ids(result)).toEqual(allIds());
+		expect(listReads().filter((e) => e.query.skip === '495').map((e) => e.status)).toEqual([503, 200]);
+	});
+
+	it('a middle page answered 429 with Retry-After is retried after the wait: every record once, in order', async () => {
+		addClients(1000);
+		sandbox.setFaults({ latencyMs: 20, scripted: [{ method: 'GET', path: /skip=396&/, status: 429, headers: { 'Retry-After': '1' } }] });
+		const result = await run({ operation: 'getAll', returnAll: true, remoteResource: 'clients' });
+		expect(result.error).toBeUndefined();
+		expect(ids(result)).toEqual(allIds());
+		expect(listReads().filter((e) => e.query.skip === '396').map((e) => e.status)).toEqual([429, 200]);
+	});
+
+	it('a middle page that fails for good stops the read: Get Many fails, Sync writes nothing', async () => {
+		addClients(1000);
+		sandbox.setFaults({ latencyMs: 20, scripted: [{ method: 'GET', path: /skip=594&/, status: 400, body: '{"error": "invalid skip"}', times: 10 }] });
+		const getMany = await run({ operation: 'getAll', returnAll: true, remoteResource: 'clients' });
+		expect(getMany.error?.message).toBe('400 Bad Request from GET /api/v1/clients: "invalid skip"');
+
+		const items = Array.from({ length: 1000 }, (_, i) => ({ id: `ext-${i}`, name: `Changed ${i}` }));
+		const sync = await run(
+			{
+				operation: 'sync',
+				remoteResource: 'clients',
+				syncMode: 'upsert',
+				columns: { mappingMode: 'defineBelow', value: { external_client_id: '={{ $json.id }}', name: '={{ $json.name }}' }, matchingColumns: ['external_client_id'], schema: [] },
+				syncOptions: { maxRequestsPerSecond: 0 },
+			},
+			undefined,
+			items,
+		);
+		expect(sync.error?.message).toBe('400 Bad Request from GET /api/v1/clients: "invalid skip"');
+		expect(sandbox.log.filter((e) => e.method !== 'GET')).toHaveLength(0);
+	});
+
+	it("Sync reads with Sync Options → Concurrency: 4 pages in flight by default, 1 when set to 1", async () => {
+		addClients(1000);
+		sandbox.setFaults({ latencyMs: 30 });
+		const items = Array.from({ length: 1000 }, (_, i) => ({ id: `ext-${i}`, name: `Client ${i}` }));
+		const syncWith = (syncOptions: IDataObject) =>
+			run(
+				{
+					operation: 'sync',
+					remoteResource: 'clients',
+					syncMode: 'upsert',
+					columns: { mappingMode: 'defineBelow', value: { external_client_id: '={{ $json.id }}', name: '={{ $json.name }}' }, matchingColumns: ['external_client_id'], schema: [] },
+					syncOptions: { maxRequestsPerSecond: 0, ...syncOptions },
+				},
+				undefined,
+				items,
+			);
+		const concurrent = await syncWith({});
+		expect(concurrent.output.map((o) => o.length)).toEqual([0, 0, 1000, 0, 0]);
+		expect(maxInFlight()).toBe(4);
+		sandbox.log.length = 0;
+		const one = await syncWith({ concurrency: 1 });
+		expect(one.output.map((o) => o.length)).toEqual([0, 0, 1000, 0, 0]);
+		expect(maxInFlight()).toBe(1);
+	});
+
+	it('Get Changes (content hash) reads 4 pages at once too, and emits every record once', async () => {
+		addClients(1000);
+		sandbox.setFaults({ latencyMs: 30 });
+		const result = await run({ operation: 'getChanges', remoteResource: 'clients', changeDetection: 'hash', firstRun: 'all' }, {});
+		expect(result.error).toBeUndefined();
+		expect(ids(result)).toEqual(allIds());
+		expect(maxInFlight()).toBe(4);
+	});
+
+	it('Get Many with a Limit asks for no page past it', async () => {
+		addClients(1000);
+		const result = await run({ operation: 'getAll', returnAll: false, limit: 450, remoteResource: 'clients' });
+		expect(ids(result)).toEqual(allIds().slice(0, 450));
+		// 450 records: skip 0, 99, 198, 297, 396 (its 99 new records reach 495); none at 495 or after.
+		expect(listReads().map((e) => Number(e.query.skip)).sort((a, b) => a - b)).toEqual([0, 99, 198, 297, 396]);
 	});
 });

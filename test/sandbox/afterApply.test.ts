@@ -138,6 +138,52 @@ describe('listing mode', () => {
 		expect(last.headers.link).toBeUndefined();
 	});
 
+	it('pages by an opaque cursor token (HubSpot paging.next.after and link), set over the control API', async () => {
+		await call('POST', '/__sandbox/listing', { data: { tokens: { kind: 'cursor', param: 'after', tokenPath: 'paging.next.after', recordsKey: 'results', defaultLimit: 3 } } });
+		const first = (await call('GET', '/clients')) as AxiosResponse;
+		expect(first.data.results.map((c: { name: string }) => c.name)).toEqual(['C0', 'C1', 'C2']);
+		const after = first.data.paging.next.after as string;
+		expect(first.data.paging.next.link).toBe(`${sb.url}/api/v1/clients?after=${after}`);
+		const third = (await call('GET', `/clients?after=${after}&limit=4`)) as AxiosResponse;
+		expect(third.data.results.map((c: { name: string }) => c.name)).toEqual(['C3', 'C4', 'C5', 'C6']);
+		expect(third.data.paging).toBeUndefined();
+		expect((await call('GET', '/clients?after=not-a-token')).status).toBe(400);
+	});
+
+	it('pages by the last record id with has_more (Stripe), and by page numbers', async () => {
+		sb.setListing({ tokens: { kind: 'lastId', param: 'starting_after', hasMoreKey: 'has_more', defaultLimit: 5 } });
+		const first = (await call('GET', '/clients')) as AxiosResponse;
+		expect(first.data).toMatchObject({ has_more: true });
+		const lastId = first.data.data[4].client_id as number;
+		const second = (await call('GET', `/clients?starting_after=${lastId}`)) as AxiosResponse;
+		expect(second.data.data.map((c: { name: string }) => c.name)).toEqual(['C5', 'C6']);
+		expect(second.data.has_more).toBe(false);
+		expect((await call('GET', '/clients?starting_after=999999')).status).toBe(400);
+
+		sb.setListing({ pageNumbers: {}, maxPageSize: 3 });
+		const page3 = (await call('GET', '/clients?page=3&per_page=50')) as AxiosResponse;
+		expect(page3.data.map((c: { name: string }) => c.name)).toEqual(['C6']);
+	});
+
+	it('deletes and inserts records between two pages, once, as scripted over the control API', async () => {
+		const ids = clients().map((c) => c.client_id as number);
+		await call('POST', '/__sandbox/faults', { data: { changes: [{ path: '/api/v1/clients?skip=3&take=3', account: ACCOUNTS.owner, domain: 'clients', delete: [ids[0]], insert: [{ name: 'New' }] }] } });
+		const first = (await call('GET', '/clients?skip=0&take=3')) as AxiosResponse;
+		expect(first.data.map((c: { name: string }) => c.name)).toEqual(['C0', 'C1', 'C2']);
+		const second = (await call('GET', '/clients?skip=3&take=3')) as AxiosResponse;
+		// C0 is gone: C3 moved onto the first page, and the second starts at C4.
+		expect(second.data.map((c: { name: string }) => c.name)).toEqual(['C4', 'C5', 'C6']);
+		expect(clients().map((c) => c.name)).toEqual(['C1', 'C2', 'C3', 'C4', 'C5', 'C6', 'New']);
+		await call('GET', '/clients?skip=3&take=3');
+		expect(clients()).toHaveLength(7);
+	});
+
+	it('logs how many requests were in flight when each arrived', async () => {
+		sb.setFaults({ latencyMs: 50 });
+		await Promise.all([call('GET', '/clients'), call('GET', '/clients'), call('GET', '/clients')]);
+		expect(Math.max(...sb.log.map((e) => e.inFlight ?? 0))).toBe(3);
+	});
+
 	it('is off after reset', async () => {
 		sb.setListing({ maxPageSize: 1 });
 		sb.reset();

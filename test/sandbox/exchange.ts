@@ -30,6 +30,15 @@ export class Exchange {
 	rawBody: Buffer = Buffer.alloc(0);
 	auth?: RequestAuth;
 	fault?: RequestLogEntry['fault'];
+	/** API requests being handled when this one arrived, itself included (see `RequestLogEntry.inFlight`). */
+	inFlight?: number;
+	/**
+	 * Listing modes paged by a token or a page number (see `SandboxListing`): where the page starts and how long it
+	 * is, from the request, given the selected records; a string is a 400 message.
+	 */
+	listPaging?: (selected: Array<Record<string, unknown>>, idField: string) => { skip: number; take: number } | string;
+	/** Set by a listing: the page's start and the number of records selected (for next tokens and has_more). */
+	listed?: { skip: number; total: number };
 	/** Answered from the `Idempotency-Key` replay store: not applied again. */
 	replayed = false;
 	private finished = false;
@@ -125,6 +134,8 @@ export class Exchange {
 			status,
 			...(this.auth ? { auth: this.auth } : {}),
 			...(this.fault ? { fault: this.fault } : {}),
+			...(this.inFlight !== undefined ? { inFlight: this.inFlight } : {}),
+			ms: Date.now() - this.arrival,
 			...(this.replayed ? { replayed: true } : {}),
 		});
 	}

@@ -3,7 +3,7 @@
  * seeded PRNG, so that the same seed and request sequence always produce the same faults.
  */
 import { statusText } from './exchange';
-import type { SandboxFaults, ScriptedFault } from './types';
+import type { SandboxFaults, ScriptedChange, ScriptedFault } from './types';
 
 export const API_PREFIX = '/api/v1';
 
@@ -51,6 +51,7 @@ export function isApiPath(pathname: string): boolean {
 export class FaultEngine {
 	private faults: SandboxFaults = {};
 	private scripted: ScriptedState[] = [];
+	private changes: ScriptedChange[] = [];
 	private random = mulberry32(1);
 	private windowStart = 0;
 	private windowCount = 0;
@@ -61,6 +62,7 @@ export class FaultEngine {
 		this.arrived = 0;
 		this.faults = { ...faults };
 		this.scripted = (faults.scripted ?? []).map((fault) => ({ fault, remaining: fault.times ?? 1 }));
+		this.changes = [...(faults.changes ?? [])];
 		this.random = mulberry32(faults.randomSeed ?? 1);
 		this.windowStart = 0;
 		this.windowCount = 0;
@@ -86,6 +88,15 @@ export class FaultEngine {
 			return;
 		}
 		for (const release of this.held.splice(0)) release();
+	}
+
+	/** The scripted change this request triggers (the first entry matching it, consumed), to apply before it is handled. */
+	takeChange(method: string, pathname: string, url: string): ScriptedChange | undefined {
+		if (!isApiPath(pathname)) return undefined;
+		const index = this.changes.findIndex((change) =>
+			scriptedMatches({ method: change.method ?? 'GET', path: change.path }, method.toUpperCase(), pathname, url),
+		);
+		return index < 0 ? undefined : this.changes.splice(index, 1)[0];
 	}
 
 	/** Latency to add to this request, in ms. */

@@ -36,6 +36,10 @@ export interface RequestLogEntry {
 	 * error was answered or the connection reset instead of the real response.
 	 */
 	fault?: 'rate-limit' | 'error' | 'reset' | 'scripted' | 'applied-error' | 'applied-reset';
+	/** API requests being handled when this one arrived, itself included: how many were in flight at once. */
+	inFlight?: number;
+	/** Milliseconds from arrival to the response (or reset), latency included. */
+	ms?: number;
 	/**
 	 * Answered from the `Idempotency-Key` replay store (the response kept for an earlier request with that key):
 	 * the request was NOT applied.
@@ -81,6 +85,21 @@ export interface ScriptedFault {
 	times?: number;
 }
 
+/** A change made by "someone else" to the store, triggered by a request (see `SandboxFaults.changes`). */
+export interface ScriptedChange {
+	/** HTTP method to match; default GET. */
+	method?: string;
+	/** As `ScriptedFault.path`: a pathname, a path with query (when it contains `?`), or a RegExp tested against both. */
+	path?: string | RegExp;
+	account: string;
+	/** Domain name, e.g. `clients`. */
+	domain: string;
+	/** Ids to delete. */
+	delete?: number[];
+	/** Records to insert (they get new, higher ids). */
+	insert?: Array<Record<string, unknown>>;
+}
+
 /** Faults injected into `/api/v1` requests before authentication. */
 export interface SandboxFaults {
 	/** Delay before every matching request is handled. */
@@ -107,6 +126,12 @@ export interface SandboxFaults {
 	randomSeed?: number;
 	/** Scripted one-off faults, consumed in order of match; they win over share-based faults. */
 	scripted?: ScriptedFault[];
+	/**
+	 * Someone else changes the records while a list is being read (deletes or inserts between two pages): each
+	 * entry is applied once, right before the first request matching it is handled (one entry per request, in
+	 * order). Deterministic: the change is in place before that request is answered, never before it arrived.
+	 */
+	changes?: ScriptedChange[];
 	/** Share-based faults, latency and the window limiter apply only to paths matching this; default all /api/v1 paths. */
 	pathPattern?: RegExp;
 	/**
@@ -138,6 +163,41 @@ export interface SandboxListing {
 	echoQuery?: boolean;
 	/** Every next link points at the second page (a cursor that does not advance), for the endless-paging guard. */
 	stuckLink?: boolean;
+	/**
+	 * Paging by a token instead of skip/take, as HubSpot, Stripe, Airtable and cursor APIs do; the body is an
+	 * envelope `{"<recordsKey>": [...], ...}`. `skip`/`take` are then ignored.
+	 */
+	tokens?: SandboxTokenPaging;
+	/**
+	 * Paging by page number instead of skip/take (`?page=2&per_page=10`, pages from 1); the body stays the bare list
+	 * (or `{"data": [...], "next": …}` with `nextLinks: 'body'`). Page size capped by `maxPageSize` and 100.
+	 */
+	pageNumbers?: { pageParam?: string; sizeParam?: string; defaultSize?: number };
+}
+
+/** A listing paged by a token from the body (`cursor`) or by the last record's ID (`lastId`). */
+export interface SandboxTokenPaging {
+	/**
+	 * `cursor`: an opaque token at `tokenPath` while more records follow (`paging.next.after` also gets HubSpot's
+	 * `paging.next.link`), sent back in `param`. `lastId`: the next page is asked with `param=<last record's id>`
+	 * (Stripe's `starting_after`); an unknown id is a 400.
+	 */
+	kind: 'cursor' | 'lastId';
+	/** Query parameter the token or last id comes back in: `after`, `cursor`, `offset`, `starting_after`. */
+	param: string;
+	/** Cursor kind: where the next token goes in the body, e.g. `paging.next.after`, `next_cursor`, `offset`. */
+	tokenPath?: string;
+	/** Where the records go in the body; default `data`. */
+	recordsKey?: string;
+	/** A boolean saying whether more records follow, on every page (e.g. `has_more`); none when absent. */
+	hasMoreKey?: string;
+	/** Page size parameter (default `limit`) and the page size without it (default 10). At most 100 (or maxPageSize). */
+	limitParam?: string;
+	defaultLimit?: number;
+	/** Every token is the first one: a token that does not advance. */
+	stuck?: boolean;
+	/** The body's `hasMoreKey` says true but no token is given (an API saying "more" that cannot be followed). */
+	noToken?: boolean;
 }
 
 /** How the sandbox verifies HMAC-signed requests. */

@@ -1,12 +1,12 @@
 import { NodeOperationError, type IDataObject, type INode, type INodeExecutionData, type IPairedItemData } from 'n8n-workflow';
 
-import { paginate } from '../../shared/pagination';
+import { readAllRecords } from '../../shared/pagination';
 import type { ResolvedResource } from '../../shared/resources';
 import type { ApiClient } from '../../shared/transport';
 import { applyPlan, type ApplySettings, type FailedOutcome, type Outcome } from './apply';
 import { outcomeOutputs, planOutputs, summarise } from './outputs';
 import { findOwnDuplicates, highestIntegerId, type CreatedOutcome } from './overlap';
-import { emptyPlan, planSync, type PlanSettings, type SourceRecord } from './plan';
+import { emptyPlan, planSync, type PlanSettings, type SourceRecord, type SyncPlan } from './plan';
 import { asCreated, settleAfterReread } from './reconcile';
 import { RateLimiter, runPool, WaitLog } from './schedule';
 
@@ -57,8 +57,8 @@ export async function runSync(run: SyncRun): Promise<SyncResult> {
 		const readFields = fieldsToRead(sources, settings, resource);
 		const read = async () => await readRemote(client, node, resource, readFields, applySettings, {});
 
-		const firstRead = await read();
-		const plan = planSync(sources, firstRead, settings);
+		const confirmed = await confirmAbsent(await read(), read, sources, settings, resource, node);
+		const { remote: firstRead, plan } = confirmed;
 		// Records created since the first read have higher ids: where the API can filter (EenvoudigFactureren),
 		// the overlap check reads only those, usually one request.
 		const highestRead = resource.efListParameters ? highestIntegerId(firstRead, resource.idField) : undefined;
@@ -249,6 +249,69 @@ async function removeOverlapDuplicates(
 	return { outcomes: outcomes.map((o) => (o.kind === 'created' ? (replaced.get(o) ?? o) : o)), overlaps };
 }
 
+/**
+ * Paging styles whose pages can shift while they are read (someone deletes or inserts a record between two pages)
+ * without the paging layer seeing it: a record is then skipped or read twice. Offset pages overlap by one record
+ * and are read again when they shifted (see `paginate`); cursor tokens and last IDs continue after a record, not
+ * at a position.
+ */
+const SHIFTING_STYLES: ReadonlySet<string> = new Set(['page', 'nextUrl', 'linkHeader']);
+/** Confirming reads at most, after the first: a listing that keeps bringing new records is an error. */
+export const MAX_CONFIRMING_READS = 3;
+
+/**
+ * Issue 16.8, for the styles that cannot check themselves: before creating a record, or reporting it missing
+ * (Update Only), the keys the plan believes absent are confirmed by reading the listing once more. A record the
+ * first read skipped (the pages shifted) is in the second: the two reads are merged by ID and the plan made again,
+ * until a read brings no record the earlier ones lacked. Costs one more full read when the plan has creates or
+ * missing records, nothing otherwise. Records listed twice (a shift the other way) are kept once.
+ */
+async function confirmAbsent(
+	first: IDataObject[],
+	read: () => Promise<IDataObject[]>,
+	sources: SourceRecord[],
+	settings: SyncSettings,
+	resource: ResolvedResource,
+	node: INode,
+): Promise<{ remote: IDataObject[]; plan: SyncPlan }> {
+	if (!SHIFTING_STYLES.has(resource.pagination.style)) return { remote: first, plan: planSync(sources, first, settings) };
+	let remote = mergeById([], first, settings.idField);
+	let plan = planSync(sources, remote, settings);
+	for (let round = 1; believesAbsent(plan); round++) {
+		const merged = mergeById(remote, await read(), settings.idField);
+		if (merged.length === remote.length) break;
+		if (round >= MAX_CONFIRMING_READS) {
+			throw new NodeOperationError(node, `The remote list kept changing while it was read (${MAX_CONFIRMING_READS + 1} reads, each found records the one before had missed). Nothing was written.`, {
+				description:
+					'Records are being added or deleted in the remote system right now, and this paging style cannot read a consistent list while that happens. Run again later; where the API offers it, offset, cursor-token or last-record-ID paging avoid the problem.',
+			});
+		}
+		remote = merged;
+		plan = planSync(sources, remote, settings);
+	}
+	return { remote, plan };
+}
+
+/** The plan would create a record, or report one missing (Update Only). */
+function believesAbsent(plan: SyncPlan): boolean {
+	return plan.creates.length > 0 || plan.unchanged.some((u) => u.remoteId === null);
+}
+
+/** Records of both lists, each ID once (the later read wins); records without an ID are kept from `later` only. */
+function mergeById(earlier: IDataObject[], later: IDataObject[], idField: string): IDataObject[] {
+	const byId = new Map<string, IDataObject>();
+	const withoutId: IDataObject[] = [];
+	for (const list of [earlier, later]) {
+		for (const record of list) {
+			const id = record[idField];
+			if (id === undefined || id === null || id === '') {
+				if (list === later) withoutId.push(record);
+			} else byId.set(String(id as string | number), record);
+		}
+	}
+	return [...byId.values(), ...withoutId];
+}
+
 /** EenvoudigFactureren can return only some fields (`fields=`): just what the plan compares. */
 function fieldsToRead(sources: SourceRecord[], settings: PlanSettings, resource: ResolvedResource): string | undefined {
 	if (!resource.efListParameters) return undefined;
@@ -266,8 +329,9 @@ async function readRemote(
 	applySettings: ApplySettings,
 	extraQuery: Record<string, string>,
 ): Promise<IDataObject[]> {
-	const records: IDataObject[] = [];
-	const pages = paginate(
+	// Pages are read Concurrency at a time where the paging style allows (offset, page number); every request
+	// still waits for the run's Max Requests per Second limiter.
+	const records = await readAllRecords(
 		{
 			...client,
 			request: async (req) => {
@@ -278,8 +342,8 @@ async function readRemote(
 		node,
 		{ method: 'GET', path: resource.path, query: { ...(fields ? { fields } : {}), ...extraQuery }, headers: applySettings.headers },
 		resource.pagination,
+		{ concurrency: applySettings.concurrency },
 	);
-	for await (const page of pages) records.push(...page.records);
 	if (records.length > 0 && records[0][resource.idField] === undefined) {
 		throw new NodeOperationError(node, `Remote records have no "${resource.idField}" field`, {
 			description: `The ID Field must name the field that holds each record's ID. Fields seen: ${Object.keys(records[0]).join(', ')}.`,

@@ -95,10 +95,10 @@ export async function getMappingColumns(this: ILoadOptionsFunctions): Promise<Re
 	let sampleError: string | undefined;
 	try {
 		const client = await createApiClient(this, { credentialType: this.getNodeParameter('authentication') as string });
+		// The first page is a sample: stop after it (never an error, whatever the API says about more pages).
 		const pages = paginate(client, this.getNode(), { method: 'GET', path: resource.path }, {
 			...resource.pagination,
 			pageSize: Math.min(resource.pagination.pageSize, SAMPLE_SIZE),
-			maxPages: 1,
 		});
 		for await (const page of pages) {
 			for (const record of page.records.slice(0, SAMPLE_SIZE) as IDataObject[]) {
@@ -107,6 +107,7 @@ export async function getMappingColumns(this: ILoadOptionsFunctions): Promise<Re
 					fields.set(id, toField({ id, type: typeOf(value) }));
 				}
 			}
+			break;
 		}
 	} catch (error) {
 		sampleError = (error as Error).message;
