@@ -1,5 +1,6 @@
-import type { IDataObject, IHttpRequestMethods } from 'n8n-workflow';
+import type { IDataObject } from 'n8n-workflow';
 
+import { createdId, createRequest, deleteRequest, updateRequest } from '../../shared/recordShape';
 import type { ResolvedResource } from '../../shared/resources';
 import type { ApiClient, ApiRequest } from '../../shared/transport';
 import { readBulkReply } from './bulkReply';
@@ -30,6 +31,11 @@ export type FailedOutcome = {
 	httpCode?: string;
 	/** The request may or may not have been applied (network error, 5xx): re-read before retrying. */
 	uncertain: boolean;
+	/**
+	 * The API answered 404 on the record's URL: the record may be gone, or the URL this run built may be wrong.
+	 * Only a re-read tells (`settleAfterReread`), so it is `uncertain` too.
+	 */
+	notFound?: boolean;
 	entry: PlannedCreate | PlannedUpdate | PlannedDelete;
 };
 
@@ -85,15 +91,12 @@ async function applySingle(write: Write, send: Send, settings: ApplySettings): P
 	const { resource } = settings;
 	try {
 		if (write.op === 'create') {
-			const response = await send(
-				withKey({ method: 'POST', path: resource.path, body: write.entry.record }, write.entry.match, settings),
-			);
-			return created(write.entry, (response.body as IDataObject | undefined)?.[resource.idField] ?? null);
+			const response = await send(withKey(createRequest(resource, write.entry.record), write.entry.match, settings));
+			return created(write.entry, createdId(response.body, resource.shape, resource.idField));
 		}
 		const { entry } = write;
-		const body = resource.updateMethod === 'PUT' ? entry.record : entry.changes;
-		const path = `${resource.path}/${encodeURIComponent(String(entry.remoteId))}`;
-		await send(withKey({ method: resource.updateMethod as IHttpRequestMethods, path, body }, entry.match, settings));
+		const fields = resource.updateMethod === 'PUT' ? entry.record : entry.changes;
+		await send(withKey(updateRequest(resource, entry.remoteId, fields), entry.match, settings));
 		return updated(entry);
 	} catch (error) {
 		return failed(write.entry, write.op, error, settings);
@@ -137,11 +140,7 @@ async function applyBulk(batch: Write[], send: Send, settings: ApplySettings): P
 
 async function applyDelete(entry: PlannedDelete, send: Send, settings: ApplySettings): Promise<Outcome> {
 	try {
-		await send({
-			method: 'DELETE',
-			path: `${settings.resource.path}/${encodeURIComponent(String(entry.remoteId))}`,
-			allowStatuses: [404],
-		});
+		await send(deleteRequest(settings.resource, entry.remoteId));
 		return { kind: 'deleted', match: entry.match, remoteId: entry.remoteId, remote: entry.remote };
 	} catch (error) {
 		return failed(entry, 'delete', error, settings);
@@ -158,9 +157,14 @@ export function updated(entry: PlannedUpdate): Outcome {
 	return { kind: 'updated', itemIndex: entry.itemIndex, match: entry.match, remoteId: entry.remoteId, changes };
 }
 
-/** The message for an update whose record is gone: it was deleted after this run read it. */
+/** The message for an update whose record is gone (a re-read confirmed it): it was deleted after this run read it. */
 export function vanishedReason(idField: string, remoteId: unknown): string {
 	return `The remote record (${idField} ${String(remoteId)}) no longer exists: it was deleted after this run read it, so nothing was updated. Run the sync again to plan it anew.`;
+}
+
+/** The message for a 404 on a record that a re-read still lists: the URL built for it is not where the API has it. */
+export function wrongRecordUrlReason(idField: string, remoteId: unknown, stage: 'update' | 'delete', apiMessage: string): string {
+	return `The API answered 404 for the remote record (${idField} ${String(remoteId)}), but it still lists that record, so the URL this run built for it is wrong and nothing was ${stage === 'update' ? 'updated' : 'deleted'}: ${apiMessage}. Check the Record Path (where one record is, e.g. /customers/{id}.json) and the ${stage === 'update' ? 'Update Method' : 'Path'}.`;
 }
 
 function failed(
@@ -173,18 +177,17 @@ function failed(
 	const httpCode = (error as { httpCode?: string | null }).httpCode ?? undefined;
 	// A 4xx (other than 429) means the API looked at the request and refused it: nothing was written.
 	const refused = typeof httpCode === 'string' && /^4\d\d$/.test(httpCode) && httpCode !== '429';
-	let reason = (error as Error).message;
-	if (stage === 'update' && httpCode === '404') {
-		reason = `${vanishedReason(settings.resource.idField, (entry as PlannedUpdate).remoteId)} (${reason})`;
-	}
+	// A 404 on a record URL says only that nothing is there: gone, or a wrong URL. A re-read tells which.
+	const notFound = (stage === 'update' || stage === 'delete') && httpCode === '404';
 	return {
 		kind: 'failed',
 		itemIndex: 'itemIndex' in entry ? entry.itemIndex : undefined,
 		match: entry.match,
 		stage,
-		reason,
+		reason: (error as Error).message,
 		httpCode: httpCode ?? undefined,
-		uncertain: forceUncertain || !refused,
+		uncertain: forceUncertain || !refused || notFound,
+		...(notFound ? { notFound } : {}),
 		entry,
 	};
 }

@@ -1,6 +1,7 @@
 import { NodeOperationError, type IDataObject, type INode, type INodeExecutionData, type IPairedItemData } from 'n8n-workflow';
 
 import { paginate } from '../../shared/pagination';
+import { plainRecords, wireFormatOf } from '../../shared/recordShape';
 import type { ResolvedResource } from '../../shared/resources';
 import type { ApiClient } from '../../shared/transport';
 import { applyPlan, type ApplySettings, type FailedOutcome, type Outcome } from './apply';
@@ -236,10 +237,13 @@ async function removeOverlapDuplicates(
 	return { outcomes: outcomes.map((o) => (o.kind === 'created' ? (replaced.get(o) ?? o) : o)), overlaps };
 }
 
-/** EenvoudigFactureren can return only some fields (`fields=`): just what the plan compares. */
+/**
+ * Where the API can be asked for some fields only (EenvoudigFactureren `fields=`, HubSpot `properties=`, the record
+ * shape's `fieldsParam`): just what the plan compares. An ID beside an envelope comes anyway.
+ */
 function fieldsToRead(sources: SourceRecord[], settings: PlanSettings, resource: ResolvedResource): string | undefined {
-	if (!resource.efListParameters) return undefined;
-	const fields = new Set([resource.idField, ...settings.matchFields]);
+	if (!resource.shape.fieldsParam) return undefined;
+	const fields = new Set([...(resource.shape.fieldsPath ? [] : [resource.idField]), ...settings.matchFields]);
 	for (const { record } of sources) for (const field of Object.keys(record)) fields.add(field);
 	for (const ignored of settings.ignoreFields) if (!settings.matchFields.includes(ignored)) fields.delete(ignored);
 	return [...fields].join(',');
@@ -263,10 +267,16 @@ async function readRemote(
 			},
 		},
 		node,
-		{ method: 'GET', path: resource.path, query: { ...(fields ? { fields } : {}), ...extraQuery }, headers: applySettings.headers },
+		{
+			method: 'GET',
+			path: resource.path,
+			query: { ...(fields ? { [resource.shape.fieldsParam]: fields } : {}), ...extraQuery },
+			headers: applySettings.headers,
+			accept: wireFormatOf(resource.shape).accept,
+		},
 		resource.pagination,
 	);
-	for await (const page of pages) records.push(...page.records);
+	for await (const page of pages) records.push(...plainRecords(page.records, resource.shape, resource.idField, node));
 	if (records.length > 0 && records[0][resource.idField] === undefined) {
 		throw new NodeOperationError(node, `Remote records have no "${resource.idField}" field`, {
 			description: `The ID Field must name the field that holds each record's ID. Fields seen: ${Object.keys(records[0]).join(', ')}.`,

@@ -7,6 +7,7 @@ import type {
 } from 'n8n-workflow';
 
 import { paginate } from '../../shared/pagination';
+import { plainRecords } from '../../shared/recordShape';
 import { resolveResource, type PresetName } from '../../shared/resources';
 import { createApiClient } from '../../shared/transport';
 
@@ -65,8 +66,8 @@ function typeOf(value: unknown): FieldType {
 	return 'string';
 }
 
-function toField({ id, type, required, match }: KnownField): ResourceMapperField {
-	const writable = !SERVER_SET_FIELDS.has(id);
+function toField({ id, type, required, match }: KnownField, readOnly: ReadonlySet<string> = new Set()): ResourceMapperField {
+	const writable = !SERVER_SET_FIELDS.has(id) && !readOnly.has(id);
 	return {
 		id,
 		displayName: id,
@@ -100,11 +101,14 @@ export async function getMappingColumns(this: ILoadOptionsFunctions): Promise<Re
 			pageSize: Math.min(resource.pagination.pageSize, SAMPLE_SIZE),
 			maxPages: 1,
 		});
+		const readOnly = new Set(resource.shape.readOnlyFields);
 		for await (const page of pages) {
-			for (const record of page.records.slice(0, SAMPLE_SIZE) as IDataObject[]) {
+			// The fields inside an envelope (HubSpot properties, Airtable fields, JSON:API attributes), as Sync compares them.
+			const records = plainRecords(page.records.slice(0, SAMPLE_SIZE) as IDataObject[], resource.shape, resource.idField, this.getNode());
+			for (const record of records) {
 				for (const [id, value] of Object.entries(record)) {
 					if (id === resource.idField || fields.has(id)) continue;
-					fields.set(id, toField({ id, type: typeOf(value) }));
+					fields.set(id, toField({ id, type: typeOf(value) }, readOnly));
 				}
 			}
 		}

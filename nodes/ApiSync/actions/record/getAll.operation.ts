@@ -3,6 +3,7 @@ import type { IDataObject } from 'n8n-workflow';
 import { paginate } from '../../../shared/pagination';
 import { showFor, type ItemOperation } from '../../../shared/operation';
 import { accountHeader } from '../../../shared/recordData';
+import { wireFormatOf } from '../../../shared/recordShape';
 
 export const getAll: ItemOperation = {
 	description: showFor('getAll', [
@@ -35,7 +36,8 @@ export const getAll: ItemOperation = {
 					type: 'string',
 					default: '',
 					placeholder: 'client_id,name,email_address',
-					description: 'Comma-separated fields to return (sent as fields=)',
+					description:
+						'Comma-separated fields to return (sent as fields=, or as the resource’s fields parameter, e.g. properties= for HubSpot)',
 				},
 				{
 					displayName: 'Filter',
@@ -72,7 +74,7 @@ export const getAll: ItemOperation = {
 		const query: IDataObject = {};
 		for (const key of ['fields', 'filter', 'search', 'sort'] as const) {
 			const value = String(listOptions[key] ?? '').trim();
-			if (value) query[key] = value;
+			if (value) query[key === 'fields' ? resource.shape.fieldsParam || 'fields' : key] = value;
 		}
 		const pagination = { ...resource.pagination };
 		if (!returnAll && pagination.style !== 'nextUrl' && pagination.style !== 'linkHeader') {
@@ -88,6 +90,7 @@ export const getAll: ItemOperation = {
 				path: resource.path,
 				query,
 				itemIndex,
+				accept: wireFormatOf(resource.shape).accept,
 				headers: accountHeader(this.getNodeParameter('options.accountId', itemIndex, '') as string),
 			},
 			pagination,
