@@ -1,6 +1,7 @@
 import type { INodeProperties } from 'n8n-workflow';
 
 import { EENVOUDIGFACTUREREN_PAGINATION, type PaginationSettings, type PaginationStyle } from './pagination';
+import { eenvoudigFactureren, type BulkShape } from './bulkShape';
 import { PLAIN_SHAPE, type BodyEncoding, type RecordShape } from './recordShape';
 
 export interface ResourcePreset {
@@ -60,6 +61,8 @@ export interface ResolvedResource extends ResourcePreset {
 	efListParameters: boolean;
 	/** Where a record keeps its fields, how writes are wrapped and encoded, where one record is (recordShape.ts). */
 	shape: RecordShape;
+	/** The API's batch endpoint for creates and updates, if it has one (bulkShape.ts). */
+	bulkShape?: BulkShape;
 }
 
 /**
@@ -76,6 +79,7 @@ export interface ApiPreset {
 	updateMethod: ResolvedResource['updateMethod'];
 	pagination: Partial<PaginationSettings>;
 	shape: Partial<RecordShape>;
+	bulkShape?: BulkShape;
 }
 
 export const API_PRESETS = {
@@ -297,7 +301,7 @@ export const resourceProperties: INodeProperties[] = [
 export function resolveResource(
 	getParam: (name: string, fallback?: unknown) => unknown,
 ): ResolvedResource {
-	const name = getParam('remoteResource') as PresetName | ApiPresetName | 'custom';
+	const name = (getParam('remoteResource', 'clients') ?? 'clients') as PresetName | ApiPresetName | 'custom';
 	if (isApiPreset(name)) {
 		const preset: ApiPreset = API_PRESETS[name];
 		return {
@@ -308,6 +312,7 @@ export function resolveResource(
 			pagination: { ...EENVOUDIGFACTUREREN_PAGINATION, maxPages: 1000, ...preset.pagination, fullPagesGuaranteed: false },
 			efListParameters: false,
 			shape: { ...PLAIN_SHAPE, ...preset.shape },
+			bulkShape: preset.bulkShape,
 		};
 	}
 	if (name !== 'custom') {
@@ -318,6 +323,7 @@ export function resolveResource(
 			pagination: EENVOUDIGFACTUREREN_PAGINATION,
 			efListParameters: true,
 			shape: { ...PLAIN_SHAPE, fieldsParam: 'fields' },
+			bulkShape: preset.bulk ? eenvoudigFactureren(preset.path.replace(/^\/+/, '')) : undefined,
 		};
 	}
 	const path = customPathOf(getParam);

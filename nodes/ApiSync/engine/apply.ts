@@ -1,6 +1,7 @@
 import type { IDataObject } from 'n8n-workflow';
 
-import { createdId, createRequest, deleteRequest, updateRequest } from '../../shared/recordShape';
+import { readKeyedReply, traceIdOf, type BulkEndpoint, type BulkResult, type BulkShape } from '../../shared/bulkShape';
+import { createdId, createRequest, deleteRequest, updateRequest, wireFormatOf, writeBody } from '../../shared/recordShape';
 import type { ResolvedResource } from '../../shared/resources';
 import type { ApiClient, ApiRequest } from '../../shared/transport';
 import { readBulkReply } from './bulkReply';
@@ -10,7 +11,7 @@ import { chunk, runPool, Slots, type RateLimiter } from './schedule';
 
 export interface ApplySettings {
 	resource: ResolvedResource;
-	/** Send creates and updates through `POST {path}?bulk`, at most `bulkSize` per call. */
+	/** Send creates and updates through the resource's batch endpoint (`bulkShape`), at most `bulkSize` per call. */
 	useBulk: boolean;
 	bulkSize: number;
 	/** Write requests in flight at once, whatever sends them (bulk calls, records tried alone, deletes). */
@@ -68,11 +69,13 @@ export async function applyPlan(client: ApiClient, plan: SyncPlan, settings: App
 	];
 
 	let writeOutcomes: Outcome[];
-	if (settings.useBulk && settings.resource.bulk && writes.length > 0) {
-		const batches = await runPool(chunk(writes, settings.bulkSize), settings.concurrency, (batch) =>
-			applyBulk(batch, send, settings),
-		);
-		writeOutcomes = batches.flat();
+	const bulk = settings.useBulk ? settings.resource.bulkShape : undefined;
+	if (bulk && writes.length > 0) {
+		const size = Math.max(1, Math.min(settings.bulkSize, bulk.maxRecords));
+		// One call for creates and updates together where the API takes both (EenvoudigFactureren), else one kind per call.
+		const groups = bulk.mixed ? [writes] : [writes.filter((w) => w.op === 'create'), writes.filter((w) => w.op === 'update')];
+		const batches = groups.flatMap((group) => chunk(group, size));
+		writeOutcomes = (await runPool(batches, settings.concurrency, (batch) => applyBulk(batch, bulk, send, settings))).flat();
 	} else {
 		writeOutcomes = await runPool(writes, settings.concurrency, (write) => applySingle(write, send, settings));
 	}
@@ -103,15 +106,23 @@ async function applySingle(write: Write, send: Send, settings: ApplySettings): P
 	}
 }
 
-async function applyBulk(batch: Write[], send: Send, settings: ApplySettings): Promise<Outcome[]> {
+async function applyBulk(batch: Write[], bulk: BulkShape, send: Send, settings: ApplySettings): Promise<Outcome[]> {
 	const { resource } = settings;
-	const domain = resource.path.replace(/^\/+/, '');
-	const payload = batch.map((write) =>
-		write.op === 'create' ? write.entry.record : { [resource.idField]: write.entry.remoteId, ...write.entry.changes },
-	);
+	const endpoint = (bulk.mixed ?? (batch[0].op === 'create' ? bulk.create : bulk.update)) as BulkEndpoint;
+	const listKey = endpoint.listKey;
+	const payload = batch.map((write, position) => bulkItem(write, position, bulk, resource));
 	let body: unknown;
 	try {
-		const request: ApiRequest = { method: 'POST', path: resource.path, query: { bulk: '' }, body: { [domain]: payload } };
+		const { bodyEncoding, contentType, accept } = wireFormatOf(resource.shape);
+		const request: ApiRequest = {
+			method: endpoint.method,
+			path: endpoint.path.split('{path}').join(resource.path),
+			query: endpoint.query,
+			body: { [listKey]: payload },
+			bodyEncoding,
+			contentType,
+			accept,
+		};
 		body = (await send(withKey(request, null, settings))).body;
 	} catch (error) {
 		const httpCode = (error as { httpCode?: string }).httpCode;
@@ -121,21 +132,31 @@ async function applyBulk(batch: Write[], send: Send, settings: ApplySettings): P
 		}
 		return batch.map((write) => failed(write.entry, write.op, error, settings));
 	}
-	const results = readBulkReply(body, batch.length, domain, resource.idField);
-	if (!results) {
-		// Without one result per record nothing says what happened: the records are re-read.
-		return batch.map((write) =>
-			failed(write.entry, write.op, new Error('The bulk reply did not list one result per record'), settings, true),
-		);
-	}
+	const entries = batch.map((write) => (write.op === 'create' ? { op: write.op } : { op: write.op, id: write.entry.remoteId }));
+	const results: Array<BulkResult | undefined> =
+		bulk.replies === 'byKey'
+			? readKeyedReply(body, entries)
+			: (readBulkReply(body, batch.length, listKey, resource.idField) ?? batch.map(() => undefined));
 	return await Promise.all(
 		batch.map(async (write, i) => {
 			const result = results[i];
+			// Without a result for this record nothing says what happened: it is re-read, never sent again blindly.
+			if (!result) return failed(write.entry, write.op, new Error('The bulk reply did not list a result for this record'), settings, true);
 			if (result.ok) return write.op === 'create' ? created(write.entry, result.id) : updated(write.entry);
 			// Rejected within the bulk call: tried alone, so the API's own answer for this record is reported.
 			return await applySingle(write, send, settings);
 		}),
 	);
+}
+
+/** One record as a bulk call lists it: the body the API takes for it alone, plus its ID (updates) or trace ID (keyed replies). */
+function bulkItem(write: Write, position: number, bulk: BulkShape, resource: ResolvedResource): IDataObject {
+	if (write.op === 'update') {
+		const fields = resource.updateMethod === 'PUT' ? write.entry.record : write.entry.changes;
+		return { [bulk.itemIdKey || resource.idField]: write.entry.remoteId, ...writeBody(fields, resource.shape, resource.idField) };
+	}
+	const item = writeBody(write.entry.record, resource.shape, resource.idField);
+	return bulk.replies === 'byKey' ? { ...item, objectWriteTraceId: traceIdOf(position) } : item;
 }
 
 async function applyDelete(entry: PlannedDelete, send: Send, settings: ApplySettings): Promise<Outcome> {
