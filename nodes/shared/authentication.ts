@@ -44,6 +44,15 @@ export const credentialDescriptions: INodeCredentialDescription[] = OPTIONS.map(
 	displayOptions: { show: { authentication: [value] } },
 }));
 
+/** List pages read at once by default (offset and page-number paging; see nodes/shared/pagination.ts). */
+export const DEFAULT_READ_CONCURRENCY = 4;
+
+/** The Pages Read at Once option as a whole number from 1 to 16 (an expression may give anything). */
+export function readConcurrency(value: unknown): number {
+	const number = Math.floor(Number(value));
+	return Number.isFinite(number) ? Math.min(16, Math.max(1, number)) : DEFAULT_READ_CONCURRENCY;
+}
+
 /** Per-node request options shared by the nodes that read and write records. */
 export function requestOptionProperties(accountPurpose: string): INodeProperties[] {
 	return [
@@ -63,6 +72,15 @@ export function requestOptionProperties(accountPurpose: string): INodeProperties
 			default: 5,
 			description:
 				'Retries after 429 for every request; after 502, 503, 504, timeouts and network errors only for GET, PUT and DELETE (a POST or PATCH may already have been applied: its outcome is reported as unknown instead, unless it carries an idempotency key)',
+		},
+		{
+			displayName: 'Pages Read at Once',
+			name: 'readConcurrency',
+			type: 'number',
+			typeOptions: { minValue: 1, maxValue: 16 },
+			default: DEFAULT_READ_CONCURRENCY,
+			description:
+				'List pages requested at the same time when reading with offset or page-number paging (Get Many, Get Changes, the trigger). At most this many minus one requests go past the end of the list. Sync uses Sync Options → Concurrency instead.',
 		},
 		{
 			displayName: 'Retry Budget',

@@ -178,6 +178,8 @@ export const resourceProperties: INodeProperties[] = [
 					{ name: 'Page Number', value: 'page' },
 					{ name: 'Next URL in Response Body', value: 'nextUrl' },
 					{ name: 'Link Header (Rel=next)', value: 'linkHeader' },
+					{ name: 'Cursor Token in Response Body', value: 'cursor' },
+					{ name: 'Last Record ID (Starting After)', value: 'lastId' },
 					{ name: 'None (One Request)', value: 'none' },
 				],
 				default: 'offset',
@@ -187,13 +189,47 @@ export const resourceProperties: INodeProperties[] = [
 			{ displayName: 'Limit Parameter', name: 'limitParam', type: 'string', default: 'take' },
 			{ displayName: 'Page Parameter', name: 'pageParam', type: 'string', default: 'page' },
 			{ displayName: 'First Page Number', name: 'firstPage', type: 'number', default: 1 },
-			{ displayName: 'Page Size Parameter', name: 'pageSizeParam', type: 'string', default: 'per_page' },
+			{
+				displayName: 'Page Size Parameter',
+				name: 'pageSizeParam',
+				type: 'string',
+				default: 'per_page',
+				description:
+					'Query parameter for the page size. Page Number style: always sent. Next URL, Link Header, Cursor Token and Last Record ID: sent only when added here, e.g. limit (HubSpot, Stripe) or pageSize (Airtable).',
+			},
 			{
 				displayName: 'Next URL Path',
 				name: 'nextUrlPath',
 				type: 'string',
 				default: 'next',
 				description: 'Dot path in the response body to the next page’s URL, e.g. links.next',
+			},
+			{
+				displayName: 'Cursor Path',
+				name: 'cursorPath',
+				type: 'string',
+				default: '',
+				placeholder: 'paging.next.after',
+				description:
+					'Cursor Token style: dot path in the response body to the next page’s token, e.g. paging.next.after (HubSpot), next_cursor, offset (Airtable). Paging ends when it is missing or empty.',
+			},
+			{
+				displayName: 'Cursor Parameter',
+				name: 'cursorParam',
+				type: 'string',
+				default: '',
+				placeholder: 'after',
+				description:
+					'Cursor Token and Last Record ID styles: query parameter the token or the last record’s ID is sent in, e.g. after (HubSpot), cursor, offset (Airtable), starting_after (Stripe)',
+			},
+			{
+				displayName: 'Has More Path',
+				name: 'hasMorePath',
+				type: 'string',
+				default: '',
+				placeholder: 'has_more',
+				description:
+					'Cursor Token and Last Record ID styles: dot path to a true/false field saying whether more records follow, e.g. has_more (Stripe). Empty: not used (Last Record ID then goes on until an empty page).',
 			},
 			{
 				displayName: 'Records Path',
@@ -309,7 +345,17 @@ export function resolveResource(
 			idField: preset.idField,
 			bulk: false,
 			updateMethod: preset.updateMethod,
-			pagination: { ...EENVOUDIGFACTUREREN_PAGINATION, maxPages: 1000, ...preset.pagination, fullPagesGuaranteed: false },
+			pagination: {
+				...EENVOUDIGFACTUREREN_PAGINATION,
+				maxPages: 1000,
+				cursorPath: '',
+				cursorParam: '',
+				hasMorePath: '',
+				pageSizeParam: '',
+				...preset.pagination,
+				idField: preset.idField,
+				fullPagesGuaranteed: false,
+			},
 			efListParameters: false,
 			shape: { ...PLAIN_SHAPE, ...preset.shape },
 			bulkShape: preset.bulkShape,
@@ -320,7 +366,7 @@ export function resolveResource(
 		return {
 			...preset,
 			updateMethod: 'POST',
-			pagination: EENVOUDIGFACTUREREN_PAGINATION,
+			pagination: { ...EENVOUDIGFACTUREREN_PAGINATION, idField: preset.idField },
 			efListParameters: true,
 			shape: { ...PLAIN_SHAPE, fieldsParam: 'fields' },
 			bulkShape: preset.bulk ? eenvoudigFactureren(preset.path.replace(/^\/+/, '')) : undefined,
@@ -328,14 +374,30 @@ export function resolveResource(
 	}
 	const path = customPathOf(getParam);
 	const paging = (getParam('customPagination', {}) ?? {}) as Partial<PaginationSettings> & { style?: PaginationStyle };
+	const idField = String(getParam('customIdField', 'id') || 'id');
+	const style = paging.style ?? 'offset';
+	const text = (value: unknown) => (typeof value === 'string' ? value.trim() : '');
 	return {
 		path,
-		idField: String(getParam('customIdField', 'id') || 'id'),
+		idField,
 		bulk: false,
 		updateMethod: getParam('customUpdateMethod', 'PATCH') as ResolvedResource['updateMethod'],
-		// A custom API may give fewer records than asked (a capped page size): only an empty page, or one shorter
-		// than an earlier page, ends the listing.
-		pagination: { ...EENVOUDIGFACTUREREN_PAGINATION, maxPages: 1000, ...paging, fullPagesGuaranteed: false },
+		pagination: {
+			...EENVOUDIGFACTUREREN_PAGINATION,
+			maxPages: 1000,
+			...paging,
+			style,
+			cursorPath: text(paging.cursorPath),
+			cursorParam: text(paging.cursorParam),
+			hasMorePath: text(paging.hasMorePath),
+			// Page Number sends a page size parameter by default (per_page); the other styles only one the user added,
+			// so that workflows saved before they could send one send nothing new.
+			pageSizeParam: style === 'page' ? (paging.pageSizeParam ?? EENVOUDIGFACTUREREN_PAGINATION.pageSizeParam) : text(paging.pageSizeParam),
+			idField,
+			// A custom API may give fewer records than asked (a capped page size): only an empty page, or one shorter
+			// than an earlier page, ends the listing.
+			fullPagesGuaranteed: false,
+		},
 		efListParameters: false,
 		shape: customShape(getParam('customRecordFormat', {})),
 	};

@@ -146,13 +146,14 @@ describe('an API error mid-paging', () => {
 			insertClient(`Bulk ${i}`);
 		}
 		sandbox.log.length = 0;
-		sandbox.setFaults({ scripted: [{ method: 'GET', path: /skip=100/, status: 500, body: '{"error": "database timeout"}' }] });
+		// The second page starts at the first page's last record (skip=99): see "Paging" in the README.
+		sandbox.setFaults({ scripted: [{ method: 'GET', path: /skip=99&/, status: 500, body: '{"error": "database timeout"}' }] });
 		const failed = await getChanges(params, before.staticData);
 		expect(failed.error).toBeInstanceOf(NodeApiError);
 		expect(failed.error?.message).toBe('500 Internal Server Error from GET /api/v1/clients: "database timeout"');
 		expect(sandbox.log.map((entry) => [entry.query.skip, entry.status])).toEqual([
 			['0', 200],
-			['100', 500],
+			['99', 500],
 		]);
 		expect(failed.staticData).toEqual(before.staticData);
 		const visible = JSON.stringify({ message: failed.error?.message, description: (failed.error as NodeApiError).description, logs: failed.logs });
@@ -343,7 +344,14 @@ describe('custom APIs', () => {
 		const first = await runGeneric({ changeDetection: 'cursor', cursorField: 'id', firstRun: 'from', startFrom: '20' });
 		expect(first.error).toBeUndefined();
 		expect(first.output[0].map((item) => item.json.id)).toEqual([20, 21, 22, 23]);
-		expect(generic.requests).toEqual(['GET /v2/paged?page=1&per_page=10', 'GET /v2/paged?page=2&per_page=10', 'GET /v2/paged?page=3&per_page=10']);
+		// Pages 1 and 2 one at a time, then two at once (Pages Read at Once, default 4, reached step by step): page 4,
+		// past the end, was asked for while page 3 was read.
+		expect(generic.requests).toEqual([
+			'GET /v2/paged?page=1&per_page=10',
+			'GET /v2/paged?page=2&per_page=10',
+			'GET /v2/paged?page=3&per_page=10',
+			'GET /v2/paged?page=4&per_page=10',
+		]);
 		const second = await runGeneric({ changeDetection: 'cursor', cursorField: 'id', firstRun: 'from', startFrom: '20' }, first.staticData);
 		expect(second.output[0]).toEqual([]);
 	});
@@ -360,10 +368,11 @@ describe('custom APIs', () => {
 			startFrom: '2026-01-05T09:00:00Z',
 		});
 		expect(result.output[0]).toHaveLength(3);
-		// A custom API may cap its page size, so its short first page is followed by one that comes back empty.
+		// A custom API may cap its page size, so its short first page is followed by one more, starting at its last
+		// record (the pages overlap by one), which brings nothing new.
 		expect(listUrls()).toEqual([
 			'/api/v1/clients?filter=last_modified>=2026-01-05T09:00:00Z&skip=0&take=100',
-			'/api/v1/clients?filter=last_modified>=2026-01-05T09:00:00Z&skip=3&take=100',
+			'/api/v1/clients?filter=last_modified>=2026-01-05T09:00:00Z&skip=2&take=100',
 		]);
 	});
 

@@ -57,7 +57,9 @@ describe('Get Many', () => {
 		expect(result.error).toBeUndefined();
 		expect(result.output[0]).toHaveLength(250);
 		expect(new Set(result.output[0].map((o) => o.json.client_id)).size).toBe(250);
-		expect(sandbox.log.map((e) => e.query.skip)).toEqual(['0', '100', '200']);
+		// The second page confirms the cap (one at a time until then); pages then overlap by one record and go two at
+		// once: skip=297 was asked for while skip=198 (the last, short page) was read.
+		expect(sandbox.log.map((e) => e.query.skip)).toEqual(['0', '99', '198', '297']);
 	});
 
 	it('offset paging: a page shorter than an earlier one ends the listing (5 given of 50 asked)', async () => {
@@ -65,14 +67,15 @@ describe('Get Many', () => {
 		sandbox.setListing({ maxPageSize: 5 });
 		const result = await run({ operation: 'getAll', returnAll: true, ...CUSTOM_CLIENTS(50) });
 		expect(result.output[0]).toHaveLength(12);
-		expect(sandbox.log.map((e) => e.query.skip)).toEqual(['0', '5', '10']);
+		expect(sandbox.log.map((e) => e.query.skip)).toEqual(['0', '4', '8', '12']);
 	});
 
-	it('offset paging: a single short first page is followed by one more request, which comes back empty', async () => {
+	it('offset paging: a single short first page is followed by one more request, which brings nothing new', async () => {
 		addClients(3);
 		const result = await run({ operation: 'getAll', returnAll: true, ...CUSTOM_CLIENTS(50) });
 		expect(result.output[0]).toHaveLength(3);
-		expect(sandbox.log.map((e) => e.query.skip)).toEqual(['0', '3']);
+		// It starts at the first page's last record (the pages overlap by one), which comes back alone.
+		expect(sandbox.log.map((e) => e.query.skip)).toEqual(['0', '2']);
 	});
 
 	it('page-number paging: reads all 23 records when the API caps pages at 10 of the 50 asked', async () => {
@@ -97,6 +100,8 @@ describe('Get Many', () => {
 			'GET /v2/capped?page=1&per_page=50',
 			'GET /v2/capped?page=2&per_page=50',
 			'GET /v2/capped?page=3&per_page=50',
+			// Asked for while page 3 was read (two at once after two full pages): one request past the end.
+			'GET /v2/capped?page=4&per_page=50',
 		]);
 	});
 

@@ -86,7 +86,8 @@ describe('API Sync Trigger: production polls', () => {
 		const next = poller({ remoteResource: 'clients', changeDetection: 'cursor', cursorField: 'last_modified' });
 		await next();
 		for (let i = 0; i < 150; i++) sandbox.store.insert(OWNER, 'clients', { name: `Bulk ${i}` });
-		sandbox.setFaults({ scripted: [{ method: 'GET', path: /skip=100/, status: 500 }] });
+		// The second page (it starts at the first page's last record: skip=99) fails.
+		sandbox.setFaults({ scripted: [{ method: 'GET', path: /skip=99&/, status: 500 }] });
 		const failed = await poll({ remoteResource: 'clients', changeDetection: 'cursor', cursorField: 'last_modified' }, next.staticData());
 		expect(failed.error).toBeInstanceOf(NodeApiError);
 		expect(failed.error?.message).toMatch(/^500 Internal Server Error from GET \/api\/v1\/clients/);

@@ -5,7 +5,7 @@
 import type { ApiKeyInfo } from './apikeys';
 import { DOMAIN_NAMES, type DomainName, type SandboxRecord } from './domains';
 import type { Exchange } from './exchange';
-import type { HmacVerifyConfig, RequestLogEntry, SandboxFaults, SandboxListing, ScriptedFault } from './types';
+import type { HmacVerifyConfig, RequestLogEntry, SandboxFaults, SandboxListing, ScriptedChange, ScriptedFault } from './types';
 
 export const CONTROL_PREFIX = '/__sandbox';
 
@@ -67,7 +67,7 @@ const ROUTES: Record<string, Handler> = {
 /**
  * Handles `/__sandbox/...`:
  * `GET health`, `POST reset`, `GET log[?since=id]`, `DELETE log`, `POST faults` (SandboxFaults as JSON;
- * `pathPattern` is a RegExp source string), `POST listing` (SandboxListing; `{}` turns it off), `POST hmac` (Partial<HmacVerifyConfig>), `POST expire-tokens`,
+ * `pathPattern` is a RegExp source string; `changes` deletes/inserts records between list pages), `POST listing` (SandboxListing; `{}` turns it off), `POST hmac` (Partial<HmacVerifyConfig>), `POST expire-tokens`,
  * `POST clock` (`{"now": iso}` fixed, `{"offsetSeconds": n}` shifted, `{}` real time),
  * `GET store/{account}/{domain}` (records) and `GET store/{account}/apikeys` (issued keys, without the keys).
  */
@@ -96,9 +96,10 @@ function storeListing(ex: Exchange, target: ControlTarget, account: string, doma
 	ex.sendJson(200, target.listRecords(account, domain as DomainName));
 }
 
-type JsonFaults = Omit<SandboxFaults, 'pathPattern' | 'scripted'> & {
+type JsonFaults = Omit<SandboxFaults, 'pathPattern' | 'scripted' | 'changes'> & {
 	pathPattern?: string;
 	scripted?: Array<Omit<ScriptedFault, 'path'> & { path?: string }>;
+	changes?: Array<Omit<ScriptedChange, 'path'> & { path?: string }>;
 };
 
 /** SandboxFaults from JSON: `pathPattern` is a RegExp source. */

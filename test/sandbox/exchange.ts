@@ -30,6 +30,13 @@ export class Exchange {
 	rawBody: Buffer = Buffer.alloc(0);
 	auth?: RequestAuth;
 	fault?: RequestLogEntry['fault'];
+	/**
+	 * Listing modes paged by a token (see `SandboxTokenPaging`): where the page starts and how long it is, from the
+	 * request, given the selected records; a string is a 400 message.
+	 */
+	tokenPaging?: (selected: Array<Record<string, unknown>>, idField: string) => { skip: number; take: number } | string;
+	/** Set by a listing: the page's start and the number of records selected (for next tokens and has_more). */
+	listed?: { skip: number; total: number };
 	private finished = false;
 
 	constructor(

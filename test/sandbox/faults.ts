@@ -3,7 +3,7 @@
  * seeded PRNG, so that the same seed and request sequence always produce the same faults.
  */
 import { statusText } from './exchange';
-import type { SandboxFaults, ScriptedFault } from './types';
+import type { SandboxFaults, ScriptedChange, ScriptedFault } from './types';
 
 export const API_PREFIX = '/api/v1';
 
@@ -49,6 +49,7 @@ export function isApiPath(pathname: string): boolean {
 export class FaultEngine {
 	private faults: SandboxFaults = {};
 	private scripted: ScriptedState[] = [];
+	private changes: ScriptedChange[] = [];
 	private random = mulberry32(1);
 	private windowStart = 0;
 	private windowCount = 0;
@@ -59,6 +60,7 @@ export class FaultEngine {
 		this.arrived = 0;
 		this.faults = { ...faults };
 		this.scripted = (faults.scripted ?? []).map((fault) => ({ fault, remaining: fault.times ?? 1 }));
+		this.changes = [...(faults.changes ?? [])];
 		this.random = mulberry32(faults.randomSeed ?? 1);
 		this.windowStart = 0;
 		this.windowCount = 0;
@@ -84,6 +86,16 @@ export class FaultEngine {
 			return;
 		}
 		for (const release of this.held.splice(0)) release();
+	}
+
+	/** The scripted changes this request triggers (each once), to apply before it is handled. */
+	takeChanges(method: string, pathname: string, url: string): ScriptedChange[] {
+		if (!isApiPath(pathname) || this.changes.length === 0) return [];
+		const taken = this.changes.filter((change) =>
+			scriptedMatches({ method: change.method ?? 'GET', path: change.path }, method.toUpperCase(), pathname, url),
+		);
+		this.changes = this.changes.filter((change) => !taken.includes(change));
+		return taken;
 	}
 
 	/** Latency to add to this request, in ms. */

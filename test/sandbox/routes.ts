@@ -147,7 +147,11 @@ function listRecords({ ex, ctx, account }: ApiRequest, domain: DomainName): void
 	const selected = isPlainListing(query)
 		? table.rows()
 		: table.cachedQuery(selectionKey(query), () => selectRecords(table.rows(), query));
-	ex.sendData(200, pageOf(selected, query), domain);
+	const paging = ex.tokenPaging?.(selected, DOMAINS[domain].idField);
+	if (typeof paging === 'string') return ex.sendError(400, paging);
+	const page = paging ? { ...query, ...paging } : query;
+	ex.listed = { skip: page.skip, total: selected.length };
+	ex.sendData(200, pageOf(selected, page), domain);
 }
 
 function createOne(request: ApiRequest, spec: DomainSpec): void {

@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { ApiKeyRegistry, type ApiKeyInfo } from './apikeys';
 import { authenticate } from './auth';
 import { CONTROL_PREFIX, handleControl, type ControlTarget } from './control';
-import type { DomainName, SandboxRecord } from './domains';
+import { isDomainName, type DomainName, type SandboxRecord } from './domains';
 import { Exchange, type LogSink } from './exchange';
 import { API_PREFIX, FaultEngine, isApiPath, type FaultDecision } from './faults';
 import { DEFAULT_HMAC_CONFIG } from './hmac';
@@ -17,7 +17,7 @@ import { Personas } from './personas';
 import { DEFAULT_TAKE, MAX_TAKE } from './query';
 import { handleApi, type ApiContext } from './routes';
 import { SandboxStore } from './store';
-import type { HmacVerifyConfig, RequestLogEntry, SandboxFaults, SandboxListing } from './types';
+import type { HmacVerifyConfig, RequestLogEntry, SandboxFaults, SandboxListing, SandboxTokenPaging } from './types';
 
 export type { ApiKeyInfo } from './apikeys';
 export type { DomainName, SandboxRecord } from './domains';
@@ -29,6 +29,8 @@ export type {
 	RequestLogEntry,
 	SandboxFaults,
 	SandboxListing,
+	SandboxTokenPaging,
+	ScriptedChange,
 	ScriptedFault,
 } from './types';
 export { DEFAULT_HMAC_CONFIG } from './hmac';
@@ -231,10 +233,14 @@ class SandboxInstance implements Sandbox, ApiContext, ControlTarget {
 			if (!isApiPath(ex.pathname)) return ex.sendError(404, 'not found');
 			await this.faults.meet(ex.method, ex.pathname);
 			await this.applyLatency(ex.pathname);
+			this.applyChanges(ex);
 			const decision = this.faults.decide(ex.method, ex.pathname, ex.url);
 			if (decision.kind !== 'none' && decision.afterApply) ex.replaceResponse = decision;
 			else if (applyFault(ex, decision)) return;
-			if (this.isListing(ex)) ex.listing = { settings: this.listing, baseUrl: this.baseUrl };
+			if (this.isListing(ex)) {
+				ex.listing = { settings: this.listing, baseUrl: this.baseUrl };
+				if (this.listing.tokens) ex.tokenPaging = tokenPaging(ex, this.listing.tokens, this.listing.maxPageSize);
+			}
 			if (this.replayIdempotent(ex)) return;
 			if (Personas.handles(ex.pathname)) return this.personas.handle(ex, this);
 			handleApi(ex, this);
@@ -243,9 +249,18 @@ class SandboxInstance implements Sandbox, ApiContext, ControlTarget {
 		}
 	}
 
+	/** Someone else's deletes and inserts that this request triggers (`SandboxFaults.changes`), before it is handled. */
+	private applyChanges(ex: Exchange): void {
+		for (const change of this.faults.takeChanges(ex.method, ex.pathname, ex.url)) {
+			if (!isDomainName(change.domain)) throw new Error(`unknown domain in a scripted change: ${change.domain}`);
+			for (const id of change.delete ?? []) this.store.remove(change.account, change.domain, id);
+			for (const record of change.insert ?? []) this.store.insert(change.account, change.domain, record);
+		}
+	}
+
 	private isListing(ex: Exchange): boolean {
-		const { maxPageSize, nextLinks } = this.listing;
-		if (maxPageSize === undefined && nextLinks === undefined) return false;
+		const { maxPageSize, nextLinks, tokens } = this.listing;
+		if (maxPageSize === undefined && nextLinks === undefined && tokens === undefined) return false;
 		return ex.method === 'GET' && /^\/[^/]+$/.test(ex.pathname.slice(API_PREFIX.length)) && ex.pathname !== `${API_PREFIX}/oauth`;
 	}
 
@@ -318,10 +333,71 @@ class SandboxExchange extends Exchange {
 	}
 }
 
+/** Cursor tokens are opaque to clients: the offset they stand for, encoded. */
+function encodeToken(skip: number): string {
+	return Buffer.from(`skip:${skip}`).toString('base64url');
+}
+
+function decodeToken(token: string): number | undefined {
+	const match = /^skip:(\d+)$/.exec(Buffer.from(token, 'base64url').toString('utf8'));
+	return match ? Number(match[1]) : undefined;
+}
+
+/** Where a token-paged listing's page starts, and its length, from the request (see `SandboxTokenPaging`). */
+function tokenPaging(ex: Exchange, tokens: SandboxTokenPaging, maxPageSize: number | undefined): NonNullable<Exchange['tokenPaging']> {
+	return (selected, idField) => {
+		const limitText = ex.params.get(tokens.limitParam ?? 'limit');
+		const limit = limitText === null ? (tokens.defaultLimit ?? 10) : Number(limitText);
+		if (!Number.isInteger(limit) || limit < 1) return `invalid ${tokens.limitParam ?? 'limit'}: ${limitText}`;
+		const take = Math.min(limit, MAX_TAKE, maxPageSize ?? MAX_TAKE);
+		const sent = ex.params.get(tokens.param);
+		if (sent === null || sent === '') return { skip: 0, take };
+		if (tokens.kind === 'cursor') {
+			const skip = decodeToken(sent);
+			return skip === undefined ? `invalid ${tokens.param}: not a token this API gave` : { skip, take };
+		}
+		const index = selected.findIndex((record) => String(record[idField]) === sent);
+		return index < 0 ? `No such record: '${sent}' (${tokens.param})` : { skip: index + 1, take };
+	};
+}
+
+/** The envelope of a token-paged page: records, next token or has_more, as configured. */
+function tokenEnvelope(ex: Exchange, records: unknown[], tokens: SandboxTokenPaging, baseUrl: string): Record<string, unknown> {
+	const listed = ex.listed ?? { skip: 0, total: records.length };
+	const more = listed.skip + records.length < listed.total;
+	const body: Record<string, unknown> = { [tokens.recordsKey ?? 'data']: records };
+	if (tokens.hasMoreKey) body[tokens.hasMoreKey] = more;
+	if (tokens.kind === 'cursor' && tokens.tokenPath && !tokens.noToken) {
+		const next = more ? encodeToken(tokens.stuck ? records.length : listed.skip + records.length) : null;
+		if (tokens.tokenPath === 'paging.next.after') {
+			// HubSpot: no `paging` at all on the last page; the link repeats the query with the new token.
+			if (next !== null) {
+				const query = new URLSearchParams(ex.params);
+				query.set(tokens.param, next);
+				body.paging = { next: { after: next, link: `${new URL(baseUrl).origin}${ex.pathname}?${query.toString()}` } };
+			}
+		} else {
+			setAtPath(body, tokens.tokenPath, next);
+		}
+	}
+	return body;
+}
+
+function setAtPath(target: Record<string, unknown>, path: string, value: unknown): void {
+	const parts = path.split('.');
+	let current = target;
+	for (const part of parts.slice(0, -1)) {
+		if (typeof current[part] !== 'object' || current[part] === null) current[part] = {};
+		current = current[part] as Record<string, unknown>;
+	}
+	current[parts[parts.length - 1]] = value;
+}
+
 /** Caps the page and adds next links, as configured in the listing mode. */
 function listingResponse(ex: Exchange, response: StoredResponse, listing: SandboxListing, baseUrl: string): StoredResponse {
 	const records = JSON.parse(response.body) as unknown;
 	if (!Array.isArray(records)) return response;
+	if (listing.tokens) return { ...response, body: JSON.stringify(tokenEnvelope(ex, records, listing.tokens, baseUrl)) };
 	const skip = Math.max(0, Number(ex.params.get('skip') ?? 0) || 0);
 	const take = Math.min(MAX_TAKE, Number(ex.params.get('take') ?? 0) || DEFAULT_TAKE);
 	const page = listing.maxPageSize !== undefined ? records.slice(0, listing.maxPageSize) : records;

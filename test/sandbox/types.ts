@@ -65,6 +65,21 @@ export interface ScriptedFault {
 	times?: number;
 }
 
+/** A change made by "someone else" to the store, triggered by a request (see `SandboxFaults.changes`). */
+export interface ScriptedChange {
+	/** HTTP method to match; default GET. */
+	method?: string;
+	/** As `ScriptedFault.path`: a pathname, a path with query (when it contains `?`), or a RegExp tested against both. */
+	path?: string | RegExp;
+	account: string;
+	/** Domain name, e.g. `clients`. */
+	domain: string;
+	/** Ids to delete. */
+	delete?: number[];
+	/** Records to insert (they get new, higher ids). */
+	insert?: Array<Record<string, unknown>>;
+}
+
 /** Faults injected into `/api/v1` requests before authentication. */
 export interface SandboxFaults {
 	/** Delay before every matching request is handled. */
@@ -91,6 +106,12 @@ export interface SandboxFaults {
 	randomSeed?: number;
 	/** Scripted one-off faults, consumed in order of match; they win over share-based faults. */
 	scripted?: ScriptedFault[];
+	/**
+	 * Someone else changes the records while a list is being read (deletes or inserts between two pages): each
+	 * entry is applied once, right before the first request matching it is handled. Deterministic: the change is
+	 * always in place before that request is answered, never before an earlier one arrived.
+	 */
+	changes?: ScriptedChange[];
 	/** Share-based faults, latency and the window limiter apply only to paths matching this; default all /api/v1 paths. */
 	pathPattern?: RegExp;
 	/**
@@ -122,6 +143,36 @@ export interface SandboxListing {
 	echoQuery?: boolean;
 	/** Every next link points at the second page (a cursor that does not advance), for the endless-paging guard. */
 	stuckLink?: boolean;
+	/**
+	 * Paging by a token instead of skip/take, as HubSpot, Stripe, Airtable and cursor APIs do; the body is an
+	 * envelope `{"<recordsKey>": [...], ...}`. `skip`/`take` are then ignored.
+	 */
+	tokens?: SandboxTokenPaging;
+}
+
+/** A listing paged by a token from the body (`cursor`) or by the last record's ID (`lastId`). */
+export interface SandboxTokenPaging {
+	/**
+	 * `cursor`: an opaque token at `tokenPath` while more records follow (`paging.next.after` also gets HubSpot's
+	 * `paging.next.link`), sent back in `param`. `lastId`: the next page is asked with `param=<last record's id>`
+	 * (Stripe's `starting_after`); an unknown id is a 400.
+	 */
+	kind: 'cursor' | 'lastId';
+	/** Query parameter the token or last id comes back in: `after`, `cursor`, `offset`, `starting_after`. */
+	param: string;
+	/** Cursor kind: where the next token goes in the body, e.g. `paging.next.after`, `next_cursor`, `offset`. */
+	tokenPath?: string;
+	/** Where the records go in the body; default `data`. */
+	recordsKey?: string;
+	/** A boolean saying whether more records follow, on every page (e.g. `has_more`); none when absent. */
+	hasMoreKey?: string;
+	/** Page size parameter (default `limit`) and the page size without it (default 10). At most 100 (or maxPageSize). */
+	limitParam?: string;
+	defaultLimit?: number;
+	/** Every token is the first one: a token that does not advance. */
+	stuck?: boolean;
+	/** The body's `hasMoreKey` says true but no token is given (an API saying "more" that cannot be followed). */
+	noToken?: boolean;
 }
 
 /** How the sandbox verifies HMAC-signed requests. */

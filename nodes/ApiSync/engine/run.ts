@@ -1,6 +1,6 @@
 import { NodeOperationError, type IDataObject, type INode, type INodeExecutionData, type IPairedItemData } from 'n8n-workflow';
 
-import { paginate } from '../../shared/pagination';
+import { readAllRecords } from '../../shared/pagination';
 import { plainRecords, wireFormatOf } from '../../shared/recordShape';
 import type { ResolvedResource } from '../../shared/resources';
 import type { ApiClient } from '../../shared/transport';
@@ -257,8 +257,9 @@ async function readRemote(
 	applySettings: ApplySettings,
 	extraQuery: Record<string, string>,
 ): Promise<IDataObject[]> {
-	const records: IDataObject[] = [];
-	const pages = paginate(
+	// Pages are read Concurrency at a time where the paging style allows (offset, page number); every request
+	// still waits for the run's Max Requests per Second limiter.
+	const raw = await readAllRecords(
 		{
 			...client,
 			request: async (req) => {
@@ -275,8 +276,10 @@ async function readRemote(
 			accept: wireFormatOf(resource.shape).accept,
 		},
 		resource.pagination,
+		{ concurrency: applySettings.concurrency },
 	);
-	for await (const page of pages) records.push(...plainRecords(page.records, resource.shape, resource.idField, node));
+	// The API's records (as paging yields them) as the plain records the plan compares: fields out of their envelope.
+	const records = plainRecords(raw, resource.shape, resource.idField, node);
 	if (records.length > 0 && records[0][resource.idField] === undefined) {
 		throw new NodeOperationError(node, `Remote records have no "${resource.idField}" field`, {
 			description: `The ID Field must name the field that holds each record's ID. Fields seen: ${Object.keys(records[0]).join(', ')}.`,

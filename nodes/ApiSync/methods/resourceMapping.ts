@@ -96,10 +96,10 @@ export async function getMappingColumns(this: ILoadOptionsFunctions): Promise<Re
 	let sampleError: string | undefined;
 	try {
 		const client = await createApiClient(this, { credentialType: this.getNodeParameter('authentication') as string });
+		// The first page is a sample: stop after it (never an error, whatever the API says about more pages).
 		const pages = paginate(client, this.getNode(), { method: 'GET', path: resource.path }, {
 			...resource.pagination,
 			pageSize: Math.min(resource.pagination.pageSize, SAMPLE_SIZE),
-			maxPages: 1,
 		});
 		const readOnly = new Set(resource.shape.readOnlyFields);
 		for await (const page of pages) {
@@ -111,6 +111,7 @@ export async function getMappingColumns(this: ILoadOptionsFunctions): Promise<Re
 					fields.set(id, toField({ id, type: typeOf(value) }, readOnly));
 				}
 			}
+			break;
 		}
 	} catch (error) {
 		sampleError = (error as Error).message;

@@ -4,6 +4,7 @@
  */
 import { NodeOperationError, type IDataObject, type INode, type INodeProperties } from 'n8n-workflow';
 
+import { DEFAULT_READ_CONCURRENCY, readConcurrency } from '../authentication';
 import { accountHeader } from '../recordData';
 import { PRESET_LABELS, PRESETS, resolveResource, type PresetName, type ResourcePreset } from '../resources';
 import { parseStartValue } from './cursor';
@@ -272,6 +273,7 @@ export function readChangeSettings({ node, getParam, options, baseUrl, accountId
 		emitDeletions: mode === 'hash' && getParam('emitDeletions', false) === true,
 		sampleSize,
 		headers: accountHeader(account),
+		readConcurrency: readConcurrency(options.readConcurrency ?? getParam('options.readConcurrency', DEFAULT_READ_CONCURRENCY)),
 		// The state belongs to the account it read: the node's Account ID, else the credential's.
 		fingerprint: settingsFingerprint([
 			baseUrl,

@@ -12,7 +12,7 @@
  */
 import { NodeOperationError, type IDataObject, type INode } from 'n8n-workflow';
 
-import { paginate } from '../pagination';
+import { readAllRecords } from '../pagination';
 import type { ResolvedResource } from '../resources';
 import type { ApiClient, ApiRequest } from '../transport';
 import { compareCursors, lookbackStart, toCursorValue, type CursorValue } from './cursor';
@@ -41,6 +41,8 @@ export interface ChangeFeedSettings {
 	sampleSize: number;
 	/** Per-request headers, e.g. X-AccountId. */
 	headers?: Record<string, string>;
+	/** List pages read at once (offset and page-number paging). */
+	readConcurrency?: number;
 	/** Fingerprint of the settings that define the feed (see `settingsFingerprint`). */
 	fingerprint: string;
 }
@@ -170,11 +172,7 @@ function listRequest(settings: ChangeFeedSettings, query: IDataObject): ApiReque
 }
 
 async function readAll(client: ApiClient, node: INode, settings: ChangeFeedSettings, query: IDataObject): Promise<IDataObject[]> {
-	const records: IDataObject[] = [];
-	for await (const page of paginate(client, node, listRequest(settings, query), settings.resource.pagination)) {
-		records.push(...page.records);
-	}
-	return records;
+	return await readAllRecords(client, node, listRequest(settings, query), settings.resource.pagination, { concurrency: settings.readConcurrency });
 }
 
 /** The first `count` records of a listing, asking for pages of that size where the paging style allows. */
@@ -187,12 +185,7 @@ async function readFirst(
 ): Promise<IDataObject[]> {
 	const pagination = { ...settings.resource.pagination };
 	if (pagination.style === 'offset' || pagination.style === 'page') pagination.pageSize = Math.min(pagination.pageSize, count);
-	const records: IDataObject[] = [];
-	for await (const page of paginate(client, node, listRequest(settings, query), pagination)) {
-		records.push(...page.records);
-		if (records.length >= count) break;
-	}
-	return records.slice(0, count);
+	return await readAllRecords(client, node, listRequest(settings, query), pagination, { limit: count, concurrency: settings.readConcurrency });
 }
 
 function newestFirst(records: IDataObject[], field: string): IDataObject[] {

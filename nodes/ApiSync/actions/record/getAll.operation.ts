@@ -1,8 +1,9 @@
 import type { IDataObject } from 'n8n-workflow';
 
-import { paginate } from '../../../shared/pagination';
+import { readAllRecords } from '../../../shared/pagination';
 import { showFor, type ItemOperation } from '../../../shared/operation';
 import { accountHeader } from '../../../shared/recordData';
+import { DEFAULT_READ_CONCURRENCY, readConcurrency } from '../../../shared/authentication';
 import { wireFormatOf } from '../../../shared/recordShape';
 
 export const getAll: ItemOperation = {
@@ -81,8 +82,7 @@ export const getAll: ItemOperation = {
 			pagination.pageSize = Math.min(pagination.pageSize, limit);
 		}
 
-		const records: IDataObject[] = [];
-		const pages = paginate(
+		const records = await readAllRecords(
 			client,
 			this.getNode(),
 			{
@@ -94,11 +94,8 @@ export const getAll: ItemOperation = {
 				headers: accountHeader(this.getNodeParameter('options.accountId', itemIndex, '') as string),
 			},
 			pagination,
+			{ limit, concurrency: readConcurrency(this.getNodeParameter('options.readConcurrency', itemIndex, DEFAULT_READ_CONCURRENCY)) },
 		);
-		for await (const page of pages) {
-			records.push(...page.records);
-			if (records.length >= limit) break;
-		}
-		return records.slice(0, limit).map((json) => ({ json }));
+		return records.map((json) => ({ json }));
 	},
 };

@@ -94,7 +94,7 @@ export const sync: BatchOperation = {
 					type: 'number',
 					typeOptions: { minValue: 1, maxValue: 32 },
 					default: 4,
-					description: 'Write requests in flight at once',
+					description: 'Requests in flight at once: writes, and list pages read with offset or page-number paging',
 				},
 				{
 					displayName: 'Dry Run',
