@@ -1,7 +1,7 @@
 import type { INodeProperties } from 'n8n-workflow';
 
 import { EENVOUDIGFACTUREREN_PAGINATION, type PaginationSettings, type PaginationStyle } from './pagination';
-import { eenvoudigFactureren, type BulkShape } from './bulkShape';
+import { AIRTABLE_BATCH, eenvoudigFactureren, HUBSPOT_BATCH, type BulkShape } from './bulkShape';
 import { PLAIN_SHAPE, type BodyEncoding, type RecordShape } from './recordShape';
 
 export interface ResourcePreset {
@@ -83,6 +83,33 @@ export interface ApiPreset {
 }
 
 export const API_PRESETS = {
+	airtableRecords: {
+		label: 'Airtable: Records',
+		baseUrl: 'https://api.airtable.com/v0',
+		// The user's: /{base ID}/{table name or ID}.
+		path: '',
+		idField: 'id',
+		updateMethod: 'PATCH',
+		pagination: { style: 'cursor', cursorPath: 'offset', cursorParam: 'offset', pageSizeParam: 'pageSize', pageSize: 100, recordsPath: 'records' },
+		shape: { fieldsPath: 'fields', writeKey: 'fields' },
+		bulkShape: AIRTABLE_BATCH,
+	},
+	hubspotContacts: {
+		label: 'HubSpot: Contacts',
+		baseUrl: 'https://api.hubapi.com',
+		path: '/crm/v3/objects/contacts',
+		idField: 'id',
+		updateMethod: 'PATCH',
+		pagination: { style: 'cursor', cursorPath: 'paging.next.after', cursorParam: 'after', pageSizeParam: 'limit', pageSize: 100, recordsPath: 'results' },
+		shape: {
+			fieldsPath: 'properties',
+			writeKey: 'properties',
+			// Without properties= HubSpot returns only its default properties.
+			fieldsParam: 'properties',
+			readOnlyFields: ['hs_object_id', 'createdate', 'lastmodifieddate'],
+		},
+		bulkShape: HUBSPOT_BATCH,
+	},
 	shopifyCustomers: {
 		label: 'Shopify: Customers',
 		baseUrl: 'https://{shop}.myshopify.com/admin/api/2025-01',
@@ -95,6 +122,21 @@ export const API_PRESETS = {
 			writeKey: 'customer',
 			recordPath: '/customers/{id}.json',
 			readOnlyFields: ['created_at', 'updated_at', 'orders_count', 'total_spent', 'admin_graphql_api_id', 'last_order_id', 'last_order_name', 'currency'],
+		},
+	},
+	stripeCustomers: {
+		label: 'Stripe: Customers',
+		baseUrl: 'https://api.stripe.com',
+		path: '/v1/customers',
+		idField: 'id',
+		// Stripe updates with POST /v1/customers/{id}, changing only the parameters sent.
+		updateMethod: 'POST',
+		pagination: { style: 'lastId', cursorParam: 'starting_after', hasMorePath: 'has_more', pageSizeParam: 'limit', pageSize: 100, recordsPath: 'data' },
+		shape: {
+			encoding: 'form',
+			// metadata.plan, address.city: each its own field, sent as metadata[plan]=…
+			nestedFields: true,
+			readOnlyFields: ['object', 'created', 'livemode', 'delinquent', 'currency', 'discount', 'default_source', 'test_clock'],
 		},
 	},
 } satisfies Record<string, ApiPreset>;
@@ -139,6 +181,16 @@ export const resourceProperties: INodeProperties[] = [
 		placeholder: '/contacts',
 		description: 'Path of the collection under the base URL. A record is at {path}/{ID}.',
 		displayOptions: { show: { remoteResource: ['custom'] } },
+	},
+	{
+		displayName: 'Base and Table',
+		name: 'customPath',
+		type: 'string',
+		default: '',
+		required: true,
+		placeholder: '/appXXXXXXXXXXXXXX/Customers',
+		description: 'The base ID and the table name or ID, as /{base ID}/{table}. The credential’s Base URL is https://api.airtable.com/v0.',
+		displayOptions: { show: { remoteResource: ['airtableRecords'] } },
 	},
 	{
 		displayName: 'ID Field',

@@ -38,8 +38,8 @@ interface Convention {
 	matchOn: string[];
 	/** Input items: `i` is an existing record (1-based), `changed` gives it a new value, `new` a record that does not exist. */
 	item(i: number, variant?: 'changed' | 'new'): IDataObject;
-	/** The paths written to, to find write requests in the log. */
-	writes: RegExp;
+	/** A request for a page after the first (for a 429 in the middle of paging). */
+	laterPage: RegExp;
 }
 
 function run(convention: Convention, parameters: IDataObject, items?: IDataObject[]): Promise<RunResult> {
@@ -95,7 +95,7 @@ const shopify: Convention = {
 		last: variant === 'new' ? 'Customer' : `Last ${i}`,
 		shopId: variant === 'new' ? 'WS-NEW' : `WS-${i}`,
 	}),
-	writes: /customers/,
+	laterPage: /page_info=/,
 };
 
 const jsonApi: Convention = {
@@ -123,12 +123,104 @@ const jsonApi: Convention = {
 		words: variant === 'new' ? 1 : '2',
 		featured: variant === 'new' ? true : 'false',
 	}),
-	writes: /articles/,
+	laterPage: /page%5Bnumber%5D=3/,
+};
+
+const hubspot: Convention = {
+	persona: 'hubspot',
+	credential: 'bearer',
+	resource: { remoteResource: 'hubspotContacts' },
+	seed(count) {
+		for (let i = 1; i <= count; i++) {
+			sandbox.personas.hubspot.insert(OWNER, { email: `c${i}@shop.example`, firstname: `First ${i}`, lastname: `Last ${i}`, shop_customer_id: i });
+		}
+	},
+	mapping: { email: '={{ $json.email }}', firstname: '={{ $json.first }}', lastname: '={{ $json.last }}', shop_customer_id: '={{ $json.shopId }}' },
+	matchOn: ['email'],
+	// shop_customer_id as a number: HubSpot keeps every property as text ("3"), which compares equal to 3.
+	item: (i, variant) => ({
+		email: variant === 'new' ? 'new@shop.example' : `c${i}@shop.example`,
+		first: variant === 'changed' ? 'Renamed' : variant === 'new' ? 'New' : `First ${i}`,
+		last: variant === 'new' ? 'Customer' : `Last ${i}`,
+		shopId: variant === 'new' ? 9999 : i,
+	}),
+	laterPage: /after=/,
+};
+
+const stripe: Convention = {
+	persona: 'stripe',
+	credential: 'bearer',
+	resource: { remoteResource: 'stripeCustomers' },
+	seed(count) {
+		for (let i = 1; i <= count; i++) {
+			sandbox.personas.stripe.insert(OWNER, { email: `c${i}@shop.example`, name: `Customer ${i}`, metadata: { shop_id: `WS-${i}`, plan: 'basic' } });
+		}
+	},
+	mapping: { email: '={{ $json.email }}', name: '={{ $json.name }}', 'metadata.shop_id': '={{ $json.shopId }}', 'metadata.plan': '={{ $json.plan }}' },
+	// A nested field as the match key: Stripe does not keep e-mail addresses unique.
+	matchOn: ['metadata.shop_id'],
+	item: (i, variant) => ({
+		email: variant === 'new' ? 'new@shop.example' : `c${i}@shop.example`,
+		name: variant === 'new' ? 'New Customer' : `Customer ${i}`,
+		shopId: variant === 'new' ? 'WS-NEW' : `WS-${i}`,
+		plan: variant === 'changed' ? 'pro' : 'basic',
+	}),
+	laterPage: /starting_after=/,
+};
+
+const airtable: Convention = {
+	persona: 'airtable',
+	baseSuffix: '/v0',
+	credential: 'bearer',
+	resource: { remoteResource: 'airtableRecords', customPath: '/appSandbox000001/Customers' },
+	seed(count) {
+		for (let i = 1; i <= count; i++) {
+			sandbox.personas.airtable.insert(OWNER, { Name: `Customer ${i}`, Email: `c${i}@shop.example`, Status: 'Lead', Score: i });
+		}
+	},
+	mapping: { Name: '={{ $json.name }}', Email: '={{ $json.email }}', Status: '={{ $json.status }}', Score: '={{ $json.score }}' },
+	matchOn: ['Email'],
+	item: (i, variant) => ({
+		name: variant === 'new' ? 'New Customer' : `Customer ${i}`,
+		email: variant === 'new' ? 'new@shop.example' : `c${i}@shop.example`,
+		status: variant === 'changed' ? 'Customer' : 'Lead',
+		score: variant === 'new' ? 1 : i,
+	}),
+	laterPage: /offset=/,
+};
+
+const cursorApi: Convention = {
+	persona: 'cursor',
+	credential: 'apiKey',
+	resource: {
+		remoteResource: 'custom',
+		customPath: '/contacts',
+		customIdField: 'id',
+		customUpdateMethod: 'PATCH',
+		customPagination: { style: 'cursor', cursorPath: 'next_cursor', cursorParam: 'cursor', hasMorePath: 'has_more', pageSizeParam: 'limit', pageSize: 100, recordsPath: 'data' },
+		customRecordFormat: { readOnlyFields: 'created_at, updated_at' },
+	},
+	seed(count) {
+		for (let i = 1; i <= count; i++) sandbox.personas.cursor.insert(OWNER, { email: `c${i}@shop.example`, name: `Customer ${i}`, plan: 'basic', seats: i });
+	},
+	mapping: { email: '={{ $json.email }}', name: '={{ $json.name }}', plan: '={{ $json.plan }}', seats: '={{ $json.seats }}' },
+	matchOn: ['email'],
+	item: (i, variant) => ({
+		email: variant === 'new' ? 'new@shop.example' : `c${i}@shop.example`,
+		name: variant === 'new' ? 'New Customer' : `Customer ${i}`,
+		plan: variant === 'changed' ? 'pro' : 'basic',
+		seats: variant === 'new' ? 1 : i,
+	}),
+	laterPage: /cursor=/,
 };
 
 describe.each([
+	['HubSpot contacts (results[].properties, paging.next.after, {"properties": …}, batch)', hubspot, 250],
+	['Stripe customers (data, has_more + starting_after, form bodies with metadata[…])', stripe, 250],
+	['Airtable records (records[].fields, offset token, {"fields": …}, batches of 10)', airtable, 250],
 	['Shopify customers (Link page_info, {"customer": …}, /customers/{id}.json)', shopify, 600],
 	['JSON:API articles (links.next, data/attributes, application/vnd.api+json)', jsonApi, 60],
+	['a flat API with next_cursor and has_more', cursorApi, 250],
 ] as Array<[string, Convention, number]>)('%s', (_name, convention, records) => {
 	it(`Get Many reads all ${records} records, over at least 3 pages`, async () => {
 		convention.seed(records);
@@ -158,7 +250,7 @@ describe.each([
 
 	it('a 429 in the middle of paging is waited out, and the read goes on', async () => {
 		convention.seed(records);
-		sandbox.setFaults({ scripted: [{ method: 'GET', path: /page_info=|page%5Bnumber%5D=3/, status: 429, headers: { 'Retry-After': '0' } }] });
+		sandbox.setFaults({ scripted: [{ method: 'GET', path: convention.laterPage, status: 429, headers: { 'Retry-After': '0' } }] });
 		const result = await run(convention, { operation: 'getAll', returnAll: true });
 		expect(result.error).toBeUndefined();
 		expect(result.output[0]).toHaveLength(records);
