@@ -181,19 +181,21 @@ export function writeBody(fields: IDataObject, shape: RecordShape, idField: stri
 }
 
 /**
- * The record in the API's answer to a create or an update: under JSON:API's `data`, or under the write key when
- * the answer has it (Shopify's `{"customer": …}`), else the body itself.
+ * The record in the API's answer to a create or an update: under JSON:API's `data`; the body itself when it carries
+ * the ID (HubSpot answers `{id, properties}`, Airtable `{id, fields}`); else under the write key when the answer has
+ * it (Shopify's `{"customer": …}`).
  */
-export function answeredRecord(body: unknown, shape: RecordShape): IDataObject | undefined {
+export function answeredRecord(body: unknown, shape: RecordShape, idField: string): IDataObject | undefined {
 	if (!isPlainObject(body)) return undefined;
-	const wrapper = shape.jsonApiType ? 'data' : shape.writeKey;
-	if (wrapper && isPlainObject(body[wrapper])) return body[wrapper];
+	if (shape.jsonApiType) return isPlainObject(body.data) ? body.data : undefined;
+	if (body[idField] !== undefined && body[idField] !== null) return body;
+	if (shape.writeKey && isPlainObject(body[shape.writeKey])) return body[shape.writeKey] as IDataObject;
 	return body;
 }
 
 /** The ID of the record the API answered a create with (null when it gave none). */
 export function createdId(body: unknown, shape: RecordShape, idField: string): unknown {
-	return answeredRecord(body, shape)?.[idField] ?? null;
+	return answeredRecord(body, shape, idField)?.[idField] ?? null;
 }
 
 /**

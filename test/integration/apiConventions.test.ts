@@ -367,3 +367,230 @@ describe('JSON:API', () => {
 		expect(writeRequests()).toHaveLength(0);
 	});
 });
+
+describe('HubSpot contacts', () => {
+	it('asks for the mapped properties, and writes {"properties": …} through batch/create and batch/update (results in any order)', async () => {
+		hubspot.seed(4);
+		const items = [hubspot.item(2, 'changed'), hubspot.item(0, 'new'), { ...hubspot.item(0, 'new'), email: 'other@shop.example' }];
+		const result = await sync(hubspot, items);
+		expect(counts(result)).toEqual([2, 1, 0, 0, 0]);
+		const read = apiRequests().find((entry) => entry.method === 'GET')!;
+		expect(read.query).toMatchObject({ limit: '100', properties: 'email,firstname,lastname,shop_customer_id' });
+		const [create, update] = writeRequests();
+		expect(create.path).toBe('/api/v1/personas/hubspot/crm/v3/objects/contacts/batch/create');
+		expect(JSON.parse(create.body)).toEqual({
+			inputs: [
+				{ properties: { email: 'new@shop.example', firstname: 'New', lastname: 'Customer', shop_customer_id: 9999 }, objectWriteTraceId: 'n8n-0' },
+				{ properties: { email: 'other@shop.example', firstname: 'New', lastname: 'Customer', shop_customer_id: 9999 }, objectWriteTraceId: 'n8n-1' },
+			],
+		});
+		expect(update.path).toBe('/api/v1/personas/hubspot/crm/v3/objects/contacts/batch/update');
+		expect(JSON.parse(update.body)).toEqual({ inputs: [{ id: '5102', properties: { firstname: 'Renamed' } }] });
+		// The persona lists batch results in reverse: each created ID still goes to its own item.
+		const byEmail = new Map(sandbox.personas.hubspot.contacts.rows(OWNER).map((c) => [c.properties.email, c.id]));
+		expect(result.output[0].map((o) => [o.pairedItem, o.json.id])).toEqual([
+			[{ item: 1 }, byEmail.get('new@shop.example')],
+			[{ item: 2 }, byEmail.get('other@shop.example')],
+		]);
+	});
+
+	it('one record at a time: POST {"properties": …} and PATCH /contacts/{id}; the read-only properties are never sent', async () => {
+		hubspot.seed(2);
+		const mapping = { ...hubspot.mapping, hs_object_id: '1', createdate: '2020-01-01' };
+		const result = await sync(hubspot, [hubspot.item(1, 'changed'), hubspot.item(0, 'new')], { useBulk: false }, {
+			columns: { mappingMode: 'defineBelow', value: mapping, matchingColumns: ['email'], schema: [] },
+		});
+		expect(counts(result)).toEqual([1, 1, 0, 0, 0]);
+		const create = writeRequests().find((entry) => entry.method === 'POST')!;
+		const update = writeRequests().find((entry) => entry.method === 'PATCH')!;
+		expect(JSON.parse(create.body)).toEqual({ properties: { email: 'new@shop.example', firstname: 'New', lastname: 'Customer', shop_customer_id: 9999 } });
+		expect(update.path).toBe('/api/v1/personas/hubspot/crm/v3/objects/contacts/5101');
+		expect(JSON.parse(update.body)).toEqual({ properties: { firstname: 'Renamed' } });
+		expect(result.output[0][0].json.id).toBe('5103');
+	});
+
+	it('a batch update naming a contact deleted meanwhile: the others are updated, that one is re-read and reported gone', async () => {
+		hubspot.seed(3);
+		const items = [hubspot.item(1, 'changed'), hubspot.item(2, 'changed')];
+		// Contact 5101 disappears between the read and the write.
+		const stop = onFirstWrite(() => sandbox.personas.hubspot.contacts.remove(OWNER, '5101'));
+		const result = await sync(hubspot, items);
+		stop();
+		expect(counts(result)).toEqual([0, 1, 0, 0, 1]);
+		expect(result.output[1][0].json.id).toBe('5102');
+		expect(result.output[4][0].json.error).toMatch(/^The remote record \(id 5101\) no longer exists: it was deleted after this run read it/);
+	});
+
+	it('a 409 (e-mail already used) reaches Failed in HubSpot’s words', async () => {
+		sandbox.personas.hubspot.insert(OWNER, { email: 'Taken@shop.example' });
+		// Match on the shop ID: the e-mail then clashes on create.
+		const result = await sync(hubspot, [{ email: 'taken@shop.example', first: 'A', last: 'B', shopId: 77 }], { useBulk: false }, {
+			columns: { mappingMode: 'defineBelow', value: hubspot.mapping, matchingColumns: ['shop_customer_id'], schema: [] },
+		});
+		expect(result.output[4][0].json).toMatchObject({ httpCode: '409', error: expect.stringMatching(/409 Conflict from POST .*: "Contact already exists\. Existing ID: 5101"/) });
+	});
+
+	it('a Fields Path that is not in the records (custom path) stops with a clear error', async () => {
+		hubspot.seed(2);
+		const custom: Convention = {
+			...hubspot,
+			resource: {
+				remoteResource: 'custom',
+				customPath: '/crm/v3/objects/contacts',
+				customIdField: 'id',
+				customPagination: { style: 'cursor', cursorPath: 'paging.next.after', cursorParam: 'after', pageSizeParam: 'limit', pageSize: 100, recordsPath: 'results' },
+				customRecordFormat: { fieldsPath: 'props', writeKey: 'properties' },
+			},
+		};
+		const result = await sync(custom, [hubspot.item(1)]);
+		expect(result.error?.message).toBe('Remote records have no "props" object (the Fields Path)');
+		expect((result.error as { description?: string }).description).toMatch(/Objects among them: properties/);
+	});
+});
+
+describe('Stripe customers', () => {
+	it('writes form bodies with nested keys (metadata[plan]=pro), and merges metadata it does not map', async () => {
+		stripe.seed(3);
+		const customer2 = sandbox.personas.stripe.customers.rows(OWNER)[1];
+		customer2.metadata.crm_id = 'kept';
+		const result = await sync(stripe, [stripe.item(2, 'changed'), stripe.item(0, 'new')]);
+		expect(counts(result)).toEqual([1, 1, 0, 0, 0]);
+		const [create, update] = [writeRequests().find((e) => e.path.endsWith('/v1/customers'))!, writeRequests().find((e) => e.path.endsWith(customer2.id))!];
+		expect(create.headers['content-type']).toBe('application/x-www-form-urlencoded');
+		expect(new URLSearchParams(create.body).toString()).toBe(
+			new URLSearchParams({ email: 'new@shop.example', name: 'New Customer', 'metadata[shop_id]': 'WS-NEW', 'metadata[plan]': 'basic' }).toString(),
+		);
+		expect(update.method).toBe('POST');
+		expect(decodeURIComponent(update.body)).toBe('metadata[plan]=pro');
+		expect(customer2.metadata).toEqual({ shop_id: 'WS-2', plan: 'pro', crm_id: 'kept' });
+		expect(result.output[1][0].json.changes).toEqual({ 'metadata.plan': { from: 'basic', to: 'pro' } });
+	});
+
+	it('JSON is refused by the API (400): its words reach Failed', async () => {
+		const json: Convention = {
+			...stripe,
+			resource: {
+				remoteResource: 'custom',
+				customPath: '/v1/customers',
+				customIdField: 'id',
+				customUpdateMethod: 'POST',
+				customPagination: { style: 'lastId', cursorParam: 'starting_after', hasMorePath: 'has_more', pageSizeParam: 'limit', pageSize: 100, recordsPath: 'data' },
+				customRecordFormat: { nestedFields: true },
+			},
+		};
+		const result = await sync(json, [stripe.item(0, 'new')]);
+		expect(result.output[4][0].json.error).toMatch(
+			/^400 Bad Request from POST \/api\/v1\/personas\/stripe\/v1\/customers: "Invalid request \(check that your POST content type is application\/x-www-form-urlencoded\)/,
+		);
+	});
+
+	it('a mapped read-only field is neither compared nor sent (Stripe would refuse "created")', async () => {
+		stripe.seed(1);
+		const mapping = { ...stripe.mapping, created: '={{ 1 }}', object: 'customer' };
+		const result = await sync(stripe, [stripe.item(1), stripe.item(0, 'new')], {}, {
+			columns: { mappingMode: 'defineBelow', value: mapping, matchingColumns: stripe.matchOn, schema: [] },
+		});
+		expect(counts(result)).toEqual([1, 0, 1, 0, 0]);
+		expect(writeRequests()[0].body).not.toMatch(/created|object/);
+	});
+
+	it('idempotency keys ride on form bodies: a create whose answer was lost is sent again with the same key and applied once', async () => {
+		sandbox.setFaults({ scripted: [{ method: 'POST', path: '/api/v1/personas/stripe/v1/customers', status: 502, afterApply: true }] });
+		const result = await sync(stripe, [stripe.item(0, 'new')], { idempotencyHeader: 'Idempotency-Key' });
+		expect(counts(result)).toEqual([1, 0, 0, 0, 0]);
+		const creates = writeRequests();
+		expect(creates).toHaveLength(2);
+		expect(creates[0].headers['idempotency-key']).toMatch(/^[0-9a-f]{64}$/);
+		expect(creates[1].headers['idempotency-key']).toBe(creates[0].headers['idempotency-key']);
+		expect(sandbox.personas.stripe.customers.rows(OWNER)).toHaveLength(1);
+	});
+
+	it('an HMAC credential signs the form body byte for byte', async () => {
+		const template = '{timestamp}\\n{method}\\n{path}\\n{body}';
+		sandbox.setHmacConfig({ template, keyId: 'hmac-key-1' });
+		const signed: Convention = { ...stripe, credential: 'hmac', credentialOverrides: { payloadTemplate: template, keyId: 'hmac-key-1' } };
+		const result = await run(signed, {
+			operation: 'create',
+			recordData: '={{ { "email": "signed@shop.example", "name": "Ünïcode & Co", "metadata.plan": "pro & more" } }}',
+		});
+		expect(result.error).toBeUndefined();
+		expect(result.output[0][0].json).toMatchObject({ object: 'customer', email: 'signed@shop.example', metadata: { plan: 'pro & more' } });
+		const [create] = writeRequests();
+		expect(create.status).toBe(200);
+		expect(create.auth?.scheme).toBe('hmac');
+		expect(create.body).toBe('email=signed%40shop.example&name=%C3%9Cn%C3%AFcode+%26+Co&metadata%5Bplan%5D=pro+%26+more');
+	});
+});
+
+describe('Airtable records', () => {
+	it('creates and updates through {"records": […]} of at most 10, and reads the ID each was given', async () => {
+		airtable.seed(12);
+		const items = [
+			...Array.from({ length: 12 }, (_, i) => airtable.item(i + 1, 'changed')),
+			...Array.from({ length: 11 }, (_, i) => ({ ...airtable.item(0, 'new'), email: `n${i}@shop.example` })),
+		];
+		const result = await sync(airtable, items);
+		expect(counts(result)).toEqual([11, 12, 0, 0, 0]);
+		const writes = writeRequests();
+		expect(writes.map((w) => `${w.method} ${JSON.parse(w.body).records.length}`).sort()).toEqual(['PATCH 10', 'PATCH 2', 'POST 1', 'POST 10']);
+		const patch = writes.find((w) => w.method === 'PATCH')!;
+		expect(JSON.parse(patch.body).records[0]).toEqual({ id: 'rec000001Sandbx', fields: { Status: 'Customer' } });
+		const ids = new Set(sandbox.personas.airtable.records.rows(OWNER).map((r) => r.id));
+		expect(result.output[0].every((o) => ids.has(o.json.id as string))).toBe(true);
+		expect(new Set(result.output[0].map((o) => o.json.id)).size).toBe(11);
+	});
+
+	it('one record at a time: POST and PATCH /{table}/{record ID} with {"fields": …}', async () => {
+		airtable.seed(2);
+		const result = await sync(airtable, [airtable.item(1, 'changed'), airtable.item(0, 'new')], { useBulk: false });
+		expect(counts(result)).toEqual([1, 1, 0, 0, 0]);
+		const update = writeRequests().find((w) => w.method === 'PATCH')!;
+		expect(update.path).toBe('/api/v1/personas/airtable/v0/appSandbox000001/Customers/rec000001Sandbx');
+		expect(JSON.parse(update.body)).toEqual({ fields: { Status: 'Customer' } });
+		const create = writeRequests().find((w) => w.method === 'POST')!;
+		expect(JSON.parse(create.body)).toEqual({ fields: { Name: 'New Customer', Email: 'new@shop.example', Status: 'Lead', Score: 1 } });
+	});
+
+	it('a computed field the API adds (Created) is no difference; mapping one reaches Failed in Airtable’s words', async () => {
+		airtable.seed(1);
+		const unchanged = await sync(airtable, [airtable.item(1)]);
+		expect(counts(unchanged)).toEqual([0, 0, 1, 0, 0]);
+		const mapping = { ...airtable.mapping, Created: '2020-01-01T00:00:00.000Z' };
+		const result = await sync(airtable, [airtable.item(0, 'new')], {}, {
+			columns: { mappingMode: 'defineBelow', value: mapping, matchingColumns: ['Email'], schema: [] },
+		});
+		expect(result.output[4][0].json.error).toMatch(/422 Unprocessable Entity from POST .*: "Field "Created" cannot accept a value because the field is computed"/);
+	});
+});
+
+describe('a flat cursor API', () => {
+	it('sends the fields themselves, PATCH {path}/{id}, never its read-only fields', async () => {
+		cursorApi.seed(2);
+		const mapping = { ...cursorApi.mapping, updated_at: '2020-01-01' };
+		const result = await sync(cursorApi, [cursorApi.item(1, 'changed'), cursorApi.item(0, 'new')], {}, {
+			columns: { mappingMode: 'defineBelow', value: mapping, matchingColumns: ['email'], schema: [] },
+		});
+		expect(counts(result)).toEqual([1, 1, 0, 0, 0]);
+		const update = writeRequests().find((w) => w.method === 'PATCH')!;
+		expect(update.path).toBe('/api/v1/personas/cursor/contacts/ct_00001');
+		expect(JSON.parse(update.body)).toEqual({ plan: 'pro' });
+		expect(JSON.parse(writeRequests().find((w) => w.method === 'POST')!.body)).toEqual({ email: 'new@shop.example', name: 'New Customer', plan: 'basic', seats: 1 });
+	});
+});
+
+/** Runs `action` once, when the HubSpot persona receives the run's first write request (after the read). */
+function onFirstWrite(action: () => void): () => void {
+	const persona = sandbox.personas.hubspot;
+	const handle = persona.handle.bind(persona);
+	let done = false;
+	persona.handle = (request) => {
+		if (!done && request.ex.method !== 'GET') {
+			done = true;
+			action();
+		}
+		handle(request);
+	};
+	return () => {
+		persona.handle = handle;
+	};
+}
