@@ -594,3 +594,56 @@ function onFirstWrite(action: () => void): () => void {
 		persona.handle = handle;
 	};
 }
+
+describe('Get Changes over the conventions (content hash, every page)', () => {
+	it.each([
+		['HubSpot', hubspot, () => sandbox.personas.hubspot.contacts.rows(OWNER)[120].properties, 'firstname'],
+		['Stripe', stripe, () => sandbox.personas.stripe.customers.rows(OWNER)[120] as unknown as IDataObject, 'name'],
+		['Airtable', airtable, () => sandbox.personas.airtable.records.rows(OWNER)[120].fields, 'Name'],
+	] as Array<[string, Convention, () => IDataObject, string]>)('%s: a first run emits all 250, the next only the one changed', async (_name, convention, record, field) => {
+		convention.seed(250);
+		const parameters = { operation: 'getChanges', changeDetection: 'auto', firstRun: 'all' };
+		const first = await runNode({
+			node: { type: 'apiSync', parameters: { authentication: CREDENTIAL_TYPE[convention.credential], ...convention.resource, ...parameters } },
+			credentials: [{ type: CREDENTIAL_TYPE[convention.credential], data: credentialData(convention.credential, personaUrl(convention.persona) + (convention.baseSuffix ?? '')) }],
+			mode: 'trigger',
+			staticData: {},
+		});
+		expect(first.error).toBeUndefined();
+		expect(first.output[0]).toHaveLength(250);
+		record()[field] = 'Changed elsewhere';
+		const second = await runNode({
+			node: { type: 'apiSync', parameters: { authentication: CREDENTIAL_TYPE[convention.credential], ...convention.resource, ...parameters } },
+			credentials: [{ type: CREDENTIAL_TYPE[convention.credential], data: credentialData(convention.credential, personaUrl(convention.persona) + (convention.baseSuffix ?? '')) }],
+			mode: 'trigger',
+			staticData: first.staticData,
+		});
+		expect(second.error).toBeUndefined();
+		expect(second.output[0]).toHaveLength(1);
+		expect(JSON.stringify(second.output[0][0].json)).toContain('Changed elsewhere');
+	});
+});
+
+describe('Mirror and accounts on the new paths', () => {
+	it('Mirror deletes at the record path (Shopify /customers/{id}.json), after a complete read', async () => {
+		shopify.seed(300);
+		const items = Array.from({ length: 299 }, (_, i) => shopify.item(i + 1));
+		const result = await sync(shopify, items, {}, { syncMode: 'mirror', maxDeletes: 1 });
+		expect(counts(result)).toEqual([0, 0, 299, 1, 0]);
+		const [removed] = writeRequests();
+		const gone = result.output[3][0].json.id;
+		expect(`${removed.method} ${removed.path}`).toBe(`DELETE /api/v1/personas/shopify/admin/api/2025-01/customers/${String(gone)}.json`);
+		expect(sandbox.personas.shopify.customers.rows(OWNER)).toHaveLength(299);
+	});
+
+	it('a node’s Account ID reaches the persona as the account header, and its records are the ones synced', async () => {
+		const [clientAccount] = ACCOUNTS.portalClients;
+		sandbox.personas.hubspot.insert(clientAccount, { email: 'c1@shop.example', firstname: 'Old', lastname: 'Last 1', shop_customer_id: '1' });
+		const portal: Convention = { ...hubspot, credential: 'apiKey', credentialOverrides: { apiKey: 'ef-key-portal-4d8b2a6f0c' } };
+		const result = await sync(portal, [hubspot.item(1)], {}, { options: { accountId: clientAccount } });
+		expect(counts(result)).toEqual([0, 1, 0, 0, 0]);
+		expect(apiRequests().every((entry) => entry.auth?.account === clientAccount)).toBe(true);
+		expect(sandbox.personas.hubspot.contacts.rows(clientAccount)[0].properties.firstname).toBe('First 1');
+		expect(sandbox.personas.hubspot.contacts.rows(ACCOUNTS.portal)).toHaveLength(0);
+	});
+});
