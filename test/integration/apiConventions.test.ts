@@ -421,6 +421,17 @@ describe('HubSpot contacts', () => {
 		expect(result.output[4][0].json.error).toMatch(/^The remote record \(id 5101\) no longer exists: it was deleted after this run read it/);
 	});
 
+	it('a batch create refused as a whole (one invalid e-mail): each record is tried alone, the valid one is created', async () => {
+		const result = await sync(hubspot, [hubspot.item(0, 'new'), { ...hubspot.item(0, 'new'), email: 'not-an-email', shopId: 9998 }], {}, {
+			columns: { mappingMode: 'defineBelow', value: hubspot.mapping, matchingColumns: ['shop_customer_id'], schema: [] },
+		});
+		expect(counts(result)).toEqual([1, 0, 0, 0, 1]);
+		expect(result.output[4][0].json.error).toMatch(/400 Bad Request from POST .*\/contacts: "Property values were not valid: .*INVALID_EMAIL/);
+		const writes = writeRequests().map((w) => `${w.method} ${w.path.replace('/api/v1/personas/hubspot/crm/v3/objects/contacts', '{path}')} ${w.status}`);
+		expect(writes[0]).toBe('POST {path}/batch/create 400');
+		expect(writes.slice(1).sort()).toEqual(['POST {path} 201', 'POST {path} 400']);
+	});
+
 	it('a 409 (e-mail already used) reaches Failed in HubSpot’s words', async () => {
 		sandbox.personas.hubspot.insert(OWNER, { email: 'Taken@shop.example' });
 		// Match on the shop ID: the e-mail then clashes on create.
@@ -634,6 +645,25 @@ describe('Mirror and accounts on the new paths', () => {
 		const gone = result.output[3][0].json.id;
 		expect(`${removed.method} ${removed.path}`).toBe(`DELETE /api/v1/personas/shopify/admin/api/2025-01/customers/${String(gone)}.json`);
 		expect(sandbox.personas.shopify.customers.rows(OWNER)).toHaveLength(299);
+	});
+
+	it('Mirror: a DELETE answered 404 for a record still listed (a wrong Record Path) is Failed, not Deleted', async () => {
+		shopify.seed(2);
+		const wrongPath: Convention = {
+			...shopify,
+			resource: {
+				remoteResource: 'custom',
+				customPath: '/customers.json',
+				customIdField: 'id',
+				customUpdateMethod: 'PUT',
+				customPagination: { style: 'linkHeader', recordsPath: 'customers' },
+				customRecordFormat: { writeKey: 'customer', recordPath: '/customer/{id}.json' },
+			},
+		};
+		const result = await sync(wrongPath, [shopify.item(1)], {}, { syncMode: 'mirror' });
+		expect(counts(result)).toEqual([0, 0, 1, 0, 1]);
+		expect(result.output[4][0].json).toMatchObject({ stage: 'delete', error: expect.stringMatching(/still lists that record, so the URL this run built for it is wrong and nothing was deleted/) });
+		expect(sandbox.personas.shopify.customers.rows(OWNER)).toHaveLength(2);
 	});
 
 	it('a node’s Account ID reaches the persona as the account header, and its records are the ones synced', async () => {
