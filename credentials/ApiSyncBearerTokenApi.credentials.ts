@@ -9,7 +9,6 @@ import {
 	accountIdProperties,
 	baseUrlProperty,
 	CREDENTIAL_ICON,
-	CREDENTIALS_DOCUMENTATION_URL,
 	credentialTestFor,
 	testPathProperty,
 	withAccountHeader,
@@ -18,11 +17,11 @@ import {
 export class ApiSyncBearerTokenApi implements ICredentialType {
 	name = 'apiSyncBearerTokenApi';
 
-	displayName = 'API Sync Bearer Token';
+	displayName = 'API Sync Bearer Token API';
 
 	icon = CREDENTIAL_ICON;
 
-	documentationUrl = CREDENTIALS_DOCUMENTATION_URL;
+	documentationUrl = 'https://github.com/n8n-nodes-api-sync/n8n-nodes-api-sync#credentials';
 
 	properties: INodeProperties[] = [
 		baseUrlProperty,

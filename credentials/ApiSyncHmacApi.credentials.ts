@@ -8,7 +8,6 @@ import type {
 import {
 	baseUrlProperty,
 	CREDENTIAL_ICON,
-	CREDENTIALS_DOCUMENTATION_URL,
 	credentialTestFor,
 	hmacSignatureProperties,
 	testPathProperty,
@@ -35,11 +34,11 @@ export function hmacSettingsFromCredentials(credentials: ICredentialDataDecrypte
 export class ApiSyncHmacApi implements ICredentialType {
 	name = 'apiSyncHmacApi';
 
-	displayName = 'API Sync HMAC';
+	displayName = 'API Sync HMAC API';
 
 	icon = CREDENTIAL_ICON;
 
-	documentationUrl = CREDENTIALS_DOCUMENTATION_URL;
+	documentationUrl = 'https://github.com/n8n-nodes-api-sync/n8n-nodes-api-sync#credentials';
 
 	properties: INodeProperties[] = [
 		baseUrlProperty,

@@ -8,7 +8,6 @@ import type {
 import {
 	baseUrlProperty,
 	CREDENTIAL_ICON,
-	CREDENTIALS_DOCUMENTATION_URL,
 	credentialTestRequest,
 	testPathProperty,
 } from './common/fields';
@@ -42,11 +41,11 @@ export function parseExtraHeaders(value: unknown): Record<string, string> {
 export class ApiSyncNoAuthApi implements ICredentialType {
 	name = 'apiSyncNoAuthApi';
 
-	displayName = 'API Sync No Authentication';
+	displayName = 'API Sync No Authentication API';
 
 	icon = CREDENTIAL_ICON;
 
-	documentationUrl = CREDENTIALS_DOCUMENTATION_URL;
+	documentationUrl = 'https://github.com/n8n-nodes-api-sync/n8n-nodes-api-sync#credentials';
 
 	properties: INodeProperties[] = [
 		{

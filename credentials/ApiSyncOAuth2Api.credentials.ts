@@ -3,7 +3,6 @@ import type { ICredentialType, INodeProperties } from 'n8n-workflow';
 import {
 	baseUrlProperty,
 	CREDENTIAL_ICON,
-	CREDENTIALS_DOCUMENTATION_URL,
 	credentialTestFor,
 	testPathProperty,
 } from './common/fields';
@@ -18,11 +17,11 @@ export class ApiSyncOAuth2Api implements ICredentialType {
 
 	extends = ['oAuth2Api'];
 
-	displayName = 'API Sync OAuth2';
+	displayName = 'API Sync OAuth2 API';
 
 	icon = CREDENTIAL_ICON;
 
-	documentationUrl = CREDENTIALS_DOCUMENTATION_URL;
+	documentationUrl = 'https://github.com/n8n-nodes-api-sync/n8n-nodes-api-sync#credentials';
 
 	properties: INodeProperties[] = [
 		baseUrlProperty,

@@ -7,7 +7,7 @@ import { previousSecretProperty } from './common/webhookFields';
 export class ApiSyncWebhookBasicAuthApi implements ICredentialType {
 	name = 'apiSyncWebhookBasicAuthApi';
 
-	displayName = 'API Sync Webhook Basic Auth';
+	displayName = 'API Sync Webhook Basic Auth API';
 
 	icon = CREDENTIAL_ICON;
 

@@ -10,7 +10,7 @@ import { previousSecretProperty } from './common/webhookFields';
 export class ApiSyncWebhookHmacApi implements ICredentialType {
 	name = 'apiSyncWebhookHmacApi';
 
-	displayName = 'API Sync Webhook HMAC';
+	displayName = 'API Sync Webhook HMAC API';
 
 	icon = CREDENTIAL_ICON;
 
@@ -24,7 +24,7 @@ export class ApiSyncWebhookHmacApi implements ICredentialType {
 			typeOptions: { password: true },
 			default: '',
 			required: true,
-			description: 'Shared secret used as the HMAC key (the same as in the sender’s API Sync HMAC credential)',
+			description: 'Shared secret used as the HMAC key (the same as in the sender’s API Sync HMAC API credential)',
 		},
 		previousSecretProperty('previousSecret', 'Previous Secret'),
 		...hmacSignatureProperties,

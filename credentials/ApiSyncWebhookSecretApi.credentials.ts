@@ -11,7 +11,7 @@ import { previousSecretProperty } from './common/webhookFields';
 export class ApiSyncWebhookSecretApi implements ICredentialType {
 	name = 'apiSyncWebhookSecretApi';
 
-	displayName = 'API Sync Webhook Secret';
+	displayName = 'API Sync Webhook Secret API';
 
 	icon = CREDENTIAL_ICON;
 

@@ -12,8 +12,6 @@ export const CREDENTIAL_ICON = {
 	dark: 'file:../nodes/ApiSync/apiSync.dark.svg',
 } as const;
 
-export const CREDENTIALS_DOCUMENTATION_URL = 'https://github.com/n8n-nodes-api-sync/n8n-nodes-api-sync#credentials';
-
 /**
  * The Test button: GET {Base URL}{Test Path} through the credential's own authentication. A 401
  * names what to check in this credential only, e.g. "the API key" or "the user (e-mail) and password".

@@ -117,7 +117,7 @@ export async function createApiKey(
 		itemIndex,
 		adviceFor: {
 			...UNKNOWN_OUTCOME_ADVICE,
-			401: 'The Basic Auth e-mail or password was rejected. Creating API keys needs Basic authentication (e-mail and password) of a user of this account: check the "API Sync Basic Auth" credential.',
+			401: 'The Basic Auth e-mail or password was rejected. Creating API keys needs Basic authentication (e-mail and password) of a user of this account: check the "API Sync Basic Auth API" credential.',
 			403: `The API refused to create a key for ${accountNote}. Only accountant-portal users can create keys for other accounts: check the Account ID, and that this user may reach that account and manage API keys.`,
 			400: 'The API refused the request: check the key name and the rights (their names must be ones the API knows).',
 		},

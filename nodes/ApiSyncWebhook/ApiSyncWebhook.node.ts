@@ -188,13 +188,13 @@ export class ApiSyncWebhook implements INodeType {
 				options: [
 					{ name: 'API Key Header', value: 'apiKeyHeader', description: 'A key in a header such as X-API-Key' },
 					{ name: 'Basic Auth', value: 'basicAuth', description: 'User and password' },
-					{ name: 'Bearer Token', value: 'bearer', description: 'Authorization: Bearer <token>' },
+					{ name: 'Bearer Token', value: 'bearer', description: 'Authorization: Bearer &lt;token&gt;' },
 					{ name: 'GitHub', value: 'github', description: 'X-Hub-Signature-256' },
-					{ name: 'HMAC Signature (Generic)', value: 'hmac', description: 'Same template language as the API Sync HMAC credential' },
+					{ name: 'HMAC Signature (Generic)', value: 'hmac', description: 'Same template language as the API Sync HMAC API credential' },
 					{ name: 'None (Trusted Networks Only)', value: 'none', description: 'Anyone who knows the URL can start the workflow' },
 					{ name: 'Shopify', value: 'shopify', description: 'X-Shopify-Hmac-Sha256' },
 					{ name: 'Slack', value: 'slack', description: 'X-Slack-Signature and X-Slack-Request-Timestamp' },
-					{ name: 'Standard Webhooks', value: 'standardWebhooks', description: 'webhook-ID, webhook-timestamp, webhook-signature' },
+					{ name: 'Standard Webhooks', value: 'standardWebhooks', description: 'Webhook-ID, Webhook-Timestamp and Webhook-Signature headers' },
 					{ name: 'Stripe', value: 'stripe', description: 'Stripe-Signature' },
 				],
 				default: 'hmac',
@@ -212,6 +212,9 @@ export class ApiSyncWebhook implements INodeType {
 				displayName: 'API Key Header',
 				name: 'apiKeyHeader',
 				type: 'string',
+				// Not a secret, but n8n's verification scanner asks every parameter whose name contains "apiKey" to be
+				// masked, and the name is fixed (saved workflows use it).
+				typeOptions: { password: true },
 				default: 'X-API-Key',
 				description: 'Header that carries the key; the key itself is in the credential',
 				displayOptions: { show: { verification: ['apiKeyHeader'] } },
@@ -341,19 +344,21 @@ export class ApiSyncWebhook implements INodeType {
 				credential: ICredentialsDecrypted,
 			): Promise<INodeCredentialTestResult> {
 				const data = credential.data ?? {};
-				try {
-					if (credential.type === BASIC_CREDENTIAL) {
-						if (!data.user || !data.password) throw new Error('Enter both the user and the password.');
-					} else if (credential.type === HMAC_CREDENTIAL) {
+				let problem: string | undefined;
+				if (credential.type === BASIC_CREDENTIAL) {
+					if (!data.user || !data.password) problem = 'Enter both the user and the password.';
+				} else if (credential.type === HMAC_CREDENTIAL) {
+					try {
 						const settings = hmacSettingsFromCredentials(data);
 						assertValidSignatureSettings(settings);
 						renderPayload(settings.template, { timestamp: 0, method: 'POST', path: '/', body: '', nonce: 'n' });
-					} else if (!data.secret) {
-						throw new Error('Enter the secret.');
+					} catch (error) {
+						problem = (error as Error).message;
 					}
-				} catch (error) {
-					return { status: 'Error', message: (error as Error).message };
+				} else if (!data.secret) {
+					problem = 'Enter the secret.';
 				}
+				if (problem) return { status: 'Error', message: problem };
 				return { status: 'OK', message: 'The credential is complete. Inbound calls are verified with it when they arrive.' };
 			},
 		},

@@ -161,13 +161,23 @@ export const resourceProperties: INodeProperties[] = [
 		displayName: 'Remote Resource',
 		name: 'remoteResource',
 		type: 'options',
+		// Written out (not mapped from PRESET_LABELS) so n8n's scanner can check the order and the default;
+		// test/unit/editorLabels.test.ts keeps the two in step.
 		options: [
-			...Object.entries(PRESET_LABELS).map(([value, name]) => ({
-				name: `EenvoudigFactureren: ${name}`,
-				value,
-			})),
-			...Object.entries(API_PRESETS).map(([value, preset]) => ({ name: preset.label, value })),
+			{ name: 'Airtable: Records', value: 'airtableRecords' },
 			{ name: 'Custom Path (Any JSON REST API)', value: 'custom' },
+			{ name: 'EenvoudigFactureren: Clients', value: 'clients' },
+			{ name: 'EenvoudigFactureren: Deliveries', value: 'deliveries' },
+			{ name: 'EenvoudigFactureren: Invoices', value: 'invoices' },
+			{ name: 'EenvoudigFactureren: Orders', value: 'orders' },
+			{ name: 'EenvoudigFactureren: Projects', value: 'projects' },
+			{ name: 'EenvoudigFactureren: Quotes', value: 'quotes' },
+			{ name: 'EenvoudigFactureren: Receipts', value: 'receipts' },
+			{ name: 'EenvoudigFactureren: Stock Items (Products)', value: 'stockitems' },
+			{ name: 'EenvoudigFactureren: Subscriptions', value: 'subscriptions' },
+			{ name: 'HubSpot: Contacts', value: 'hubspotContacts' },
+			{ name: 'Shopify: Customers', value: 'shopifyCustomers' },
+			{ name: 'Stripe: Customers', value: 'stripeCustomers' },
 		],
 		default: 'clients',
 		description: 'Which records to work on, under the credential’s base URL',
@@ -220,51 +230,8 @@ export const resourceProperties: INodeProperties[] = [
 		placeholder: 'Set Pagination',
 		default: {},
 		displayOptions: { show: { remoteResource: ['custom'] } },
+		// In alphabetical order, as n8n's scanner asks of a collection (its Add menu lists them so).
 		options: [
-			{
-				displayName: 'Style',
-				name: 'style',
-				type: 'options',
-				options: [
-					{ name: 'Offset and Limit', value: 'offset' },
-					{ name: 'Page Number', value: 'page' },
-					{ name: 'Next URL in Response Body', value: 'nextUrl' },
-					{ name: 'Link Header (Rel=next)', value: 'linkHeader' },
-					{ name: 'Cursor Token in Response Body', value: 'cursor' },
-					{ name: 'Last Record ID (Starting After)', value: 'lastId' },
-					{ name: 'None (One Request)', value: 'none' },
-				],
-				default: 'offset',
-			},
-			{ displayName: 'Page Size', name: 'pageSize', type: 'number', typeOptions: { minValue: 1 }, default: 100 },
-			{ displayName: 'Offset Parameter', name: 'offsetParam', type: 'string', default: 'skip' },
-			{ displayName: 'Limit Parameter', name: 'limitParam', type: 'string', default: 'take' },
-			{ displayName: 'Page Parameter', name: 'pageParam', type: 'string', default: 'page' },
-			{ displayName: 'First Page Number', name: 'firstPage', type: 'number', default: 1 },
-			{
-				displayName: 'Page Size Parameter',
-				name: 'pageSizeParam',
-				type: 'string',
-				default: 'per_page',
-				description:
-					'Query parameter for the page size. Page Number style: always sent. Next URL, Link Header, Cursor Token and Last Record ID: sent only when added here, e.g. limit (HubSpot, Stripe) or pageSize (Airtable).',
-			},
-			{
-				displayName: 'Next URL Path',
-				name: 'nextUrlPath',
-				type: 'string',
-				default: 'next',
-				description: 'Dot path in the response body to the next page’s URL, e.g. links.next',
-			},
-			{
-				displayName: 'Cursor Path',
-				name: 'cursorPath',
-				type: 'string',
-				default: '',
-				placeholder: 'paging.next.after',
-				description:
-					'Cursor Token style: dot path in the response body to the next page’s token, e.g. paging.next.after (HubSpot), next_cursor, offset (Airtable). Paging ends when it is missing or empty.',
-			},
 			{
 				displayName: 'Cursor Parameter',
 				name: 'cursorParam',
@@ -275,6 +242,16 @@ export const resourceProperties: INodeProperties[] = [
 					'Cursor Token and Last Record ID styles: query parameter the token or the last record’s ID is sent in, e.g. after (HubSpot), cursor, offset (Airtable), starting_after (Stripe)',
 			},
 			{
+				displayName: 'Cursor Path',
+				name: 'cursorPath',
+				type: 'string',
+				default: '',
+				placeholder: 'paging.next.after',
+				description:
+					'Cursor Token style: dot path in the response body to the next page’s token, e.g. paging.next.after (HubSpot), next_cursor, offset (Airtable). Paging ends when it is missing or empty.',
+			},
+			{ displayName: 'First Page Number', name: 'firstPage', type: 'number', default: 1 },
+			{
 				displayName: 'Has More Path',
 				name: 'hasMorePath',
 				type: 'string',
@@ -283,6 +260,26 @@ export const resourceProperties: INodeProperties[] = [
 				description:
 					'Cursor Token and Last Record ID styles: dot path to a true/false field saying whether more records follow, e.g. has_more (Stripe). Empty: not used (Last Record ID then goes on until an empty page).',
 			},
+			{ displayName: 'Limit Parameter', name: 'limitParam', type: 'string', default: 'take' },
+			{ displayName: 'Max Pages', name: 'maxPages', type: 'number', typeOptions: { minValue: 1 }, default: 1000 },
+			{
+				displayName: 'Next URL Path',
+				name: 'nextUrlPath',
+				type: 'string',
+				default: 'next',
+				description: 'Dot path in the response body to the next page’s URL, e.g. links.next',
+			},
+			{ displayName: 'Offset Parameter', name: 'offsetParam', type: 'string', default: 'skip' },
+			{ displayName: 'Page Parameter', name: 'pageParam', type: 'string', default: 'page' },
+			{ displayName: 'Page Size', name: 'pageSize', type: 'number', typeOptions: { minValue: 1 }, default: 100 },
+			{
+				displayName: 'Page Size Parameter',
+				name: 'pageSizeParam',
+				type: 'string',
+				default: 'per_page',
+				description:
+					'Query parameter for the page size. Page Number style: always sent. Next URL, Link Header, Cursor Token and Last Record ID: sent only when added here, e.g. limit (HubSpot, Stripe) or pageSize (Airtable).',
+			},
 			{
 				displayName: 'Records Path',
 				name: 'recordsPath',
@@ -290,7 +287,21 @@ export const resourceProperties: INodeProperties[] = [
 				default: '',
 				description: 'Dot path in the response body to the list of records, e.g. data. Empty when the body is the list itself.',
 			},
-			{ displayName: 'Max Pages', name: 'maxPages', type: 'number', typeOptions: { minValue: 1 }, default: 1000 },
+			{
+				displayName: 'Style',
+				name: 'style',
+				type: 'options',
+				options: [
+					{ name: 'Cursor Token in Response Body', value: 'cursor' },
+					{ name: 'Last Record ID (Starting After)', value: 'lastId' },
+					{ name: 'Link Header (Rel=next)', value: 'linkHeader' },
+					{ name: 'Next URL in Response Body', value: 'nextUrl' },
+					{ name: 'None (One Request)', value: 'none' },
+					{ name: 'Offset and Limit', value: 'offset' },
+					{ name: 'Page Number', value: 'page' },
+				],
+				default: 'offset',
+			},
 		],
 	},
 	{

@@ -217,6 +217,8 @@ it('API Sync: added from the node creator, read top-down, mapped, matched, dry-r
 	const labels = await parameterLabels();
 	expectInOrder(labels, ['Credential', 'Remote Resource', 'Operation', 'Mode', 'Match On', 'Sync Options', 'Dry Run', 'Request Options']);
 	expect(labels).not.toContain('Resource'); // the old single-choice selector is gone
+	// n8n's label for an upsert (the saved value is still `upsert`).
+	expect(await page.getByTestId('parameter-input-syncMode').locator('input').inputValue()).toBe('Create or Update');
 
 	// Fields the API sets itself are neither offered to map nor to match on.
 	const matchOn = page.getByTestId('matching-column-select');
@@ -264,7 +266,8 @@ it('API Sync: added from the node creator, read top-down, mapped, matched, dry-r
 
 	// The credential dialog, from the pencil next to the credential.
 	await page.getByTestId('credential-edit-button').click();
-	const dialog = page.getByRole('dialog').filter({ hasText: 'API Sync API Key' });
+	// The credential type's name ends in "API", as n8n's verification asks.
+	const dialog = page.getByRole('dialog').filter({ hasText: 'API Sync API Key API' });
 	await dialog.getByText('Base URL').first().waitFor();
 	await screenshot('credential-dialog');
 

@@ -120,7 +120,7 @@ describe('API Sync API Key: create', () => {
 		});
 		const error = result.error as Error & { description?: string };
 		expect(error.message).toBe('401 Unauthorized from POST /api/v1/apikeys: "invalid credentials"');
-		expect(error.description).toMatch(/Basic Auth e-mail or password was rejected.*needs Basic authentication/);
+		expect(error.description).toMatch(/Basic Auth e-mail or password was rejected.*needs Basic authentication.*check the "API Sync Basic Auth API" credential/);
 		expect(error.description).toMatch(/No API key was created/);
 		expect(sandbox.issuedApiKeys()).toHaveLength(0);
 		expect(visibleText(result)).not.toContain('wrong-Password-1');

@@ -6,7 +6,9 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
-import { CREDENTIALS_DOCUMENTATION_URL } from '../../credentials/common/fields';
+import type { ICredentialType } from 'n8n-workflow';
+
+import * as pkgExports from '../../index';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
@@ -31,8 +33,11 @@ function filesUnder(dir: string, suffix: string): string[] {
 }
 
 const CODEX_FILES = filesUnder('nodes', '.node.json');
+const CREDENTIAL_TYPES = (Object.values(pkgExports) as Array<new () => object>)
+	.map((Exported) => new Exported())
+	.filter((instance): instance is ICredentialType => !('description' in instance));
 const DOC_URLS = [
-	CREDENTIALS_DOCUMENTATION_URL,
+	...new Set(CREDENTIAL_TYPES.map((c) => c.documentationUrl as string)),
 	...CODEX_FILES.flatMap((f) =>
 		(JSON.parse(fs.readFileSync(path.join(ROOT, f), 'utf8')).resources.primaryDocumentation as Array<{ url: string }>).map((d) => d.url),
 	),
@@ -53,6 +58,11 @@ it('names one GitHub repository everywhere: repository, homepage and documentati
 	expect(pkg.repository).toEqual({ type: 'git', url: `git+${REPO_URL}.git` });
 	expect(pkg.author.name).toEqual(expect.any(String));
 	for (const url of DOC_URLS) expect(url.startsWith(`${REPO_URL}#`)).toBe(true);
+});
+
+it('gives every credential type a documentation link of its own, written as a literal (n8n\'s scanner reads it so)', () => {
+	expect(CREDENTIAL_TYPES).toHaveLength(pkg.n8n.credentials.length);
+	for (const c of CREDENTIAL_TYPES) expect({ name: c.name, url: c.documentationUrl }).toEqual({ name: c.name, url: expect.stringMatching(/^https:\/\//) });
 });
 
 it.each(DOC_URLS)('documentation link %s leads to a README heading', (url) => {

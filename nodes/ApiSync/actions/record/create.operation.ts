@@ -11,7 +11,8 @@ export const recordDataProperty = {
 	default: '{\n  "name": ""\n}',
 	required: true,
 	description:
-		'Fields to send, as a JSON object. Use an expression such as {{ $json }} to send the input item. The resource’s record format wraps and encodes them (e.g. {"properties": …} for HubSpot).',
+		'Fields to send, as a JSON object. The resource’s record format wraps and encodes them (e.g. {"properties": …} for HubSpot).',
+	hint: 'To send the input item as it is, use the expression {{ $json }}',
 };
 
 export const create: ItemOperation = {

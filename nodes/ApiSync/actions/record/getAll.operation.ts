@@ -47,7 +47,7 @@ export const getAll: ItemOperation = {
 					default: '',
 					placeholder: 'city=Gent,last_modified>=2026-01-01',
 					description:
-						'EenvoudigFactureren filter: field, operator (= != <= >= < > =~ for contains), value; several separated by commas',
+						'EenvoudigFactureren filter: field, operator (= != &lt;= &gt;= &lt; &gt; =~ for contains), value; several separated by commas',
 				},
 				{
 					displayName: 'Search',

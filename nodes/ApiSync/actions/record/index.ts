@@ -32,16 +32,16 @@ export const recordDescription: INodeProperties[] = [
 			{ name: 'Delete', value: 'delete', action: 'Delete a record', description: 'Delete one record by ID' },
 			{ name: 'Get', value: 'get', action: 'Get a record', description: 'Get one record by ID' },
 			{
-				name: 'Get Many',
-				value: 'getAll',
-				action: 'Get many records',
-				description: 'List records, all pages, with filter, search, sort and field selection',
-			},
-			{
 				name: 'Get Changes',
 				value: 'getChanges',
 				action: 'Get changed records',
 				description: 'Records created or changed since this node’s last successful run',
+			},
+			{
+				name: 'Get Many',
+				value: 'getAll',
+				action: 'Get many records',
+				description: 'List records, every page or up to a limit, with filter, search, sort and field selection',
 			},
 			{
 				name: 'Sync',

@@ -18,13 +18,17 @@ export const sync: BatchOperation = {
 			name: 'syncMode',
 			type: 'options',
 			options: [
-				{ name: 'Upsert', value: 'upsert', description: 'Create missing records, update changed ones' },
+				{
+					name: 'Create or Update',
+					value: 'upsert',
+					description: 'Create a new record for an input item without a match, or update the current one if it already exists (upsert)',
+				},
 				{ name: 'Create Only', value: 'createOnly', description: 'Create missing records; never change existing ones' },
 				{ name: 'Update Only', value: 'updateOnly', description: 'Update existing records; never create' },
 				{
 					name: 'Mirror',
 					value: 'mirror',
-					description: 'Upsert, then delete remote records that are not in the input',
+					description: 'Create or Update, then delete remote records that are not in the input',
 				},
 			],
 			default: 'upsert',
