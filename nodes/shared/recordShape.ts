@@ -29,7 +29,7 @@ export interface RecordShape {
 	encoding: BodyEncoding;
 	/** Content type of write bodies (and what is accepted); empty: `application/json`, or the form type. */
 	contentType: string;
-	/** Where one record is, under the base URL: `{path}` and `{id}` are filled in; empty: `{path}/{id}`. */
+	/** Where one record is, under the base URL: `{path}` and `{id}` (any case) are filled in; empty: `{path}/{id}`. */
 	recordPath: string;
 	/** Query parameter that asks for the fields to return (HubSpot `properties`); empty: none is sent. */
 	fieldsParam: string;
@@ -72,7 +72,7 @@ export function recordPathOf(collectionPath: string, shape: RecordShape, id: unk
 	const encoded = encodeURIComponent(String(id));
 	const template = shape.recordPath.trim();
 	if (!template) return `${collectionPath}/${encoded}`;
-	return template.split('{path}').join(collectionPath).split('{id}').join(encoded);
+	return template.replace(/\{path\}/gi, () => collectionPath).replace(/\{id\}/gi, () => encoded);
 }
 
 function isPlainObject(value: unknown): value is IDataObject {

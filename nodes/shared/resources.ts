@@ -318,7 +318,7 @@ export const resourceProperties: INodeProperties[] = [
 				name: 'encoding',
 				type: 'options',
 				options: [
-					{ name: 'Form (URL-Encoded, Nested Keys as a[b]=c)', value: 'form' },
+					{ name: 'Form URL-Encoded (Nested Keys in Brackets)', value: 'form' },
 					{ name: 'JSON', value: 'json' },
 				],
 				default: 'json',
@@ -330,7 +330,7 @@ export const resourceProperties: INodeProperties[] = [
 				type: 'string',
 				default: '',
 				placeholder: 'application/vnd.api+json',
-				description: 'Content-Type of create and update bodies. Empty: application/json, or the form type for forms.',
+				description: 'Content-Type header of create and update bodies, when the API wants another than the usual one. Empty: the JSON or form type.',
 			},
 			{
 				displayName: 'Fields Path',
@@ -357,7 +357,7 @@ export const resourceProperties: INodeProperties[] = [
 				default: '',
 				placeholder: 'articles',
 				description:
-					'For JSON:API servers: the resource type. Writes are then sent as {"data": {"type", "ID", "attributes"}} with Content-Type application/vnd.api+json, and Fields Path defaults to attributes.',
+					'For JSON:API servers: the resource type. Writes are then sent as {"data": {"type", "ID", "attributes"}} with the JSON:API media type as Content-Type, and Fields Path defaults to attributes.',
 			},
 			{
 				displayName: 'Nested Fields as Dot Paths',
@@ -380,8 +380,8 @@ export const resourceProperties: INodeProperties[] = [
 				name: 'recordPath',
 				type: 'string',
 				default: '',
-				placeholder: '/customers/{id}.json',
-				description: 'Where one record is, for updates and deletes: {path} is the Path, {ID} the record ID. Empty: {path}/{ID}.',
+				placeholder: '/customers/{ID}.json',
+				description: 'Where one record is, for updates, deletes and Get: {path} is the Path, {ID} the record ID. Empty: {path}/{ID}.',
 			},
 			{
 				displayName: 'Wrap Writes In',
