@@ -13,6 +13,7 @@ import {
 	testPathProperty,
 } from './common/fields';
 import { signRequest, type HmacAlgorithm, type HmacSigningSettings, type SignatureEncoding } from './common/hmacSigning';
+import { onBaseUrlOrigin } from './common/origin';
 import { serialiseForSigning } from './common/requestBytes';
 
 /** Reads the signing settings from the credential's fields, with the documented defaults. */
@@ -101,7 +102,7 @@ export class ApiSyncHmacApi implements ICredentialType {
 		requestOptions: IHttpRequestOptions,
 	): Promise<IHttpRequestOptions> => {
 		const settings = hmacSettingsFromCredentials(credentials);
-		const { options, pathWithQuery, body } = serialiseForSigning(requestOptions);
+		const { options, pathWithQuery, body } = serialiseForSigning(onBaseUrlOrigin(credentials, requestOptions));
 		const signatureHeaders = signRequest(settings, {
 			method: options.method ?? 'GET',
 			path: pathWithQuery,

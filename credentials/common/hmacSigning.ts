@@ -148,7 +148,7 @@ export function computeSignature(settings: HmacSignatureSettings, values: Payloa
  */
 export function signRequest(
 	settings: HmacSigningSettings,
-	request: { method: string; path: string; body: string },
+	request: { method: string; path: string; body: string | Buffer },
 	clock: SigningClock = Date,
 	newNonce: () => string = () => randomBytes(16).toString('hex'),
 ): Record<string, string> {

@@ -62,8 +62,11 @@ export const AIRTABLE_BATCH: BulkShape = {
 	replies: 'inOrder',
 };
 
-/** What a bulk reply says about one record of the request. */
-export type BulkResult = { ok: true; id: unknown } | { ok: false; message: string };
+/**
+ * What a bulk reply says about one record of the request: written (with the record's ID), refused (with the API's
+ * words), or unclear (nothing proves it was written: it is re-read). The same as engine/bulkReply.ts reads.
+ */
+export type BulkResult = { ok: true; id: unknown } | { ok: false; message: string } | { ok: 'unclear'; reason: string };
 
 /** One record of a batch: a create, or an update of `id`. */
 export interface BatchEntry {

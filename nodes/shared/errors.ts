@@ -149,6 +149,9 @@ export function adviceForStatus(status: number, credentialType?: string): string
 			return 'The API is rate limiting these requests. Lower the concurrency or the requests per second, or try again later.';
 		default:
 			if (status >= 500) return 'The API had a problem. Try again later; if it persists, contact the API provider.';
+			if (status >= 300 && status < 400) {
+				return 'The API answered with a redirect that was not followed: a write is never turned into another request, and nothing is sent to another origin. Check the Base URL (the API may have moved); a write answered this way may or may not have been applied.';
+			}
 			return 'Check the request parameters.';
 	}
 }

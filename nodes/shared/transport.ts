@@ -73,6 +73,11 @@ export interface ApiResponse<T = unknown> {
 	status: number;
 	headers: IDataObject;
 	body: T;
+	/**
+	 * The API answered the write with 303 See Other: it was applied, and this is the answer of the `GET` of its
+	 * Location (path and query), which the transport followed on the Base URL origin.
+	 */
+	seeOther?: string;
 }
 
 /** Counters for one node run; shown to users in the run summary. */
@@ -174,6 +179,10 @@ export async function createApiClient(ctx: RequestContext, options: ApiClientOpt
 				if (outcome.status < 300 || req.allowStatuses?.includes(outcome.status)) {
 					return { ...outcome, body: parseJsonBody(outcome, where, req) as T };
 				}
+				// 303 See Other to a write: it was applied, and its result is at the Location, read with GET.
+				if (outcome.status === 303 && req.method !== 'GET' && req.method !== 'HEAD') {
+					return await followSeeOther<T>(outcome, target, req, where);
+				}
 				// Redirects are followed here, not by the HTTP client, so that none can carry the credential elsewhere.
 				const location = redirectLocation(outcome, target);
 				if (location && redirects < MAX_REDIRECTS && followsRedirect(outcome.status, req.method)) {
@@ -193,6 +202,51 @@ export async function createApiClient(ctx: RequestContext, options: ApiClientOpt
 			for (const listener of waitListeners) listener(Date.now(), waitMs);
 			await sleep(waitMs);
 		}
+	}
+
+	/**
+	 * A write answered 303 See Other was applied (RFC 9110: the server sends the client to its result). The result
+	 * is read with one GET of the Location, under the same origin rule; anything that keeps it from being read is an
+	 * error with HTTP code 303 that says the write was applied — never a reason to send the write again.
+	 */
+	async function followSeeOther<T>(response: ApiResponse, from: URL, req: ApiRequest, where: string): Promise<ApiResponse<T>> {
+		const location = redirectLocation(response, from);
+		if (!location) throw seeOtherError(req, where, 'the answer has no Location to read it from');
+		if (location.origin !== origin) {
+			throw seeOtherError(
+				req,
+				where,
+				`it is at ${location.origin}, which is not on the credential's Base URL origin ${origin}, so it was not read (the credential is only ever sent to its Base URL's origin)`,
+			);
+		}
+		try {
+			const read = await request<T>({
+				...req,
+				method: 'GET',
+				path: location.href,
+				query: undefined,
+				body: undefined,
+				idempotencyKey: undefined,
+				allowStatuses: undefined,
+			});
+			return { ...read, seeOther: `${location.pathname}${location.search}` };
+		} catch (error) {
+			throw seeOtherError(req, where, `reading it (GET ${location.pathname}) failed: ${(error as Error).message}`);
+		}
+	}
+
+	function seeOtherError(req: ApiRequest, where: string, why: string): NodeApiError {
+		const hidden = [...secrets, ...(req.alsoRedact ?? [])];
+		return new NodeApiError(ctx.getNode(), { status: 303 } as JsonObject, {
+			message: redact(`303 See Other from ${where}: the API applied the request, but its result could not be read: ${why}`, hidden),
+			description: redact(
+				req.adviceFor?.[303] ??
+					'The request was applied: do not send it again. Look the result up on the remote side (e.g. the record just created).',
+				hidden,
+			),
+			httpCode: '303',
+			itemIndex: req.itemIndex,
+		});
 	}
 
 	/**
@@ -299,10 +353,15 @@ export async function createApiClient(ctx: RequestContext, options: ApiClientOpt
 		if (failure.kind === 'http') {
 			const apiWords = extractApiMessage(failure.body);
 			const quoted = apiWords ? `: "${apiWords}"` : typeof failure.body === 'string' && failure.body ? `: ${snippet(failure.body)}` : '';
-			const uncertain = isGatewayStatus(failure.status) && !safeToRepeat(req);
+			// Any 5xx to a write that is not repeated: the API (or a gateway in front of it) may have applied it.
+			const retryable = isRetryableStatus(failure.status, safeToRepeat(req));
+			const uncertain = failure.status >= 500 && failure.status <= 599 && !isIdempotent(req.method) && !retryable;
+			const why = `${isGatewayStatus(failure.status) ? 'a gateway answered' : 'the API failed while handling it'}, and the API may or may not have applied it`;
 			const retried = uncertain
-				? `; not retried: ${req.method} is not idempotent, and the outcome is unknown: a gateway answered, and the API may or may not have applied it`
-				: isRetryableStatus(failure.status, safeToRepeat(req))
+				? safeToRepeat(req)
+					? `; not retried, and the outcome is unknown: ${why}`
+					: `; not retried: ${req.method} is not idempotent, and the outcome is unknown: ${why}`
+				: retryable
 					? ` (after ${requestRetriesNote()})`
 					: '';
 			return new NodeApiError(

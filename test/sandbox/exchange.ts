@@ -37,6 +37,8 @@ export class Exchange {
 	tokenPaging?: (selected: Array<Record<string, unknown>>, idField: string) => { skip: number; take: number } | string;
 	/** Set by a listing: the page's start and the number of records selected (for next tokens and has_more). */
 	listed?: { skip: number; total: number };
+	/** Answered from the `Idempotency-Key` replay store: not applied again. */
+	replayed = false;
 	private finished = false;
 
 	constructor(
@@ -130,6 +132,7 @@ export class Exchange {
 			status,
 			...(this.auth ? { auth: this.auth } : {}),
 			...(this.fault ? { fault: this.fault } : {}),
+			...(this.replayed ? { replayed: true } : {}),
 		});
 	}
 }

@@ -64,6 +64,11 @@ export interface Sandbox {
 	setFaults(f: SandboxFaults): void;
 	/** Turns on a custom-API listing mode (capped pages, next links); `{}` turns it off. */
 	setListing(listing: SandboxListing): void;
+	/**
+	 * How long a response kept for an `Idempotency-Key` is replayed (sandbox clock); default 24 hours, as Stripe.
+	 * Keys are kept per caller (the principal: a user, key or client), not per account, as many APIs do.
+	 */
+	setIdempotencyTtl(ms: number): void;
 	/** Changes HMAC verification (merged into the current config). */
 	setHmacConfig(c: Partial<HmacVerifyConfig>): void;
 	/** Clock for record timestamps and HMAC/token time checks. */
@@ -86,6 +91,9 @@ export interface Sandbox {
 	close(): Promise<void>;
 }
 
+/** Stripe keeps idempotency keys for 24 hours. */
+const DEFAULT_IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
+
 /** Largest request body accepted (bytes). */
 const MAX_BODY_BYTES = 20 * 1024 * 1024;
 
@@ -104,7 +112,8 @@ class SandboxInstance implements Sandbox, ApiContext, ControlTarget {
 	readonly personas = new Personas();
 	readonly usedNonces = new Set<string>();
 	/** Responses of requests that carried an `Idempotency-Key`, by principal and key. */
-	readonly idempotent = new Map<string, StoredResponse & { fingerprint: string }>();
+	readonly idempotent = new Map<string, StoredResponse & { fingerprint: string; storedAt: number }>();
+	idempotencyTtlMs = DEFAULT_IDEMPOTENCY_TTL_MS;
 	listing: SandboxListing = {};
 	hmac: HmacVerifyConfig = { ...DEFAULT_HMAC_CONFIG };
 	private clock: () => Date = realClock;
@@ -153,6 +162,7 @@ class SandboxInstance implements Sandbox, ApiContext, ControlTarget {
 		this.oauth.reset();
 		this.usedNonces.clear();
 		this.idempotent.clear();
+		this.idempotencyTtlMs = DEFAULT_IDEMPOTENCY_TTL_MS;
 		this.listing = {};
 		this.hmac = { ...DEFAULT_HMAC_CONFIG };
 	}
@@ -168,6 +178,10 @@ class SandboxInstance implements Sandbox, ApiContext, ControlTarget {
 
 	setListing(listing: SandboxListing): void {
 		this.listing = { ...listing };
+	}
+
+	setIdempotencyTtl(ms: number): void {
+		this.idempotencyTtlMs = ms;
 	}
 
 	setHmacConfig(c: Partial<HmacVerifyConfig>): void {
@@ -272,11 +286,15 @@ class SandboxInstance implements Sandbox, ApiContext, ControlTarget {
 	private replayIdempotent(ex: SandboxExchange): boolean {
 		const key = ex.header('idempotency-key');
 		if (!key) return false;
+		const now = this.now().getTime();
+		for (const [scoped, stored] of this.idempotent) {
+			if (now - stored.storedAt >= this.idempotencyTtlMs) this.idempotent.delete(scoped);
+		}
 		const fingerprint = `${ex.method} ${ex.url}\n${ex.bodyText}`;
 		const earlier = [...this.idempotent.entries()].find(([scoped]) => scoped.endsWith(`\u0000${key}`));
 		if (!earlier) {
 			ex.keepResponse = (response) => {
-				if (ex.auth) this.idempotent.set(`${ex.auth.principal}\u0000${key}`, { ...response, fingerprint });
+				if (ex.auth) this.idempotent.set(`${ex.auth.principal}\u0000${key}`, { ...response, fingerprint, storedAt: now });
 			};
 			return false;
 		}
@@ -286,6 +304,7 @@ class SandboxInstance implements Sandbox, ApiContext, ControlTarget {
 		else if (!stored) ex.sendError(422, 'this Idempotency-Key was used by another caller');
 		else if (stored.fingerprint !== fingerprint) ex.sendError(422, 'this Idempotency-Key was used for another request');
 		else {
+			ex.replayed = true;
 			ex.send(stored.status, stored.body, stored.contentType, { ...stored.headers, 'Idempotent-Replayed': 'true' });
 		}
 		return true;
@@ -326,6 +345,17 @@ class SandboxExchange extends Exchange {
 		const replacement = this.replaceResponse;
 		if (replacement) {
 			this.replaceResponse = undefined;
+			if (replacement.kind === 'respond' && replacement.seeOther) {
+				let uri = '';
+				try {
+					uri = (JSON.parse(response.body) as { uri?: string }).uri ?? '';
+				} catch {
+					// not JSON (an XML answer): a 303 without a usable Location
+				}
+				this.fault = replacement.fault;
+				super.send(303, '', 'text/plain; charset=utf-8', { Location: uri });
+				return;
+			}
 			applyFault(this, replacement);
 			return;
 		}

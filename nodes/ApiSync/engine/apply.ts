@@ -5,7 +5,7 @@ import { createdId, createRequest, deleteRequest, updateRequest, wireFormatOf, w
 import type { ResolvedResource } from '../../shared/resources';
 import type { ApiClient, ApiRequest } from '../../shared/transport';
 import { readBulkReply } from './bulkReply';
-import { idempotencyKeyFor } from './idempotency';
+import { idempotencyKeyFor, type IdempotencyScope } from './idempotency';
 import type { PlannedCreate, PlannedDelete, PlannedUpdate, SyncPlan } from './plan';
 import { chunk, runPool, Slots, type RateLimiter } from './schedule';
 
@@ -19,8 +19,10 @@ export interface ApplySettings {
 	limiter: RateLimiter;
 	/** Extra headers for every write (e.g. X-AccountId). */
 	headers?: Record<string, string>;
-	/** Header carrying a stable idempotency key per write (e.g. `Idempotency-Key`); none when empty. */
+	/** Header carrying an idempotency key per write (e.g. `Idempotency-Key`); none when empty. */
 	idempotencyHeader?: string;
+	/** What makes this run's keys its own (execution, node, run, Base URL, account); required with the header. */
+	idempotencyScope?: IdempotencyScope;
 }
 
 export type FailedOutcome = {
@@ -85,9 +87,10 @@ export async function applyPlan(client: ApiClient, plan: SyncPlan, settings: App
 
 function withKey(req: ApiRequest, match: IDataObject | null, settings: ApplySettings): ApiRequest {
 	const header = settings.idempotencyHeader?.trim();
-	if (!header) return req;
+	const scope = settings.idempotencyScope;
+	if (!header || !scope) return req;
 	const path = req.query?.bulk !== undefined ? `${req.path}?bulk` : req.path;
-	return { ...req, idempotencyKey: { header, value: idempotencyKeyFor(req.method, path, match, req.body) } };
+	return { ...req, idempotencyKey: { header, value: idempotencyKeyFor(scope, req.method, path, match, req.body) } };
 }
 
 async function applySingle(write: Write, send: Send, settings: ApplySettings): Promise<Outcome> {
@@ -133,16 +136,19 @@ async function applyBulk(batch: Write[], bulk: BulkShape, send: Send, settings: 
 		return batch.map((write) => failed(write.entry, write.op, error, settings));
 	}
 	const entries = batch.map((write) => (write.op === 'create' ? { op: write.op } : { op: write.op, id: write.entry.remoteId }));
-	const results: Array<BulkResult | undefined> =
-		bulk.replies === 'byKey'
-			? readKeyedReply(body, entries)
-			: (readBulkReply(body, batch.length, listKey, resource.idField) ?? batch.map(() => undefined));
+	const inOrder = bulk.replies === 'inOrder' ? readBulkReply(body, batch.map((write) => write.op), listKey, resource.idField) : undefined;
+	const results: Array<BulkResult | undefined> = bulk.replies === 'byKey' ? readKeyedReply(body, entries) : (inOrder ?? batch.map(() => undefined));
+	const missing = bulk.replies === 'byKey' ? 'The bulk reply did not list a result for this record' : 'The bulk reply did not list one result per record';
 	return await Promise.all(
 		batch.map(async (write, i) => {
 			const result = results[i];
 			// Without a result for this record nothing says what happened: it is re-read, never sent again blindly.
-			if (!result) return failed(write.entry, write.op, new Error('The bulk reply did not list a result for this record'), settings, true);
-			if (result.ok) return write.op === 'create' ? created(write.entry, result.id) : updated(write.entry);
+			if (!result) return failed(write.entry, write.op, new Error(missing), settings, true);
+			if (result.ok === true) return write.op === 'create' ? created(write.entry, result.id) : updated(write.entry);
+			// Nothing in the entry proves the record was written (a create without an id, an unknown shape): re-read.
+			if (result.ok === 'unclear') {
+				return failed(write.entry, write.op, new Error(`Not confirmed by the bulk call: ${result.reason}`), settings, true);
+			}
 			// Rejected within the bulk call: tried alone, so the API's own answer for this record is reported.
 			return await applySingle(write, send, settings);
 		}),

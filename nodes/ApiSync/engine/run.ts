@@ -65,23 +65,24 @@ export async function runSync(run: SyncRun): Promise<SyncResult> {
 		const highestRead = resource.efListParameters ? highestIntegerId(firstRead, resource.idField) : undefined;
 		const checkFields = resource.efListParameters ? [resource.idField, ...settings.matchFields].join(',') : undefined;
 		const createdSinceFirstRead: Record<string, string> = highestRead === undefined ? {} : { filter: `${resource.idField}>${highestRead}` };
-		if (plan.deletes.length > settings.maxDeletes && !settings.dryRun) {
-			throw new NodeOperationError(
-				node,
-				`Mirror would delete ${plan.deletes.length} remote records, more than Max Deletes (${settings.maxDeletes}). Nothing was written.`,
-				{
-					description:
-						'Check that the input holds every record (a failed or partial source step would look like mass deletion). Run with Dry Run to see the plan, then raise Max Deletes if the deletions are intended.',
-				},
-			);
+		const overMaxDeletes = plan.deletes.length > settings.maxDeletes;
+		if (overMaxDeletes && !settings.dryRun) {
+			throw new NodeOperationError(node, `${maxDeletesReason(plan.deletes.length, settings.maxDeletes)}. Nothing was written.`, {
+				description: `${MAX_DELETES_ADVICE} Run with Dry Run to see the plan, then raise Max Deletes if the deletions are intended.`,
+			});
 		}
+		// The dry run shows the plan, and says that the real run would not carry it out.
+		const stopReason = overMaxDeletes
+			? `The real run would stop before writing anything (no create, update or delete): ${maxDeletesReason(plan.deletes.length, settings.maxDeletes)}.`
+			: undefined;
+		const stopNote = stopReason && `${stopReason} ${MAX_DELETES_ADVICE} Raise Max Deletes if the deletions are intended.`;
 
 		const allItems: IPairedItemData[] = sources.map(({ itemIndex: item }) => ({ item }));
 		let outputs: INodeExecutionData[][];
 		let overlaps = 0;
 		let overlapCheckFailed: string | undefined;
 		if (settings.dryRun) {
-			outputs = planOutputs(plan, allItems);
+			outputs = planOutputs(plan, allItems, stopReason);
 		} else {
 			let outcomes = await applyPlan(client, { ...plan, failures: [] }, applySettings);
 			outcomes = await reconcile(outcomes, sources, settings, read, client, applySettings);
@@ -118,12 +119,24 @@ export async function runSync(run: SyncRun): Promise<SyncResult> {
 			: '';
 		return {
 			outputs,
-			summary: summary + checkNote,
-			warning: outputs[4].length > 0 || plan.deletesWithheld !== undefined || overlaps > 0 || overlapCheckFailed !== undefined,
+			summary: summary + checkNote + (stopNote ? ` · ${stopNote}` : ''),
+			warning:
+				outputs[4].length > 0 ||
+				plan.deletesWithheld !== undefined ||
+				overlaps > 0 ||
+				overlapCheckFailed !== undefined ||
+				stopNote !== undefined,
 		};
 	} finally {
 		stopTracking();
 	}
+}
+
+const MAX_DELETES_ADVICE =
+	'Check that the input holds every record (a failed or partial source step would look like mass deletion).';
+
+function maxDeletesReason(deletes: number, maxDeletes: number): string {
+	return `Mirror would delete ${deletes} remote records, more than Max Deletes (${maxDeletes})`;
 }
 
 /**

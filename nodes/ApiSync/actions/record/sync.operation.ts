@@ -6,9 +6,11 @@ import {
 } from 'n8n-workflow';
 
 import { showFor, type BatchOperation } from '../../../shared/operation';
+import { credentialAccountId } from '../../../shared/changes';
 import { accountHeader } from '../../../shared/recordData';
 import { DOCUMENT_PRESETS } from '../../../shared/resources';
 import type { SourceRecord, SyncMode } from '../../engine/plan';
+import { newRunId } from '../../engine/idempotency';
 import { runSync } from '../../engine/run';
 
 export const sync: BatchOperation = {
@@ -123,7 +125,7 @@ export const sync: BatchOperation = {
 					default: '',
 					placeholder: 'Idempotency-Key',
 					description:
-						'For APIs that honour idempotency keys (Stripe style): every write carries a stable key in this header, the same when a write is sent again, so the API applies it once. Empty: none sent.',
+						'For APIs that honour idempotency keys (Stripe style): every write carries a key in this header, the same when that write is sent again within the run, so the API applies it once; another run never reuses a key. Empty: none sent.',
 				},
 				{
 					displayName: 'Max Requests per Second',
@@ -172,6 +174,8 @@ export const sync: BatchOperation = {
 				description: 'Open "Fields" and choose at least one field under "Match On", e.g. external_client_id.',
 			});
 		}
+		const nodeAccount = String(this.getNodeParameter('options.accountId', 0, '') ?? '').trim();
+		const idempotencyHeader = String(options.idempotencyHeader ?? '').trim() || undefined;
 		const { outputs, summary, warning } = await runSync({
 			client,
 			node: this.getNode(),
@@ -198,8 +202,18 @@ export const sync: BatchOperation = {
 				useBulk: options.useBulk !== false,
 				concurrency: Number(options.concurrency ?? 4),
 				maxRequestsPerSecond: Number(options.maxRequestsPerSecond ?? 10),
-				headers: accountHeader(this.getNodeParameter('options.accountId', 0, '') as string),
-				idempotencyHeader: String(options.idempotencyHeader ?? '').trim() || undefined,
+				headers: accountHeader(nodeAccount),
+				idempotencyHeader,
+				// A key identifies one write of this run: never reused by another run, account or Base URL.
+				idempotencyScope: idempotencyHeader
+					? {
+							executionId: this.getExecutionId() ?? '',
+							nodeId: this.getNode().id,
+							runId: newRunId(),
+							baseUrl: client.baseUrl,
+							account: nodeAccount || (await credentialAccountId(this, this.getNodeParameter('authentication', 0) as string)),
+						}
+					: undefined,
 			},
 		});
 		this.addExecutionHints({ message: summary, location: 'outputPane', type: warning ? 'warning' : 'info' });
