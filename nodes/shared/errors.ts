@@ -156,6 +156,29 @@ export function adviceForStatus(status: number, credentialType?: string): string
 	}
 }
 
+/**
+ * n8n could not renew an OAuth2 access token: the OAuth error code the token URL answered (`invalid_grant`: the grant
+ * is gone, reconnect; `invalid_client`: the client ID or secret), found anywhere in the error's cause chain. n8n 2.41
+ * words a refused refresh token itself ("needs to be reconnected", failure cause `credential-invalid`); older n8n,
+ * and every other refusal, pass on the OAuth client's error (code `EAUTH`, the token URL's JSON answer in `body`).
+ */
+export function oauthRefreshRefusal(error: unknown): { grantError: string; words?: string } | undefined {
+	let link: unknown = error;
+	for (let depth = 0; depth < 5 && link && typeof link === 'object'; depth++) {
+		const candidate = link as { failure?: { cause?: unknown }; code?: unknown; body?: unknown; message?: unknown; cause?: unknown };
+		if (candidate.failure?.cause === 'credential-invalid') return { grantError: 'invalid_grant' };
+		if (candidate.code === 'EAUTH' && candidate.body && typeof candidate.body === 'object') {
+			const body = candidate.body as IDataObject;
+			if (typeof body.error === 'string' && body.error !== '') {
+				const description = typeof body.error_description === 'string' ? body.error_description : undefined;
+				return { grantError: body.error, ...(description ? { words: description } : {}) };
+			}
+		}
+		link = candidate.cause;
+	}
+	return undefined;
+}
+
 export function statusLine(status: number): string {
 	return STATUS_TEXT[status] ? `${status} ${STATUS_TEXT[status]}` : `HTTP ${status}`;
 }

@@ -12,7 +12,15 @@ import {
 } from 'n8n-workflow';
 
 import { FORM_MEDIA_TYPE, formUrlEncode, type BodyEncoding } from './recordShape';
-import { adviceForStatus, extractApiMessage, redact, redactJson, secretValuesOf, statusLine } from './errors';
+import {
+	adviceForStatus,
+	extractApiMessage,
+	oauthRefreshRefusal,
+	redact,
+	redactJson,
+	secretValuesOf,
+	statusLine,
+} from './errors';
 import {
 	backoffDelay,
 	DEFAULT_RETRY_POLICY,
@@ -121,6 +129,8 @@ type Failure =
 	| { kind: 'network'; code: string; message: string }
 	| { kind: 'dns'; code: string; message: string; host: string }
 	| { kind: 'tls'; code: string; message: string; host: string }
+	/** n8n asked the token URL for a new OAuth2 access token and was refused (`grantError`: the OAuth error code). */
+	| { kind: 'oauthRefresh'; grantError: string; words?: string }
 	| { kind: 'other'; error: Error };
 
 /**
@@ -415,6 +425,29 @@ export async function createApiClient(ctx: RequestContext, options: ApiClientOpt
 				itemIndex: req.itemIndex,
 			});
 		}
+		if (failure.kind === 'oauthRefresh') {
+			const credential = reference?.name ? ` "${reference.name}"` : '';
+			const answer = `${failure.grantError}${failure.words ? `: ${failure.words}` : ''}`;
+			if (failure.grantError === 'invalid_grant') {
+				return new NodeApiError(node, { message: 'OAuth2 refresh refused' } as JsonObject, {
+					message: redact(
+						`The OAuth2 credential${credential} needs to be reconnected: the API refused to renew its access token (${answer}) on ${where}`,
+						hidden,
+					),
+					description:
+						'The connected account withdrew access, or the refresh token expired or was revoked. Open the credential and connect the account again ("Switch account"; "Reconnect" or "Connect my account" in n8n 1.x), then run the workflow again.',
+					itemIndex: req.itemIndex,
+				});
+			}
+			return new NodeApiError(node, { message: 'OAuth2 refresh refused' } as JsonObject, {
+				message: redact(`n8n could not renew the access token of the OAuth2 credential${credential}: the token URL answered ${answer} (on ${where})`, hidden),
+				description:
+					failure.grantError === 'invalid_client'
+						? 'The token URL did not accept the client: check the Client ID and Client Secret in the credential, and Authentication (header or body), then connect the account again.'
+						: "Check the credential's Access Token URL, Client ID, Client Secret and Scope, then connect the account again.",
+				itemIndex: req.itemIndex,
+			});
+		}
 		return new NodeApiError(node, { message: 'request failed' } as JsonObject, {
 			message: redact(`Request ${where} failed: ${failure.error.message}`, hidden),
 			description:
@@ -496,6 +529,9 @@ function classifyError(
 	error: Error & { cause?: unknown; httpCode?: string | null; context?: IDataObject },
 	host: string,
 ): Failure {
+	// Before the response check: a refused token renewal is not the API's answer to the request.
+	const refusal = oauthRefreshRefusal(error);
+	if (refusal) return { kind: 'oauthRefresh', ...refusal };
 	const cause = (error.cause ?? error) as {
 		response?: { status?: number; headers?: IDataObject; data?: unknown };
 		code?: string;

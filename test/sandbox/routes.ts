@@ -66,7 +66,9 @@ export function handleApi(ex: Exchange, ctx: ApiContext): void {
 
 function routeOAuth(ex: Exchange, ctx: ApiContext, segments: string[]): void {
 	if (segments.length === 2 && segments[1] === 'token') return ctx.oauth.token(ex);
-	if (segments.length === 2 && segments[1] === 'authorize' && ex.method === 'GET') return ctx.oauth.authorize(ex);
+	if (segments.length === 2 && segments[1] === 'authorize' && (ex.method === 'GET' || ex.method === 'POST')) {
+		return ctx.oauth.authorize(ex);
+	}
 	ex.sendJson(404, { error: 'not found' });
 }
 

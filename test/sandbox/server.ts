@@ -12,7 +12,7 @@ import { isDomainName, type DomainName, type SandboxRecord } from './domains';
 import { Exchange, type LogSink } from './exchange';
 import { API_PREFIX, FaultEngine, isApiPath, type FaultDecision } from './faults';
 import { DEFAULT_HMAC_CONFIG } from './hmac';
-import { OAuthServer } from './oauth';
+import { OAuthServer, type IssuedOAuthTokens, type OAuthConsentMode } from './oauth';
 import { Personas } from './personas';
 import { DEFAULT_TAKE, MAX_TAKE } from './query';
 import { handleApi, type ApiContext } from './routes';
@@ -34,6 +34,7 @@ export type {
 	ScriptedFault,
 } from './types';
 export { DEFAULT_HMAC_CONFIG } from './hmac';
+export type { IssuedOAuthTokens, OAuthConsentMode } from './oauth';
 
 /** Options of {@link startSandbox}. */
 export interface SandboxOptions {
@@ -75,6 +76,15 @@ export interface Sandbox {
 	setClock(now: () => Date): void;
 	/** All access tokens issued so far become expired (401); refresh tokens stay valid. */
 	expireOAuthTokens(): void;
+	/**
+	 * The user withdraws access: refresh tokens answer `invalid_grant`, and access tokens issued with a refresh token
+	 * are refused (401). Client-credentials tokens stay valid.
+	 */
+	revokeOAuthGrants(): void;
+	/** `auto` (default): `/oauth/authorize` approves at once; `page`: it shows a consent page (Allow / Deny). */
+	setOAuthConsent(mode: OAuthConsentMode): void;
+	/** Every OAuth access and refresh token issued since the last reset. */
+	issuedOAuthTokens(): IssuedOAuthTokens;
 	/** API keys issued through POST /apikeys (without the keys themselves), optionally of one account. */
 	issuedApiKeys(account?: string): ApiKeyInfo[];
 	/** Direct data access for test setup and assertions, per account. */
@@ -194,6 +204,18 @@ class SandboxInstance implements Sandbox, ApiContext, ControlTarget {
 
 	expireOAuthTokens(): void {
 		this.oauth.expireAll();
+	}
+
+	revokeOAuthGrants(): void {
+		this.oauth.revokeGrants();
+	}
+
+	setOAuthConsent(mode: OAuthConsentMode): void {
+		this.oauth.consentMode = mode;
+	}
+
+	issuedOAuthTokens(): IssuedOAuthTokens {
+		return this.oauth.issuedTokens();
 	}
 
 	issuedApiKeys(account?: string): ApiKeyInfo[] {
