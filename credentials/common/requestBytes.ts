@@ -69,7 +69,9 @@ export function serialiseForSigning(requestOptions: IHttpRequestOptions): {
 	delete (options as { form?: unknown }).form;
 	const bytes = Buffer.isBuffer(body) ? body : Buffer.from(body, 'utf8');
 	if (bytes.length === 0) delete options.body;
-	else options.body = bytes;
+	// n8n's HTTP client rebuilds a form-urlencoded body with `new URLSearchParams(body)`, which takes text and throws
+	// on bytes, then sends the text as it is: a form body goes as the text of exactly these bytes.
+	else options.body = isFormUrlEncoded(headers) ? bytes.toString('utf8') : bytes;
 	return { options, pathWithQuery: `${url.pathname}${url.search}`, body: bytes };
 }
 

@@ -71,8 +71,8 @@ export class ApiSyncTrigger implements INodeType {
 				default: '',
 			},
 			authenticationProperty(CREDENTIAL_TYPES.apiKey),
-			// Only reading here: how updates are sent does not apply.
-			...resourceProperties.filter((property) => property.name !== 'customUpdateMethod'),
+			// Only reading here, records as the API sends them: how updates are sent and how records are laid out do not apply.
+			...resourceProperties.filter((property) => !['customUpdateMethod', 'customRecordFormat'].includes(property.name)),
 			...changeFeedProperties,
 			{
 				displayName: 'Options',

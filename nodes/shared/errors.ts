@@ -44,7 +44,9 @@ export function redactJson<T>(value: T, secrets: readonly string[]): T {
 
 /**
  * Finds the API's own words in an error body: EenvoudigFactureren's `{"error": "..."}`, and common
- * shapes such as `message`, `error.message`, `errors[]`, `detail`, `title`, `error_description`.
+ * shapes such as `message`, `error.message` (Stripe, Airtable), `errors[]`, `detail`, `title`,
+ * `error_description`, JSON:API `errors[].detail` (with the `source.pointer` it names), and Rails-style
+ * messages per field, `{"errors": {"email": ["has already been taken"]}}` (Shopify).
  */
 export function extractApiMessage(body: unknown): string | undefined {
 	if (body === undefined || body === null) return undefined;
@@ -68,15 +70,31 @@ export function extractApiMessage(body: unknown): string | undefined {
 	for (const candidate of candidates) {
 		if (typeof candidate === 'string' && candidate.trim() !== '') parts.push(candidate.trim());
 		else if (candidate && typeof candidate === 'object') {
-			const nested = extractApiMessage(candidate);
+			const nested = extractApiMessage(candidate) ?? (candidate === obj.errors ? messagesByField(candidate) : undefined);
 			if (nested) parts.push(nested);
 		}
 		if (parts.length) break;
+	}
+	// JSON:API names the member at fault: "/data/attributes/title: must not be blank".
+	const pointer = (obj.source as IDataObject | undefined)?.pointer;
+	if (parts.length && typeof obj.detail === 'string' && typeof pointer === 'string' && pointer !== '' && parts[0] === obj.detail.trim()) {
+		parts[0] = `${pointer}: ${parts[0]}`;
 	}
 	if (obj.error_description && typeof obj.error_description === 'string' && !parts.includes(obj.error_description)) {
 		parts.push(obj.error_description);
 	}
 	return parts.length ? parts.join(': ') : undefined;
+}
+
+/** Rails-style errors, a message (or list of messages) per field: `email: has already been taken; phone: is invalid`. */
+function messagesByField(errors: unknown): string | undefined {
+	if (!errors || typeof errors !== 'object' || Array.isArray(errors)) return undefined;
+	const parts: string[] = [];
+	for (const [field, value] of Object.entries(errors as IDataObject)) {
+		const messages = (Array.isArray(value) ? value : [value]).filter((m): m is string => typeof m === 'string' && m.trim() !== '');
+		if (messages.length) parts.push(`${field}: ${messages.map((m) => m.trim()).join(', ')}`);
+	}
+	return parts.length ? parts.join('; ') : undefined;
 }
 
 const STATUS_TEXT: Record<number, string> = {

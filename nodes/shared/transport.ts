@@ -11,6 +11,7 @@ import {
 	type JsonObject,
 } from 'n8n-workflow';
 
+import { FORM_MEDIA_TYPE, formUrlEncode, type BodyEncoding } from './recordShape';
 import {
 	adviceForStatus,
 	extractApiMessage,
@@ -39,8 +40,14 @@ export interface ApiRequest {
 	/** Path under the credential's base URL (`/clients/12`), or an absolute URL (a next-page link). */
 	path: string;
 	query?: IDataObject;
-	/** Sent as JSON. */
+	/** Sent as JSON, or as a form with nested keys when `bodyEncoding` is `form`. */
 	body?: IDataObject | IDataObject[];
+	/** `form`: `application/x-www-form-urlencoded`, nested keys as `a[b]=c` (Stripe); default JSON. */
+	bodyEncoding?: BodyEncoding;
+	/** Content-Type of the body; default `application/json`, or the form type for a form. */
+	contentType?: string;
+	/** The Accept header; default `application/json`. */
+	accept?: string;
 	/**
 	 * Extra headers. `X-AccountId` ({@link NODE_ACCOUNT_HEADER}, a node's Account ID option) is sent under the
 	 * credential's own Account ID Header name, so the node's account replaces the credential's.
@@ -287,7 +294,7 @@ export async function createApiClient(ctx: RequestContext, options: ApiClientOpt
 	}
 
 	async function send(url: string, req: ApiRequest): Promise<ApiResponse | Failure> {
-		const headers: IDataObject = { Accept: 'application/json', ...(req.headers ?? {}) };
+		const headers: IDataObject = { Accept: req.accept ?? 'application/json', ...(req.headers ?? {}) };
 		if (req.idempotencyKey) headers[req.idempotencyKey.header] = req.idempotencyKey.value;
 		const httpOptions: IHttpRequestOptions = {
 			method: req.method,
@@ -300,8 +307,10 @@ export async function createApiClient(ctx: RequestContext, options: ApiClientOpt
 			timeout: req.timeoutMs ?? DEFAULT_TIMEOUT_MS,
 		};
 		if (req.body !== undefined) {
-			headers['Content-Type'] = 'application/json';
-			httpOptions.body = JSON.stringify(req.body);
+			// Serialised here, once: an HMAC credential signs this text, so what is signed is what is sent.
+			const form = req.bodyEncoding === 'form' && !Array.isArray(req.body);
+			headers['Content-Type'] = req.contentType || (form ? FORM_MEDIA_TYPE : 'application/json');
+			httpOptions.body = form ? formUrlEncode(req.body as IDataObject) : JSON.stringify(req.body);
 		}
 		stats.requests++;
 		stats.byMethod[req.method] = (stats.byMethod[req.method] ?? 0) + 1;

@@ -13,6 +13,7 @@ import { Exchange, type LogSink } from './exchange';
 import { API_PREFIX, FaultEngine, isApiPath, type FaultDecision } from './faults';
 import { DEFAULT_HMAC_CONFIG } from './hmac';
 import { OAuthServer, type IssuedOAuthTokens, type OAuthConsentMode } from './oauth';
+import { Personas } from './personas';
 import { DEFAULT_TAKE, MAX_TAKE } from './query';
 import { handleApi, type ApiContext } from './routes';
 import { SandboxStore } from './store';
@@ -88,6 +89,8 @@ export interface Sandbox {
 	issuedApiKeys(account?: string): ApiKeyInfo[];
 	/** Direct data access for test setup and assertions, per account. */
 	store: SandboxStore;
+	/** API personas (HubSpot, Stripe, Airtable, Shopify, JSON:API, a cursor API) under `{baseUrl}/personas/{name}`. */
+	personas: Personas;
 	/**
 	 * Resolves once no API request is being handled. A request whose client died (a killed n8n) is still
 	 * applied when its latency is over, as a real server would: wait for this before counting records.
@@ -116,6 +119,7 @@ class SandboxInstance implements Sandbox, ApiContext, ControlTarget {
 	readonly apiKeys = new ApiKeyRegistry();
 	readonly oauth: OAuthServer;
 	readonly faults = new FaultEngine();
+	readonly personas = new Personas();
 	readonly usedNonces = new Set<string>();
 	/** Responses of requests that carried an `Idempotency-Key`, by principal and key. */
 	readonly idempotent = new Map<string, StoredResponse & { fingerprint: string; storedAt: number }>();
@@ -134,6 +138,7 @@ class SandboxInstance implements Sandbox, ApiContext, ControlTarget {
 		this.store = new SandboxStore(this.now);
 		this.oauth = new OAuthServer(this.now);
 		this.store.reset(options.seed);
+		this.personas.reset(options.seed);
 		this.logSink = (entry) => this.append(entry);
 		this.server = createServer((req, res) => void this.handle(req, res));
 		this.server.keepAliveTimeout = 30_000;
@@ -160,6 +165,7 @@ class SandboxInstance implements Sandbox, ApiContext, ControlTarget {
 	reset(): void {
 		this.clock = realClock;
 		this.store.reset(this.options.seed);
+		this.personas.reset(this.options.seed);
 		this.clearLog();
 		this.faults.clear();
 		this.apiKeys.reset();
@@ -274,6 +280,7 @@ class SandboxInstance implements Sandbox, ApiContext, ControlTarget {
 				else if (this.listing.pageNumbers) ex.listPaging = pageNumberPaging(ex, this.listing.pageNumbers, this.listing.maxPageSize);
 			}
 			if (this.replayIdempotent(ex)) return;
+			if (Personas.handles(ex.pathname)) return this.personas.handle(ex, this);
 			handleApi(ex, this);
 		} catch (error) {
 			if (!ex.isFinished) ex.sendJson(500, { error: `sandbox internal error: ${(error as Error).message}` });

@@ -58,6 +58,21 @@ describe('API error messages', () => {
 		[{ error: 'invalid_grant', error_description: 'code expired' }, 'invalid_grant: code expired'],
 		[{ title: 'Bad', detail: 'very bad' }, 'very bad'],
 		['{"error":"as text"}', 'as text'],
+		// Shopify (Rails): messages per field, or one for the missing wrapper.
+		[{ errors: { customer: 'Required parameter missing or invalid' } }, 'customer: Required parameter missing or invalid'],
+		[{ errors: { email: ['has already been taken'], phone: ['is invalid', 'is too short'] } }, 'email: has already been taken; phone: is invalid, is too short'],
+		[{ errors: 'Not Found' }, 'Not Found'],
+		// JSON:API: errors[].detail with the member it points at.
+		[
+			{ errors: [{ status: '422', title: 'Invalid Attribute', detail: 'must not be blank', source: { pointer: '/data/attributes/title' } }] },
+			'/data/attributes/title: must not be blank',
+		],
+		[{ errors: [{ status: '415', title: 'Unsupported Media Type' }] }, 'Unsupported Media Type'],
+		// Stripe and Airtable: error.message.
+		[{ error: { type: 'invalid_request_error', message: 'Received unknown parameter: created', param: 'created' } }, 'Received unknown parameter: created'],
+		[{ error: { type: 'UNKNOWN_FIELD_NAME', message: 'Unknown field name: "Nmae"' } }, 'Unknown field name: "Nmae"'],
+		// HubSpot: message beside status and category.
+		[{ status: 'error', message: 'Contact already exists. Existing ID: 51', category: 'CONFLICT' }, 'Contact already exists. Existing ID: 51'],
 	])('finds the API’s own words in %j', (body, expected) => expect(extractApiMessage(body)).toBe(expected));
 
 	it.each([undefined, null, '', '<html>oops</html>', {}, []])('returns undefined for %p', (body) =>

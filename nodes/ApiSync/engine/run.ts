@@ -1,6 +1,7 @@
 import { NodeOperationError, type IDataObject, type INode, type INodeExecutionData, type IPairedItemData } from 'n8n-workflow';
 
 import { readAllRecords } from '../../shared/pagination';
+import { plainRecords, wireFormatOf } from '../../shared/recordShape';
 import type { ResolvedResource } from '../../shared/resources';
 import type { ApiClient } from '../../shared/transport';
 import { applyPlan, type ApplySettings, type FailedOutcome, type Outcome } from './apply';
@@ -312,10 +313,13 @@ function mergeById(earlier: IDataObject[], later: IDataObject[], idField: string
 	return [...byId.values(), ...withoutId];
 }
 
-/** EenvoudigFactureren can return only some fields (`fields=`): just what the plan compares. */
+/**
+ * Where the API can be asked for some fields only (EenvoudigFactureren `fields=`, HubSpot `properties=`, the record
+ * shape's `fieldsParam`): just what the plan compares. An ID beside an envelope comes anyway.
+ */
 function fieldsToRead(sources: SourceRecord[], settings: PlanSettings, resource: ResolvedResource): string | undefined {
-	if (!resource.efListParameters) return undefined;
-	const fields = new Set([resource.idField, ...settings.matchFields]);
+	if (!resource.shape.fieldsParam) return undefined;
+	const fields = new Set([...(resource.shape.fieldsPath ? [] : [resource.idField]), ...settings.matchFields]);
 	for (const { record } of sources) for (const field of Object.keys(record)) fields.add(field);
 	for (const ignored of settings.ignoreFields) if (!settings.matchFields.includes(ignored)) fields.delete(ignored);
 	return [...fields].join(',');
@@ -331,7 +335,7 @@ async function readRemote(
 ): Promise<IDataObject[]> {
 	// Pages are read Concurrency at a time where the paging style allows (offset, page number); every request
 	// still waits for the run's Max Requests per Second limiter.
-	const records = await readAllRecords(
+	const raw = await readAllRecords(
 		{
 			...client,
 			request: async (req) => {
@@ -340,10 +344,18 @@ async function readRemote(
 			},
 		},
 		node,
-		{ method: 'GET', path: resource.path, query: { ...(fields ? { fields } : {}), ...extraQuery }, headers: applySettings.headers },
+		{
+			method: 'GET',
+			path: resource.path,
+			query: { ...(fields ? { [resource.shape.fieldsParam]: fields } : {}), ...extraQuery },
+			headers: applySettings.headers,
+			accept: wireFormatOf(resource.shape).accept,
+		},
 		resource.pagination,
 		{ concurrency: applySettings.concurrency },
 	);
+	// The API's records (as paging yields them) as the plain records the plan compares: fields out of their envelope.
+	const records = plainRecords(raw, resource.shape, resource.idField, node);
 	if (records.length > 0 && records[0][resource.idField] === undefined) {
 		throw new NodeOperationError(node, `Remote records have no "${resource.idField}" field`, {
 			description: `The ID Field must name the field that holds each record's ID. Fields seen: ${Object.keys(records[0]).join(', ')}.`,

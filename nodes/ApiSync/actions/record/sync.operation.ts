@@ -61,7 +61,7 @@ export const sync: BatchOperation = {
 			default: { mappingMode: 'defineBelow', value: null },
 			required: true,
 			typeOptions: {
-				loadOptionsDependsOn: ['remoteResource', 'customPath', 'customIdField', 'authentication'],
+				loadOptionsDependsOn: ['remoteResource', 'customPath', 'customIdField', 'customRecordFormat', 'authentication'],
 				resourceMapper: {
 					resourceMapperMethod: 'getMappingColumns',
 					mode: 'upsert',
@@ -185,10 +185,14 @@ export const sync: BatchOperation = {
 				matchFields,
 				caseInsensitive: options.caseInsensitive === true,
 				idField: resource.idField,
-				ignoreFields: String(options.ignoreFields ?? '')
-					.split(',')
-					.map((f) => f.trim())
-					.filter(Boolean),
+				// Fields the API sets itself are never compared (nor sent: see writeBody).
+				ignoreFields: [
+					...String(options.ignoreFields ?? '')
+						.split(',')
+						.map((f) => f.trim())
+						.filter(Boolean),
+					...resource.shape.readOnlyFields,
+				],
 				dryRun: options.dryRun === true,
 				maxDeletes: this.getNodeParameter('maxDeletes', 0, 10) as number,
 				removeOverlapDuplicates: removeOverlapDuplicates(options.overlapDuplicates, this.getNodeParameter('remoteResource', 0) as string),
