@@ -13,6 +13,7 @@ import {
 	testPathProperty,
 	withAccountHeader,
 } from './common/fields';
+import { onBaseUrlOrigin } from './common/origin';
 
 export class ApiSyncApiKeyApi implements ICredentialType {
 	name = 'apiSyncApiKeyApi';
@@ -78,7 +79,7 @@ export class ApiSyncApiKeyApi implements ICredentialType {
 			const name = String(credentials.headerName || 'X-API-Key');
 			result = { ...requestOptions, headers: { ...(requestOptions.headers ?? {}), [name]: key } };
 		}
-		return withAccountHeader(result, credentials.accountId, credentials.accountIdHeader);
+		return onBaseUrlOrigin(credentials, withAccountHeader(result, credentials.accountId, credentials.accountIdHeader));
 	};
 
 	test = credentialTestFor('the API key');

@@ -13,6 +13,7 @@ import {
 	testPathProperty,
 	withAccountHeader,
 } from './common/fields';
+import { onBaseUrlOrigin } from './common/origin';
 
 export class ApiSyncBasicAuthApi implements ICredentialType {
 	name = 'apiSyncBasicAuthApi';
@@ -56,7 +57,7 @@ export class ApiSyncBasicAuthApi implements ICredentialType {
 			...requestOptions,
 			auth: { username: String(credentials.user ?? ''), password: String(credentials.password ?? '') },
 		};
-		return withAccountHeader(withAuth, credentials.accountId, credentials.accountIdHeader);
+		return onBaseUrlOrigin(credentials, withAccountHeader(withAuth, credentials.accountId, credentials.accountIdHeader));
 	};
 
 	test = credentialTestFor('the user (e-mail) and password');

@@ -13,6 +13,7 @@ import {
 	testPathProperty,
 	withAccountHeader,
 } from './common/fields';
+import { onBaseUrlOrigin } from './common/origin';
 
 export class ApiSyncBearerTokenApi implements ICredentialType {
 	name = 'apiSyncBearerTokenApi';
@@ -47,7 +48,7 @@ export class ApiSyncBearerTokenApi implements ICredentialType {
 			...requestOptions,
 			headers: { ...(requestOptions.headers ?? {}), Authorization: `Bearer ${String(credentials.token ?? '')}` },
 		};
-		return withAccountHeader(withToken, credentials.accountId, credentials.accountIdHeader);
+		return onBaseUrlOrigin(credentials, withAccountHeader(withToken, credentials.accountId, credentials.accountIdHeader));
 	};
 
 	test = credentialTestFor('the token');

@@ -12,7 +12,14 @@ import {
 	hmacSignatureProperties,
 	testPathProperty,
 } from './common/fields';
-import { signRequest, type HmacAlgorithm, type HmacSigningSettings, type SignatureEncoding } from './common/hmacSigning';
+import {
+	HIDE_WHEN_TEMPLATE_COVERS_BODY,
+	signRequest,
+	type HmacAlgorithm,
+	type HmacSigningSettings,
+	type SignatureEncoding,
+} from './common/hmacSigning';
+import { onBaseUrlOrigin } from './common/origin';
 import { serialiseForSigning } from './common/requestBytes';
 
 /** Reads the signing settings from the credential's fields, with the documented defaults. */
@@ -89,6 +96,14 @@ export class ApiSyncHmacApi implements ICredentialType {
 			description:
 				'What is signed. Placeholders: {timestamp}, {method}, {path} (path and query as sent), {body} (exact body), {bodySha256}, {nonce} (also sent as X-Nonce). Write \\n for a newline, e.g. {timestamp}\\n{method}\\n{path}\\n{bodySha256}.',
 		},
+		{
+			displayName:
+				'This template does not sign the body, so the receiver cannot tell a changed body. Keep it only if the API verifies exactly this. An API Sync Webhook verifies {timestamp}\\n{method}\\n{path}\\n{bodySha256} by default: use that when you call one.',
+			name: 'bodyNotSignedNotice',
+			type: 'notice',
+			default: '',
+			displayOptions: HIDE_WHEN_TEMPLATE_COVERS_BODY,
+		},
 		testPathProperty,
 	];
 
@@ -101,7 +116,7 @@ export class ApiSyncHmacApi implements ICredentialType {
 		requestOptions: IHttpRequestOptions,
 	): Promise<IHttpRequestOptions> => {
 		const settings = hmacSettingsFromCredentials(credentials);
-		const { options, pathWithQuery, body } = serialiseForSigning(requestOptions);
+		const { options, pathWithQuery, body } = serialiseForSigning(onBaseUrlOrigin(credentials, requestOptions));
 		const signatureHeaders = signRequest(settings, {
 			method: options.method ?? 'GET',
 			path: pathWithQuery,

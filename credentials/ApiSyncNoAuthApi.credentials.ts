@@ -11,6 +11,7 @@ import {
 	credentialTestRequest,
 	testPathProperty,
 } from './common/fields';
+import { onBaseUrlOrigin } from './common/origin';
 
 /** Parses the Extra Headers field: a JSON object of header name → text value. */
 export function parseExtraHeaders(value: unknown): Record<string, string> {
@@ -75,7 +76,8 @@ export class ApiSyncNoAuthApi implements ICredentialType {
 		const headers = { ...(requestOptions.headers ?? {}) };
 		const present = new Set(Object.keys(headers).map((name) => name.toLowerCase()));
 		for (const [name, value] of Object.entries(extra)) if (!present.has(name.toLowerCase())) headers[name] = value;
-		return { ...requestOptions, headers };
+		// Extra headers may identify a tenant or carry a token: they stay on the Base URL's origin too.
+		return onBaseUrlOrigin(credentials, { ...requestOptions, headers });
 	}
 
 	test = credentialTestRequest;

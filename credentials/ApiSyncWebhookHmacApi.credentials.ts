@@ -1,6 +1,7 @@
 import type { ICredentialType, INodeProperties } from 'n8n-workflow';
 
 import { CREDENTIAL_ICON, hmacSignatureProperties } from './common/fields';
+import { BODY_COVERING_TEMPLATE, HIDE_WHEN_TEMPLATE_COVERS_BODY } from './common/hmacSigning';
 import { previousSecretProperty } from './common/webhookFields';
 
 /**
@@ -47,9 +48,17 @@ export class ApiSyncWebhookHmacApi implements ICredentialType {
 			displayName: 'Payload Template',
 			name: 'payloadTemplate',
 			type: 'string',
-			default: '{timestamp}',
+			default: BODY_COVERING_TEMPLATE,
 			description:
 				'What is signed. Placeholders: {timestamp}, {method}, {path} (path and query as received), {body} (exact body bytes), {bodySha256}, {nonce} (from X-Nonce). Write \\n for a newline. Include {body} or {bodySha256} so the body cannot be changed.',
+		},
+		{
+			displayName:
+				'This template does not sign the body: anyone who captures one call can send any other body with its signature. Add {bodySha256} (the default template is {timestamp}\\n{method}\\n{path}\\n{bodySha256}) on both sides.',
+			name: 'bodyNotSignedNotice',
+			type: 'notice',
+			default: '',
+			displayOptions: HIDE_WHEN_TEMPLATE_COVERS_BODY,
 		},
 	];
 }

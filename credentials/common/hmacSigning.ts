@@ -49,6 +49,32 @@ const PLACEHOLDER = /\{([A-Za-z0-9]+)\}/g;
 /** Every placeholder a payload template may use. */
 export const TEMPLATE_PLACEHOLDERS = ['timestamp', 'method', 'path', 'body', 'bodySha256', 'nonce'] as const;
 
+/**
+ * The inbound (API Sync Webhook HMAC) credential's default payload template, as typed in the field: the signed
+ * timestamp, method, path with query, and the SHA-256 of the body, one per line. A captured signature is then
+ * good for this one request only (and, with {timestamp}, only inside the replay window).
+ */
+export const BODY_COVERING_TEMPLATE = '{timestamp}\\n{method}\\n{path}\\n{bodySha256}';
+
+/**
+ * The original API-sync modules' template: the timestamp alone. The outbound (API Sync HMAC) credential's default;
+ * the inbound credential's default before it covered the body.
+ */
+export const TIMESTAMP_ONLY_TEMPLATE = '{timestamp}';
+
+/** True when the template signs the body ({body} or {bodySha256}): otherwise a signature authenticates any body. */
+export function templateCoversBody(template: string): boolean {
+	return template.includes('{body}') || template.includes('{bodySha256}');
+}
+
+/**
+ * Display rule for a credential notice that warns about a Payload Template field that does not cover the body:
+ * hidden as soon as the template contains {body} or {bodySha256} (n8n's editor evaluates it as you type).
+ */
+export const HIDE_WHEN_TEMPLATE_COVERS_BODY = {
+	hide: { payloadTemplate: [{ _cnd: { includes: '{body}' } }, { _cnd: { includes: '{bodySha256}' } }] },
+};
+
 /** True when the template asks for a nonce, so the signer must generate and send one. */
 export function templateUsesNonce(template: string): boolean {
 	return template.includes('{nonce}');
@@ -148,7 +174,7 @@ export function computeSignature(settings: HmacSignatureSettings, values: Payloa
  */
 export function signRequest(
 	settings: HmacSigningSettings,
-	request: { method: string; path: string; body: string },
+	request: { method: string; path: string; body: string | Buffer },
 	clock: SigningClock = Date,
 	newNonce: () => string = () => randomBytes(16).toString('hex'),
 ): Record<string, string> {

@@ -2,8 +2,12 @@ import type { IDataObject, IHttpRequestOptions } from 'n8n-workflow';
 
 /**
  * Serialises a request the way it will go on the wire, so a signature covers exactly the bytes sent:
- * the absolute URL with its query string, and the body as a string. Returns new request options
+ * the absolute URL with its query string, and the body as bytes. Returns new request options
  * whose `url` and `body` are final (no `baseURL`, no `qs`), plus the path and body to sign.
+ *
+ * The body is handed on as a Buffer, never as a string: n8n's HTTP client (axios) rewrites a string body on its
+ * way out — a JSON text is trimmed (`"{…}\n"` goes out as `"{…}"`) — while a Buffer is sent byte for byte. So the
+ * bytes signed are the bytes the API receives, whatever the body looks like.
  *
  * n8n's legacy request path (`requestWithAuthentication`, used by the HTTP Request node) names the
  * URL `uri` instead of `url` (read from there and written back there) and a url-encoded form `form`.
@@ -13,7 +17,7 @@ import type { IDataObject, IHttpRequestOptions } from 'n8n-workflow';
 export function serialiseForSigning(requestOptions: IHttpRequestOptions): {
 	options: IHttpRequestOptions;
 	pathWithQuery: string;
-	body: string;
+	body: Buffer;
 } {
 	const legacy = requestOptions as { uri?: string | URL; form?: unknown; formData?: unknown };
 	const usesUri = !requestOptions.url && legacy.uri !== undefined;
@@ -31,7 +35,7 @@ export function serialiseForSigning(requestOptions: IHttpRequestOptions): {
 
 	const headers = { ...(requestOptions.headers ?? {}) } as IDataObject;
 	const method = (requestOptions.method ?? 'GET').toUpperCase();
-	let body = '';
+	let body: string | Buffer = '';
 	if (legacy.formData !== undefined) {
 		throw new Error('A multipart form-data body cannot be signed. Send a JSON, form-urlencoded or text body.');
 	}
@@ -44,7 +48,7 @@ export function serialiseForSigning(requestOptions: IHttpRequestOptions): {
 	} else if (typeof raw === 'string') {
 		body = raw;
 	} else if (Buffer.isBuffer(raw)) {
-		body = raw.toString('utf8');
+		body = raw;
 	} else if (raw instanceof URLSearchParams) {
 		body = raw.toString();
 		setHeaderIfMissing(headers, 'Content-Type', 'application/x-www-form-urlencoded');
@@ -63,9 +67,12 @@ export function serialiseForSigning(requestOptions: IHttpRequestOptions): {
 	delete options.baseURL;
 	delete options.qs;
 	delete (options as { form?: unknown }).form;
-	if (body === '') delete options.body;
-	else options.body = body;
-	return { options, pathWithQuery: `${url.pathname}${url.search}`, body };
+	const bytes = Buffer.isBuffer(body) ? body : Buffer.from(body, 'utf8');
+	if (bytes.length === 0) delete options.body;
+	// n8n's HTTP client rebuilds a form-urlencoded body with `new URLSearchParams(body)`, which takes text and throws
+	// on bytes, then sends the text as it is: a form body goes as the text of exactly these bytes.
+	else options.body = isFormUrlEncoded(headers) ? bytes.toString('utf8') : bytes;
+	return { options, pathWithQuery: `${url.pathname}${url.search}`, body: bytes };
 }
 
 function joinUrl(baseURL: string | undefined, url: string): string {

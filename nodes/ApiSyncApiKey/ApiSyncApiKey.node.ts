@@ -130,7 +130,7 @@ export class ApiSyncApiKey implements INodeType {
 						default: '',
 						placeholder: 'Idempotency-Key',
 						description:
-							'Only for APIs that honour idempotency keys. Sends a key that stays the same for the same item of the same execution (derived from the execution, the node, the key name, the account and the rights), so the POST can be repeated safely after a gateway error or a lost connection. Empty: no key, and such a POST is never repeated.',
+							'Only for APIs that honour idempotency keys. Sends a key that stays the same for the same item of the same execution (derived from the execution, the node, the item, the key name, the account and the rights), so the POST can be repeated safely after a gateway error or a lost connection. Empty: no key, and such a POST is never repeated.',
 					},
 				],
 			},

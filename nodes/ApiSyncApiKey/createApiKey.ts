@@ -20,7 +20,7 @@ export interface CreateApiKeyInput {
 	keyField: string;
 	/** Header carrying a stable idempotency key for the POST; empty: none. */
 	idempotencyKeyHeader: string;
-	/** Same item of the same execution → same key; another execution → another key. */
+	/** Same item of the same execution → same key; another item or another execution → another key. */
 	idempotencyKey: string;
 }
 
@@ -50,7 +50,8 @@ export function readCreateApiKeyInput(ctx: IExecuteFunctions, itemIndex: number)
 		keyField: String(options.keyField ?? '').trim(),
 		idempotencyKeyHeader: String(options.idempotencyKeyHeader ?? '').trim(),
 		idempotencyKey: createHash('sha256')
-			.update(JSON.stringify([ctx.getExecutionId() ?? '', ctx.getNode().id, name, accountId, [...rights].sort()]))
+			// The item too: two items asking for the same name, account and rights are two keys, not one sent twice.
+			.update(JSON.stringify([ctx.getExecutionId() ?? '', ctx.getNode().id, itemIndex, name, accountId, [...rights].sort()]))
 			.digest('hex')
 			.slice(0, 32),
 	};
@@ -117,6 +118,7 @@ export async function createApiKey(
 		itemIndex,
 		adviceFor: {
 			...UNKNOWN_OUTCOME_ADVICE,
+			303: KEY_NOT_RETURNED_ADVICE,
 			401: 'The Basic Auth e-mail or password was rejected. Creating API keys needs Basic authentication (e-mail and password) of a user of this account: check the "API Sync Basic Auth API" credential.',
 			403: `The API refused to create a key for ${accountNote}. Only accountant-portal users can create keys for other accounts: check the Account ID, and that this user may reach that account and manage API keys.`,
 			400: 'The API refused the request: check the key name and the rights (their names must be ones the API knows).',
@@ -139,6 +141,13 @@ export async function createApiKey(
 		verified: false,
 	};
 
+	if (typeof apiKey !== 'string' && response.seeOther) {
+		// 303 See Other: the key was created, and what its Location returns does not hold it (many APIs show a key once).
+		// Its address says which key it is; the response itself is not copied (it may hold the key somewhere unexpected).
+		result.location = response.seeOther;
+		result.verification = `The API created the key and answered 303 See Other; GET ${response.seeOther} did not return the key (its fields: ${fieldPaths(body).join(', ') || 'none'}), so it is not in this output. ${KEY_NOT_RETURNED_ADVICE}`;
+		return { json: result };
+	}
 	if (typeof apiKey !== 'string') {
 		result.verification = `The API answered ${response.status} but no key was found in its response (looked at: ${input.keyField || `${KEY_FIELD_CANDIDATES.join(', ')}, also under ${KEY_CONTAINERS.filter(Boolean).join(', ')}`}). Its fields: ${fieldPaths(body).join(', ') || 'none'}. Set Options > Key Field to the field that holds the key, e.g. data.apikey. The response itself is not copied here, as it may hold the key.`;
 		return { json: result };
@@ -166,22 +175,47 @@ export async function createApiKey(
 	return { json: result };
 }
 
-/** A gateway error or a lost connection after the POST: the key may exist. Say so, and how to check. */
+/**
+ * Any 5xx after the POST (a gateway error, or the API failing while handling it): the key may exist. Say so, and how
+ * to check — never "no key was created", never an invitation to simply run again.
+ */
 const UNKNOWN_OUTCOME_ADVICE = Object.fromEntries(
-	[502, 503, 504].map((status) => [
+	Array.from({ length: 100 }, (_, i) => 500 + i).map((status) => [
 		status,
-		'The outcome is unknown: the API may have created the key before the gateway answered. Check the API keys of this account (e.g. in the web app under Toegangsbeheer / Access Management) before running again, or revoke a key you do not want. Where the API honours idempotency keys, set Options > Idempotency Key Header so this request can be repeated safely.',
+		'The outcome is unknown: the API may have created the key before it failed or a gateway answered. Check the API keys of this account (e.g. in the web app under Toegangsbeheer / Access Management) before running again — running again as is may create a second key — or revoke a key you do not want. Where the API honours idempotency keys, set Options > Idempotency Key Header so this request can be repeated safely.',
 	]),
 );
 
-/** For the error that stops a run: which keys earlier items already created (never the keys themselves). */
-export function describeCreatedKeys(done: INodeExecutionData[]): string | undefined {
-	if (done.length === 0) return 'No API key was created in this run before the failure.';
+/** 303 See Other after the POST: the key was created, but the answer that holds it could not be read. */
+const KEY_NOT_RETURNED_ADVICE =
+	'The key was created, but not returned. Find it in the API keys of this account (e.g. in the web app under Toegangsbeheer / Access Management): copy it from there if the API shows it again, else revoke it and create a new one. Do not run this item again as is: it would create a second key.';
+
+/** True for an error after which the key may exist: any 5xx, a 303, or a lost answer. */
+function keyMayExist(error: unknown): boolean {
+	const httpCode = (error as { httpCode?: string | null }).httpCode;
+	if (httpCode === '303' || (typeof httpCode === 'string' && /^5\d\d$/.test(httpCode))) return true;
+	return /outcome is unknown/.test((error as Error).message ?? '');
+}
+
+/**
+ * For the error that stops a run: which keys earlier items already created (never the keys themselves), and
+ * whether the failing item's own key may exist.
+ */
+export function describeCreatedKeys(done: INodeExecutionData[], error?: unknown): string | undefined {
+	const failing =
+		error !== undefined && keyMayExist(error)
+			? ' The key of the item that failed may exist as well (see above): check before running again.'
+			: '';
+	if (done.length === 0) {
+		return failing
+			? `No earlier item of this run created a key.${failing}`
+			: 'No API key was created in this run before the failure.';
+	}
 	const list = done
 		.map((item) => {
 			const { name, accountId, apikey_id: id } = item.json;
 			return `"${String(name)}"${accountId ? ` for account ${String(accountId)}` : ''}${id !== undefined ? ` (id ${String(id)})` : ''}`;
 		})
 		.join(', ');
-	return `${done.length} API key${done.length === 1 ? ' was' : 's were'} already created in this run before the failure: ${list}. They exist in the API but are not in this node's output; revoke them or note them before running again.`;
+	return `${done.length} API key${done.length === 1 ? ' was' : 's were'} already created in this run before the failure: ${list}. They exist in the API but are not in this node's output; revoke them or note them before running again.${failing}`;
 }

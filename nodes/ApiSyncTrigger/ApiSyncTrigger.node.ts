@@ -20,6 +20,7 @@ import {
 	readChangeSettings,
 	runChangeFeed,
 } from '../shared/changes';
+import { sortedByLabel } from '../shared/labels';
 import { RESOURCE_LABEL_EXPRESSION, resourceProperties } from '../shared/resources';
 import { createApiClient } from '../shared/transport';
 
@@ -70,8 +71,8 @@ export class ApiSyncTrigger implements INodeType {
 				default: '',
 			},
 			authenticationProperty(CREDENTIAL_TYPES.apiKey),
-			// Only reading here: how updates are sent does not apply.
-			...resourceProperties.filter((property) => property.name !== 'customUpdateMethod'),
+			// Only reading here, records as the API sends them: how updates are sent and how records are laid out do not apply.
+			...resourceProperties.filter((property) => !['customUpdateMethod', 'customRecordFormat'].includes(property.name)),
 			...changeFeedProperties,
 			{
 				displayName: 'Options',
@@ -79,10 +80,7 @@ export class ApiSyncTrigger implements INodeType {
 				type: 'collection',
 				placeholder: 'Add Option',
 				default: {},
-				options: [
-					...requestOptionProperties('watch'),
-					...changeOptionProperties,
-				],
+				options: sortedByLabel([...requestOptionProperties('watch'), ...changeOptionProperties]),
 			},
 		],
 	};

@@ -13,14 +13,15 @@ import {
 } from 'n8n-workflow';
 
 import { hmacSettingsFromCredentials } from '../../credentials/ApiSyncHmacApi.credentials';
-import { assertValidSignatureSettings, renderPayload } from '../../credentials/common/hmacSigning';
-import { isRepeatedDelivery } from './deliveries';
+import { assertValidSignatureSettings, BODY_COVERING_TEMPLATE, renderPayload } from '../../credentials/common/hmacSigning';
+import { callKeys, claim, deliveryStore, IN_FLIGHT_RETRY_AFTER_SECONDS, settle } from './deliveries';
 import { isIpAllowed, parseAllowList } from './ipAllowList';
 import {
 	credentialBearingHeaders,
 	deliveryIdOf,
 	headerValue,
 	REJECT_REASON_TEXT,
+	replayFactsOf,
 	verifyRequest,
 	type VerificationScheme,
 	type VerificationSettings,
@@ -39,6 +40,10 @@ interface ResponseWriter {
 	json(body: unknown): unknown;
 	send(body: string): unknown;
 	end(): unknown;
+	/** The status n8n answered with, read once the answer was sent. */
+	statusCode: number;
+	/** 'finish': the answer was handed to the network; 'close': the connection ended (after 'finish', or without it). */
+	once(event: 'finish' | 'close', listener: () => void): unknown;
 }
 
 /** A rejected call: a generic answer, and no execution (`noWebhookResponse` without workflowData). */
@@ -106,7 +111,8 @@ async function verificationSettings(
 				algorithm: signing.algorithm,
 				encoding: signing.encoding,
 				prefix: signing.prefix,
-				template: signing.template,
+				// An empty field means the inbound credential's default (n8n fills in defaults; this covers an empty value).
+				template: String(credentials.payloadTemplate || BODY_COVERING_TEMPLATE),
 				signatureHeader: signing.signatureHeader,
 				timestampHeader: signing.timestampHeader,
 				nonceHeader: signing.nonceHeader ?? 'X-Nonce',
@@ -265,7 +271,7 @@ export class ApiSyncWebhook implements INodeType {
 						type: 'boolean',
 						default: false,
 						description:
-							'Whether a delivery whose ID was already accepted recently is acknowledged without starting the workflow again (best effort, see the README)',
+							'Whether a delivery already handled recently (same ID, or the same signed bytes) is acknowledged without starting the workflow again; a failed run does not count (see the README)',
 					},
 					{
 						displayName: 'Include Raw Body',
@@ -289,7 +295,7 @@ export class ApiSyncWebhook implements INodeType {
 						type: 'number',
 						typeOptions: { minValue: 1 },
 						default: 86400,
-						description: 'How long an accepted delivery ID counts as recent, for Drop Repeated Deliveries (at most 1000 IDs are kept)',
+						description: 'How long a handled delivery counts as recent, for Drop Repeated Deliveries (at most 3,000 IDs and signatures are kept)',
 					},
 					{
 						displayName: 'Replay Window (Seconds)',
@@ -399,11 +405,8 @@ export class ApiSyncWebhook implements INodeType {
 		// The raw bytes as received, whatever the content type: never re-serialised JSON.
 		if (req.rawBody === undefined && typeof req.readRawBody === 'function') await req.readRawBody();
 		const rawBody = Buffer.isBuffer(req.rawBody) ? req.rawBody : Buffer.alloc(0);
-		const verdict = verifyRequest(
-			settings,
-			{ method: req.method, path: req.originalUrl ?? req.url, headers: req.headers, rawBody },
-			receivedAt.getTime(),
-		);
+		const inbound = { method: req.method, path: req.originalUrl ?? req.url, headers: req.headers, rawBody };
+		const verdict = verifyRequest(settings, inbound, receivedAt.getTime());
 		if (!verdict.ok) {
 			log(REJECT_REASON_TEXT[verdict.reason]);
 			return reject(res, 401, scheme === 'basicAuth');
@@ -411,12 +414,50 @@ export class ApiSyncWebhook implements INodeType {
 
 		const body = parseBody(rawBody, headerValue(req.headers, 'content-type') ?? '');
 		const deliveryId = deliveryIdOf(scheme, req.headers, body, String(options.deliveryIdHeader ?? ''));
-		if (options.dropRepeatedDeliveries === true && deliveryId !== undefined) {
-			const window = Number(options.dedupeWindowSeconds ?? 86400) || 86400;
-			if (isRepeatedDelivery(this.getWorkflowStaticData('node'), deliveryId, receivedAt.getTime(), window)) {
-				this.logger.info('API Sync Webhook dropped a repeated delivery', { node: this.getNode().name, deliveryId });
+		const respondNow = this.getNodeParameter('responseMode', 'onReceived') === 'onReceived';
+
+		// Repeated deliveries and replays: one store, see deliveries.ts and README "Repeated deliveries".
+		const nowSeconds = Math.floor(receivedAt.getTime() / 1000);
+		const keys = callKeys({
+			dropRepeats: options.dropRepeatedDeliveries === true,
+			deliveryId,
+			...replayFactsOf(settings, inbound),
+			nowSeconds,
+			rememberSeconds: Number(options.dedupeWindowSeconds ?? 86400) || 86400,
+			toleranceSeconds: settings.toleranceSeconds,
+		});
+		if (keys.nonce || keys.delivery.length > 0) {
+			const { id: workflowId } = this.getWorkflow();
+			const node = this.getNode();
+			const store = deliveryStore(`${this.getMode()}\u0000${workflowId ?? ''}\u0000${node.id ?? node.name}`);
+			const outcome = claim(store, this.getWorkflowStaticData('node'), keys, nowSeconds, respondNow);
+			if (outcome.outcome === 'nonceReused') {
+				log('the nonce was already used (a replayed call)');
+				return reject(res, 401);
+			}
+			if (outcome.outcome === 'handled') {
+				this.logger.info('API Sync Webhook dropped a repeated delivery', { node: node.name, deliveryId });
 				acknowledge(res, options);
 				return { noWebhookResponse: true };
+			}
+			if (outcome.outcome === 'inFlight') {
+				this.logger.info('API Sync Webhook asked the sender to retry a delivery that is still being handled', { node: node.name, deliveryId });
+				res.setHeader('Retry-After', String(IN_FLIGHT_RETRY_AFTER_SECONDS));
+				res.status(503).json({ message: 'This delivery is being handled; retry later' });
+				return { noWebhookResponse: true };
+			}
+			const ticket = outcome.ticket;
+			if (ticket) {
+				// n8n answers after the run: the delivery counts as handled only if that answer is a 2xx. A connection
+				// that ends without an answer (the sender gave up waiting) means the sender will retry: forget it.
+				let finished = false;
+				res.once('finish', () => {
+					finished = true;
+					settle(ticket, res.statusCode >= 200 && res.statusCode < 300, Math.floor(Date.now() / 1000));
+				});
+				res.once('close', () => {
+					if (!finished) settle(ticket, false, Math.floor(Date.now() / 1000));
+				});
 			}
 		}
 
@@ -436,7 +477,7 @@ export class ApiSyncWebhook implements INodeType {
 		if (options.includeRawBody === true) json.rawBody = rawBody.toString('utf8');
 		const workflowData = [[{ json, pairedItem: { item: 0 } }]];
 
-		if (this.getNodeParameter('responseMode', 'onReceived') !== 'onReceived') return { workflowData };
+		if (!respondNow) return { workflowData };
 		// Answer now, then run: the provider gets its acknowledgement without waiting for the workflow.
 		acknowledge(res, options);
 		return { noWebhookResponse: true, workflowData };

@@ -1,7 +1,10 @@
-import { createHmac, timingSafeEqual } from 'crypto';
+import { createHash, createHmac, timingSafeEqual } from 'crypto';
 
 import {
+	BODY_COVERING_TEMPLATE,
 	computeSignature,
+	renderPayload,
+	TIMESTAMP_ONLY_TEMPLATE,
 	templateUsesNonce,
 	templateUsesTimestamp,
 	type HmacSignatureSettings,
@@ -52,7 +55,7 @@ export interface VerificationSettings {
 	toleranceSeconds: number;
 }
 
-export type RejectReason = 'missingProof' | 'malformed' | 'staleTimestamp' | 'mismatch';
+export type RejectReason = 'missingProof' | 'malformed' | 'staleTimestamp' | 'mismatch' | 'timestampOnlyTemplate';
 export type Verdict = { ok: true } | { ok: false; reason: RejectReason };
 
 /** Words for the log; never anything about the expected value. */
@@ -61,6 +64,8 @@ export const REJECT_REASON_TEXT: Record<RejectReason, string> = {
 	malformed: 'the signature or credentials header is malformed',
 	staleTimestamp: 'the signed timestamp is outside the replay window',
 	mismatch: 'the signature, token or credentials do not match',
+	timestampOnlyTemplate:
+		'the call is signed over {timestamp} only (the old default template), but the credential verifies the default {timestamp}\\n{method}\\n{path}\\n{bodySha256}: sign that on the sending side (or, knowing any body then passes, enter {timestamp} as the Payload Template)',
 };
 
 /**
@@ -71,6 +76,10 @@ interface Challenge {
 	actual: string[];
 	expected(secret: string): string;
 	timestamp?: string;
+	/** The bytes the signature covers (signature schemes only). */
+	signed?: Buffer;
+	/** Generic HMAC with {nonce}: the nonce that was signed. */
+	nonce?: string;
 }
 
 /** First value of a header (lower-case name). */
@@ -98,6 +107,10 @@ export function standardWebhooksKey(secret: string): Buffer {
 	return key;
 }
 
+function join(prefix: string, body: Buffer): Buffer {
+	return Buffer.concat([Buffer.from(prefix, 'utf8'), body]);
+}
+
 function challengeFor(settings: VerificationSettings, request: InboundRequest): Challenge | RejectReason {
 	const header = (name: string) => headerValue(request.headers, name);
 	const body = request.rawBody;
@@ -110,23 +123,28 @@ function challengeFor(settings: VerificationSettings, request: InboundRequest): 
 			const timestamp = pairs.find(([key]) => key === 't')?.[1];
 			const actual = pairs.filter(([key]) => key === 'v1').map(([, sig]) => sig ?? '');
 			if (!timestamp || actual.length === 0) return 'malformed';
-			return { timestamp, actual, expected: (secret) => hmacHex(secret, `${timestamp}.`, body) };
+			return { timestamp, actual, expected: (secret) => hmacHex(secret, `${timestamp}.`, body), signed: join(`${timestamp}.`, body) };
 		}
 		case 'github': {
 			const value = header('x-hub-signature-256');
 			if (!value) return 'missingProof';
-			return { actual: [value], expected: (secret) => `sha256=${hmacHex(secret, body)}` };
+			return { actual: [value], expected: (secret) => `sha256=${hmacHex(secret, body)}`, signed: body };
 		}
 		case 'shopify': {
 			const value = header('x-shopify-hmac-sha256');
 			if (!value) return 'missingProof';
-			return { actual: [value], expected: (secret) => hmacBase64(secret, body) };
+			return { actual: [value], expected: (secret) => hmacBase64(secret, body), signed: body };
 		}
 		case 'slack': {
 			const value = header('x-slack-signature');
 			const timestamp = header('x-slack-request-timestamp');
 			if (!value || !timestamp) return 'missingProof';
-			return { timestamp, actual: [value], expected: (secret) => `v0=${hmacHex(secret, `v0:${timestamp}:`, body)}` };
+			return {
+				timestamp,
+				actual: [value],
+				expected: (secret) => `v0=${hmacHex(secret, `v0:${timestamp}:`, body)}`,
+				signed: join(`v0:${timestamp}:`, body),
+			};
 		}
 		case 'standardWebhooks': {
 			// webhook-signature: space-separated "v1,<base64>" entries; signed "<id>.<timestamp>.<body>".
@@ -143,6 +161,7 @@ function challengeFor(settings: VerificationSettings, request: InboundRequest): 
 				timestamp,
 				actual,
 				expected: (secret) => hmacBase64(standardWebhooksKey(secret), `${id}.${timestamp}.`, body),
+				signed: join(`${id}.${timestamp}.`, body),
 			};
 		}
 		case 'hmac': {
@@ -155,14 +174,13 @@ function challengeFor(settings: VerificationSettings, request: InboundRequest): 
 			if (signsTimestamp && !timestamp) return 'missingProof';
 			const nonce = templateUsesNonce(hmac.template) ? header(hmac.nonceHeader) : undefined;
 			if (templateUsesNonce(hmac.template) && nonce === undefined) return 'missingProof';
+			const values = { timestamp: timestamp ?? '', method: request.method, path: request.path, body, nonce };
 			return {
 				timestamp: signsTimestamp ? timestamp : undefined,
 				actual: [value],
-				expected: (secret) =>
-					computeSignature(
-						{ ...hmac, secret },
-						{ timestamp: timestamp ?? '', method: request.method, path: request.path, body, nonce },
-					),
+				expected: (secret) => computeSignature({ ...hmac, secret }, values),
+				signed: renderPayload(hmac.template, values),
+				nonce,
 			};
 		}
 		case 'basicAuth': {
@@ -225,9 +243,52 @@ export function verifyRequest(settings: VerificationSettings, request: InboundRe
 			const expected = challenge.expected(secret);
 			for (const value of actual) if (constantTimeEqual(expected, value)) matched = true;
 		}
-		return matched ? { ok: true } : { ok: false, reason: 'mismatch' };
+		if (matched) return { ok: true };
+		return { ok: false, reason: signedTheOldDefaultWay(settings, request) ? 'timestampOnlyTemplate' : 'mismatch' };
 	} catch {
 		return { ok: false, reason: 'malformed' };
+	}
+}
+
+/**
+ * Generic HMAC left at the default template: true when the call would verify under the old default, {timestamp}
+ * alone. Only for a clearer log line: such a call is still rejected (it does not cover the body).
+ */
+function signedTheOldDefaultWay(settings: VerificationSettings, request: InboundRequest): boolean {
+	if (settings.scheme !== 'hmac' || settings.hmac?.template !== BODY_COVERING_TEMPLATE) return false;
+	const old = challengeFor({ ...settings, hmac: { ...settings.hmac, template: TIMESTAMP_ONLY_TEMPLATE } }, request);
+	if (typeof old === 'string') return false;
+	return settings.secrets.some((secret) => secret !== '' && old.actual.some((value) => constantTimeEqual(old.expected(secret), value)));
+}
+
+/** What a verified call carries against replays: see README "Repeated deliveries". */
+export interface ReplayFacts {
+	/**
+	 * Signature schemes: hex SHA-256 of the bytes the signature covers, followed by the body (so a template that
+	 * leaves the body out still tells two different bodies apart). The same signed call always has the same digest.
+	 */
+	signedDigest?: string;
+	/** Timestamped schemes: the signed Unix time in seconds. */
+	signedTimestamp?: number;
+	/** Generic HMAC with {nonce}: the signed nonce. */
+	nonce?: string;
+}
+
+/** The replay facts of a call that {@link verifyRequest} accepted. Never throws. */
+export function replayFactsOf(settings: VerificationSettings, request: InboundRequest): ReplayFacts {
+	if (settings.scheme === 'none') return {};
+	try {
+		const challenge = challengeFor(settings, request);
+		if (typeof challenge === 'string') return {};
+		const facts: ReplayFacts = {};
+		if (challenge.signed !== undefined) {
+			facts.signedDigest = createHash('sha256').update(challenge.signed).update('\0').update(request.rawBody).digest('hex');
+		}
+		if (challenge.timestamp !== undefined && /^\d{1,12}$/.test(challenge.timestamp.trim())) facts.signedTimestamp = Number(challenge.timestamp.trim());
+		if (challenge.nonce !== undefined) facts.nonce = challenge.nonce;
+		return facts;
+	} catch {
+		return {};
 	}
 }
 

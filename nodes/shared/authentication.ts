@@ -14,17 +14,20 @@ export const CREDENTIAL_TYPES = {
 
 export type CredentialTypeName = (typeof CREDENTIAL_TYPES)[keyof typeof CREDENTIAL_TYPES];
 
+// In alphabetical order by label, as the choices of every list of five or more (CONTRIBUTING; n8n's scanner cannot
+// see this list, test/unit/alphabeticalLists.test.ts checks it). None sits in its alphabetical place, as in the
+// webhook's Verification list.
 const OPTIONS: Array<{ name: string; value: CredentialTypeName; description: string }> = [
 	{ name: 'API Key', value: CREDENTIAL_TYPES.apiKey, description: 'X-API-Key header (EenvoudigFactureren: preferred)' },
 	{ name: 'Basic Auth', value: CREDENTIAL_TYPES.basic, description: 'E-mail and password' },
 	{ name: 'Bearer Token', value: CREDENTIAL_TYPES.bearer, description: 'Authorization: Bearer &lt;token&gt;' },
 	{ name: 'HMAC Signature', value: CREDENTIAL_TYPES.hmac, description: 'Every request signed with a shared secret' },
-	{ name: 'OAuth2', value: CREDENTIAL_TYPES.oa2, description: 'Client credentials or authorization code' },
 	{
 		name: 'None (Trusted Networks Only)',
 		value: CREDENTIAL_TYPES.none,
 		description: 'No credential: for internal APIs that are not reachable from the internet',
 	},
+	{ name: 'OAuth2', value: CREDENTIAL_TYPES.oa2, description: 'Client credentials or authorization code' },
 ];
 
 /** The "Authentication" selector every node of the package offers. */

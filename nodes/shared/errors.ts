@@ -44,7 +44,9 @@ export function redactJson<T>(value: T, secrets: readonly string[]): T {
 
 /**
  * Finds the API's own words in an error body: EenvoudigFactureren's `{"error": "..."}`, and common
- * shapes such as `message`, `error.message`, `errors[]`, `detail`, `title`, `error_description`.
+ * shapes such as `message`, `error.message` (Stripe, Airtable), `errors[]`, `detail`, `title`,
+ * `error_description`, JSON:API `errors[].detail` (with the `source.pointer` it names), and Rails-style
+ * messages per field, `{"errors": {"email": ["has already been taken"]}}` (Shopify).
  */
 export function extractApiMessage(body: unknown): string | undefined {
 	if (body === undefined || body === null) return undefined;
@@ -68,15 +70,31 @@ export function extractApiMessage(body: unknown): string | undefined {
 	for (const candidate of candidates) {
 		if (typeof candidate === 'string' && candidate.trim() !== '') parts.push(candidate.trim());
 		else if (candidate && typeof candidate === 'object') {
-			const nested = extractApiMessage(candidate);
+			const nested = extractApiMessage(candidate) ?? (candidate === obj.errors ? messagesByField(candidate) : undefined);
 			if (nested) parts.push(nested);
 		}
 		if (parts.length) break;
+	}
+	// JSON:API names the member at fault: "/data/attributes/title: must not be blank".
+	const pointer = (obj.source as IDataObject | undefined)?.pointer;
+	if (parts.length && typeof obj.detail === 'string' && typeof pointer === 'string' && pointer !== '' && parts[0] === obj.detail.trim()) {
+		parts[0] = `${pointer}: ${parts[0]}`;
 	}
 	if (obj.error_description && typeof obj.error_description === 'string' && !parts.includes(obj.error_description)) {
 		parts.push(obj.error_description);
 	}
 	return parts.length ? parts.join(': ') : undefined;
+}
+
+/** Rails-style errors, a message (or list of messages) per field: `email: has already been taken; phone: is invalid`. */
+function messagesByField(errors: unknown): string | undefined {
+	if (!errors || typeof errors !== 'object' || Array.isArray(errors)) return undefined;
+	const parts: string[] = [];
+	for (const [field, value] of Object.entries(errors as IDataObject)) {
+		const messages = (Array.isArray(value) ? value : [value]).filter((m): m is string => typeof m === 'string' && m.trim() !== '');
+		if (messages.length) parts.push(`${field}: ${messages.map((m) => m.trim()).join(', ')}`);
+	}
+	return parts.length ? parts.join('; ') : undefined;
 }
 
 const STATUS_TEXT: Record<number, string> = {
@@ -131,8 +149,34 @@ export function adviceForStatus(status: number, credentialType?: string): string
 			return 'The API is rate limiting these requests. Lower the concurrency or the requests per second, or try again later.';
 		default:
 			if (status >= 500) return 'The API had a problem. Try again later; if it persists, contact the API provider.';
+			if (status >= 300 && status < 400) {
+				return 'The API answered with a redirect that was not followed: a write is never turned into another request, and nothing is sent to another origin. Check the Base URL (the API may have moved); a write answered this way may or may not have been applied.';
+			}
 			return 'Check the request parameters.';
 	}
+}
+
+/**
+ * n8n could not renew an OAuth2 access token: the OAuth error code the token URL answered (`invalid_grant`: the grant
+ * is gone, reconnect; `invalid_client`: the client ID or secret), found anywhere in the error's cause chain. n8n 2.41
+ * words a refused refresh token itself ("needs to be reconnected", failure cause `credential-invalid`); older n8n,
+ * and every other refusal, pass on the OAuth client's error (code `EAUTH`, the token URL's JSON answer in `body`).
+ */
+export function oauthRefreshRefusal(error: unknown): { grantError: string; words?: string } | undefined {
+	let link: unknown = error;
+	for (let depth = 0; depth < 5 && link && typeof link === 'object'; depth++) {
+		const candidate = link as { failure?: { cause?: unknown }; code?: unknown; body?: unknown; message?: unknown; cause?: unknown };
+		if (candidate.failure?.cause === 'credential-invalid') return { grantError: 'invalid_grant' };
+		if (candidate.code === 'EAUTH' && candidate.body && typeof candidate.body === 'object') {
+			const body = candidate.body as IDataObject;
+			if (typeof body.error === 'string' && body.error !== '') {
+				const description = typeof body.error_description === 'string' ? body.error_description : undefined;
+				return { grantError: body.error, ...(description ? { words: description } : {}) };
+			}
+		}
+		link = candidate.cause;
+	}
+	return undefined;
 }
 
 export function statusLine(status: number): string {

@@ -11,7 +11,7 @@ export interface ItemLoopOptions {
 	 * Describes what earlier items already did, for the error that stops the run, so nothing done
 	 * is lost track of (e.g. "2 API keys were already created: ...").
 	 */
-	describeDone?: (done: INodeExecutionData[]) => string | undefined;
+	describeDone?: (done: INodeExecutionData[], error: unknown) => string | undefined;
 }
 
 /**
@@ -34,7 +34,10 @@ export async function forEachItem(
 				output.push({ json: { error: (error as Error).message }, pairedItem: { item: itemIndex } });
 				continue;
 			}
-			const done = options.describeDone?.(output.filter((item) => item.json.error === undefined));
+			const done = options.describeDone?.(
+				output.filter((item) => item.json.error === undefined),
+				error,
+			);
 			// Both constructors hand back an error that is already theirs, unchanged.
 			const stopping =
 				error instanceof NodeApiError

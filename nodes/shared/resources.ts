@@ -1,6 +1,8 @@
 import type { INodeProperties } from 'n8n-workflow';
 
 import { EENVOUDIGFACTUREREN_PAGINATION, type PaginationSettings, type PaginationStyle } from './pagination';
+import { AIRTABLE_BATCH, eenvoudigFactureren, HUBSPOT_BATCH, type BulkShape } from './bulkShape';
+import { PLAIN_SHAPE, type BodyEncoding, type RecordShape } from './recordShape';
 
 export interface ResourcePreset {
 	/** Path under the base URL. */
@@ -50,14 +52,6 @@ export const PRESET_LABELS: Record<PresetName, string> = {
 	projects: 'Projects',
 };
 
-/**
- * The chosen resource in words, for a node's subtitle (an n8n expression, without the braces):
- * "Clients", "Stock Items", or the custom path.
- */
-export const RESOURCE_LABEL_EXPRESSION = `(${JSON.stringify(
-	Object.fromEntries(Object.entries(PRESET_LABELS).map(([value, label]) => [value, label.replace(/ \(.*\)$/, '')])),
-)}[$parameter["remoteResource"]] ?? $parameter["customPath"])`;
-
 /** Everything an operation needs to know about the remote resource it works on. */
 export interface ResolvedResource extends ResourcePreset {
 	/** How updates are sent: EenvoudigFactureren updates partially with POST /{id}. */
@@ -65,7 +59,102 @@ export interface ResolvedResource extends ResourcePreset {
 	pagination: PaginationSettings;
 	/** The API understands EenvoudigFactureren's list parameters (`filter=`, `fields=`, `sort=`). */
 	efListParameters: boolean;
+	/** Where a record keeps its fields, how writes are wrapped and encoded, where one record is (recordShape.ts). */
+	shape: RecordShape;
+	/** The API's batch endpoint for creates and updates, if it has one (bulkShape.ts). */
+	bulkShape?: BulkShape;
 }
+
+/**
+ * Well-known APIs other than EenvoudigFactureren, as data: paging, record shape and update method from their
+ * public documentation. The credential's Base URL is the API's root (see each `baseUrl`).
+ */
+export interface ApiPreset {
+	label: string;
+	/** The API root the credential's Base URL should hold, for descriptions and the README. */
+	baseUrl: string;
+	/** Collection path; empty when the user gives it (Airtable: /{base ID}/{table}). */
+	path: string;
+	idField: string;
+	updateMethod: ResolvedResource['updateMethod'];
+	pagination: Partial<PaginationSettings>;
+	shape: Partial<RecordShape>;
+	bulkShape?: BulkShape;
+}
+
+export const API_PRESETS = {
+	airtableRecords: {
+		label: 'Airtable: Records',
+		baseUrl: 'https://api.airtable.com/v0',
+		// The user's: /{base ID}/{table name or ID}.
+		path: '',
+		idField: 'id',
+		updateMethod: 'PATCH',
+		pagination: { style: 'cursor', cursorPath: 'offset', cursorParam: 'offset', pageSizeParam: 'pageSize', pageSize: 100, recordsPath: 'records' },
+		shape: { fieldsPath: 'fields', writeKey: 'fields' },
+		bulkShape: AIRTABLE_BATCH,
+	},
+	hubspotContacts: {
+		label: 'HubSpot: Contacts',
+		baseUrl: 'https://api.hubapi.com',
+		path: '/crm/v3/objects/contacts',
+		idField: 'id',
+		updateMethod: 'PATCH',
+		pagination: { style: 'cursor', cursorPath: 'paging.next.after', cursorParam: 'after', pageSizeParam: 'limit', pageSize: 100, recordsPath: 'results' },
+		shape: {
+			fieldsPath: 'properties',
+			writeKey: 'properties',
+			// Without properties= HubSpot returns only its default properties.
+			fieldsParam: 'properties',
+			readOnlyFields: ['hs_object_id', 'createdate', 'lastmodifieddate'],
+		},
+		bulkShape: HUBSPOT_BATCH,
+	},
+	shopifyCustomers: {
+		label: 'Shopify: Customers',
+		baseUrl: 'https://{shop}.myshopify.com/admin/api/2025-01',
+		path: '/customers.json',
+		idField: 'id',
+		// Shopify's PUT changes only the attributes sent.
+		updateMethod: 'PUT',
+		pagination: { style: 'linkHeader', pageSizeParam: 'limit', pageSize: 250, recordsPath: 'customers' },
+		shape: {
+			writeKey: 'customer',
+			recordPath: '/customers/{id}.json',
+			readOnlyFields: ['created_at', 'updated_at', 'orders_count', 'total_spent', 'admin_graphql_api_id', 'last_order_id', 'last_order_name', 'currency'],
+		},
+	},
+	stripeCustomers: {
+		label: 'Stripe: Customers',
+		baseUrl: 'https://api.stripe.com',
+		path: '/v1/customers',
+		idField: 'id',
+		// Stripe updates with POST /v1/customers/{id}, changing only the parameters sent.
+		updateMethod: 'POST',
+		pagination: { style: 'lastId', cursorParam: 'starting_after', hasMorePath: 'has_more', pageSizeParam: 'limit', pageSize: 100, recordsPath: 'data' },
+		shape: {
+			encoding: 'form',
+			// metadata.plan, address.city: each its own field, sent as metadata[plan]=…
+			nestedFields: true,
+			readOnlyFields: ['object', 'created', 'livemode', 'delinquent', 'currency', 'discount', 'default_source', 'test_clock'],
+		},
+	},
+} satisfies Record<string, ApiPreset>;
+
+export type ApiPresetName = keyof typeof API_PRESETS;
+
+export function isApiPreset(name: string): name is ApiPresetName {
+	return Object.prototype.hasOwnProperty.call(API_PRESETS, name);
+}
+
+/**
+ * The chosen resource in words, for a node's subtitle (an n8n expression, without the braces):
+ * "Clients", "Stock Items", "Shopify: Customers", or the custom path.
+ */
+export const RESOURCE_LABEL_EXPRESSION = `(${JSON.stringify({
+	...Object.fromEntries(Object.entries(PRESET_LABELS).map(([value, label]) => [value, label.replace(/ \(.*\)$/, '')])),
+	...Object.fromEntries(Object.entries(API_PRESETS).map(([value, preset]) => [value, preset.label])),
+})}[$parameter["remoteResource"]] ?? $parameter["customPath"])`;
 
 export const resourceProperties: INodeProperties[] = [
 	{
@@ -75,6 +164,7 @@ export const resourceProperties: INodeProperties[] = [
 		// Written out (not mapped from PRESET_LABELS) so n8n's scanner can check the order and the default;
 		// test/unit/editorLabels.test.ts keeps the two in step.
 		options: [
+			{ name: 'Airtable: Records', value: 'airtableRecords' },
 			{ name: 'Custom Path (Any JSON REST API)', value: 'custom' },
 			{ name: 'EenvoudigFactureren: Clients', value: 'clients' },
 			{ name: 'EenvoudigFactureren: Deliveries', value: 'deliveries' },
@@ -85,6 +175,9 @@ export const resourceProperties: INodeProperties[] = [
 			{ name: 'EenvoudigFactureren: Receipts', value: 'receipts' },
 			{ name: 'EenvoudigFactureren: Stock Items (Products)', value: 'stockitems' },
 			{ name: 'EenvoudigFactureren: Subscriptions', value: 'subscriptions' },
+			{ name: 'HubSpot: Contacts', value: 'hubspotContacts' },
+			{ name: 'Shopify: Customers', value: 'shopifyCustomers' },
+			{ name: 'Stripe: Customers', value: 'stripeCustomers' },
 		],
 		default: 'clients',
 		description: 'Which records to work on, under the credential’s base URL',
@@ -98,6 +191,16 @@ export const resourceProperties: INodeProperties[] = [
 		placeholder: '/contacts',
 		description: 'Path of the collection under the base URL. A record is at {path}/{ID}.',
 		displayOptions: { show: { remoteResource: ['custom'] } },
+	},
+	{
+		displayName: 'Base and Table',
+		name: 'customPath',
+		type: 'string',
+		default: '',
+		required: true,
+		placeholder: '/appXXXXXXXXXXXXXX/Customers',
+		description: 'The base ID and the table name or ID, as /{base ID}/{table}. The credential’s Base URL is https://api.airtable.com/v0.',
+		displayOptions: { show: { remoteResource: ['airtableRecords'] } },
 	},
 	{
 		displayName: 'ID Field',
@@ -201,18 +304,138 @@ export const resourceProperties: INodeProperties[] = [
 			},
 		],
 	},
+	{
+		displayName: 'Record Format',
+		name: 'customRecordFormat',
+		type: 'collection',
+		placeholder: 'Set Record Format',
+		default: {},
+		description: 'How the API lays out a record and wants writes: an envelope, a wrapper, a form body, a record path',
+		displayOptions: { show: { remoteResource: ['custom'] } },
+		options: [
+			{
+				displayName: 'Body Encoding',
+				name: 'encoding',
+				type: 'options',
+				options: [
+					{ name: 'Form URL-Encoded (Nested Keys in Brackets)', value: 'form' },
+					{ name: 'JSON', value: 'json' },
+				],
+				default: 'json',
+				description: 'How create and update bodies are sent. Stripe-style APIs take only forms.',
+			},
+			{
+				displayName: 'Content Type',
+				name: 'contentType',
+				type: 'string',
+				default: '',
+				placeholder: 'application/vnd.api+json',
+				description: 'Content-Type header of create and update bodies, when the API wants another than the usual one. Empty: the JSON or form type.',
+			},
+			{
+				displayName: 'Fields Path',
+				name: 'fieldsPath',
+				type: 'string',
+				default: '',
+				placeholder: 'properties',
+				description:
+					'Dot path inside each record to the object that holds its fields (HubSpot: properties, Airtable: fields, JSON:API: attributes). Mapping, matching and comparing then work on those fields. Empty: the record is flat.',
+			},
+			{
+				displayName: 'Fields Query Parameter',
+				name: 'fieldsParam',
+				type: 'string',
+				default: '',
+				placeholder: 'properties',
+				description:
+					'Query parameter that asks the API for the fields Sync compares, sent as a comma-separated list (HubSpot: properties). Empty: none is sent.',
+			},
+			{
+				displayName: 'JSON:API Type',
+				name: 'jsonApiType',
+				type: 'string',
+				default: '',
+				placeholder: 'articles',
+				description:
+					'For JSON:API servers: the resource type. Writes are then sent as {"data": {"type", "ID", "attributes"}} with the JSON:API media type as Content-Type, and Fields Path defaults to attributes.',
+			},
+			{
+				displayName: 'Nested Fields as Dot Paths',
+				name: 'nestedFields',
+				type: 'boolean',
+				default: false,
+				description:
+					'Whether objects inside a record become fields of their own, named with dots (metadata.plan), so each is mapped and compared alone and written back nested',
+			},
+			{
+				displayName: 'Read-Only Fields',
+				name: 'readOnlyFields',
+				type: 'string',
+				default: '',
+				placeholder: 'createdate, hs_object_id',
+				description: 'Comma-separated fields the API sets itself: never compared and never sent, even when mapped',
+			},
+			{
+				displayName: 'Record Path',
+				name: 'recordPath',
+				type: 'string',
+				default: '',
+				placeholder: '/customers/{ID}.json',
+				description: 'Where one record is, for updates, deletes and Get: {path} is the Path, {ID} the record ID. Empty: {path}/{ID}.',
+			},
+			{
+				displayName: 'Wrap Writes In',
+				name: 'writeKey',
+				type: 'string',
+				default: '',
+				placeholder: 'properties',
+				description:
+					'Key that create and update bodies are wrapped in, e.g. properties (HubSpot), fields (Airtable), customer (Shopify). Empty: the fields are the body.',
+			},
+		],
+	},
 ];
 
 /** Reads the resource parameters of item `itemIndex` into one resolved description. */
 export function resolveResource(
 	getParam: (name: string, fallback?: unknown) => unknown,
 ): ResolvedResource {
-	const name = getParam('remoteResource', 'clients') as PresetName | 'custom';
+	const name = (getParam('remoteResource', 'clients') ?? 'clients') as PresetName | ApiPresetName | 'custom';
+	if (isApiPreset(name)) {
+		const preset: ApiPreset = API_PRESETS[name];
+		return {
+			path: preset.path || customPathOf(getParam),
+			idField: preset.idField,
+			bulk: false,
+			updateMethod: preset.updateMethod,
+			pagination: {
+				...EENVOUDIGFACTUREREN_PAGINATION,
+				maxPages: 1000,
+				cursorPath: '',
+				cursorParam: '',
+				hasMorePath: '',
+				pageSizeParam: '',
+				...preset.pagination,
+				idField: preset.idField,
+				fullPagesGuaranteed: false,
+			},
+			efListParameters: false,
+			shape: { ...PLAIN_SHAPE, ...preset.shape },
+			bulkShape: preset.bulkShape,
+		};
+	}
 	if (name !== 'custom') {
 		const preset: ResourcePreset = PRESETS[name];
-		return { ...preset, updateMethod: 'POST', pagination: { ...EENVOUDIGFACTUREREN_PAGINATION, idField: preset.idField }, efListParameters: true };
+		return {
+			...preset,
+			updateMethod: 'POST',
+			pagination: { ...EENVOUDIGFACTUREREN_PAGINATION, idField: preset.idField },
+			efListParameters: true,
+			shape: { ...PLAIN_SHAPE, fieldsParam: 'fields' },
+			bulkShape: preset.bulk ? eenvoudigFactureren(preset.path.replace(/^\/+/, '')) : undefined,
+		};
 	}
-	const path = `/${String(getParam('customPath', '')).trim().replace(/^\/+|\/+$/g, '')}`;
+	const path = customPathOf(getParam);
 	const paging = (getParam('customPagination', {}) ?? {}) as Partial<PaginationSettings> & { style?: PaginationStyle };
 	const idField = String(getParam('customIdField', 'id') || 'id');
 	const style = paging.style ?? 'offset';
@@ -239,5 +462,31 @@ export function resolveResource(
 			fullPagesGuaranteed: false,
 		},
 		efListParameters: false,
+		shape: customShape(getParam('customRecordFormat', {})),
+	};
+}
+
+function customPathOf(getParam: (name: string, fallback?: unknown) => unknown): string {
+	return `/${String(getParam('customPath', '')).trim().replace(/^\/+|\/+$/g, '')}`;
+}
+
+/** The Record Format collection of a custom path as a record shape; JSON:API implies its envelope and media type. */
+function customShape(raw: unknown): RecordShape {
+	const format = (raw && typeof raw === 'object' ? raw : {}) as Record<string, unknown>;
+	const text = (name: string) => String(format[name] ?? '').trim();
+	const jsonApiType = text('jsonApiType');
+	return {
+		fieldsPath: text('fieldsPath') || (jsonApiType ? 'attributes' : ''),
+		readOnlyFields: text('readOnlyFields')
+			.split(',')
+			.map((field) => field.trim())
+			.filter(Boolean),
+		writeKey: text('writeKey'),
+		jsonApiType,
+		encoding: (text('encoding') || 'json') as BodyEncoding,
+		contentType: text('contentType'),
+		recordPath: text('recordPath'),
+		fieldsParam: text('fieldsParam'),
+		nestedFields: format.nestedFields === true,
 	};
 }

@@ -11,7 +11,16 @@ import {
 	type JsonObject,
 } from 'n8n-workflow';
 
-import { adviceForStatus, extractApiMessage, redact, redactJson, secretValuesOf, statusLine } from './errors';
+import { FORM_MEDIA_TYPE, formUrlEncode, type BodyEncoding } from './recordShape';
+import {
+	adviceForStatus,
+	extractApiMessage,
+	oauthRefreshRefusal,
+	redact,
+	redactJson,
+	secretValuesOf,
+	statusLine,
+} from './errors';
 import {
 	backoffDelay,
 	DEFAULT_RETRY_POLICY,
@@ -31,8 +40,14 @@ export interface ApiRequest {
 	/** Path under the credential's base URL (`/clients/12`), or an absolute URL (a next-page link). */
 	path: string;
 	query?: IDataObject;
-	/** Sent as JSON. */
+	/** Sent as JSON, or as a form with nested keys when `bodyEncoding` is `form`. */
 	body?: IDataObject | IDataObject[];
+	/** `form`: `application/x-www-form-urlencoded`, nested keys as `a[b]=c` (Stripe); default JSON. */
+	bodyEncoding?: BodyEncoding;
+	/** Content-Type of the body; default `application/json`, or the form type for a form. */
+	contentType?: string;
+	/** The Accept header; default `application/json`. */
+	accept?: string;
 	/**
 	 * Extra headers. `X-AccountId` ({@link NODE_ACCOUNT_HEADER}, a node's Account ID option) is sent under the
 	 * credential's own Account ID Header name, so the node's account replaces the credential's.
@@ -66,6 +81,11 @@ export interface ApiResponse<T = unknown> {
 	status: number;
 	headers: IDataObject;
 	body: T;
+	/**
+	 * The API answered the write with 303 See Other: it was applied, and this is the answer of the `GET` of its
+	 * Location (path and query), which the transport followed on the Base URL origin.
+	 */
+	seeOther?: string;
 }
 
 /** Counters for one node run; shown to users in the run summary. */
@@ -109,6 +129,8 @@ type Failure =
 	| { kind: 'network'; code: string; message: string }
 	| { kind: 'dns'; code: string; message: string; host: string }
 	| { kind: 'tls'; code: string; message: string; host: string }
+	/** n8n asked the token URL for a new OAuth2 access token and was refused (`grantError`: the OAuth error code). */
+	| { kind: 'oauthRefresh'; grantError: string; words?: string }
 	| { kind: 'other'; error: Error };
 
 /**
@@ -167,6 +189,10 @@ export async function createApiClient(ctx: RequestContext, options: ApiClientOpt
 				if (outcome.status < 300 || req.allowStatuses?.includes(outcome.status)) {
 					return { ...outcome, body: parseJsonBody(outcome, where, req) as T };
 				}
+				// 303 See Other to a write: it was applied, and its result is at the Location, read with GET.
+				if (outcome.status === 303 && req.method !== 'GET' && req.method !== 'HEAD') {
+					return await followSeeOther<T>(outcome, target, req, where);
+				}
 				// Redirects are followed here, not by the HTTP client, so that none can carry the credential elsewhere.
 				const location = redirectLocation(outcome, target);
 				if (location && redirects < MAX_REDIRECTS && followsRedirect(outcome.status, req.method)) {
@@ -186,6 +212,51 @@ export async function createApiClient(ctx: RequestContext, options: ApiClientOpt
 			for (const listener of waitListeners) listener(Date.now(), waitMs);
 			await sleep(waitMs);
 		}
+	}
+
+	/**
+	 * A write answered 303 See Other was applied (RFC 9110: the server sends the client to its result). The result
+	 * is read with one GET of the Location, under the same origin rule; anything that keeps it from being read is an
+	 * error with HTTP code 303 that says the write was applied — never a reason to send the write again.
+	 */
+	async function followSeeOther<T>(response: ApiResponse, from: URL, req: ApiRequest, where: string): Promise<ApiResponse<T>> {
+		const location = redirectLocation(response, from);
+		if (!location) throw seeOtherError(req, where, 'the answer has no Location to read it from');
+		if (location.origin !== origin) {
+			throw seeOtherError(
+				req,
+				where,
+				`it is at ${location.origin}, which is not on the credential's Base URL origin ${origin}, so it was not read (the credential is only ever sent to its Base URL's origin)`,
+			);
+		}
+		try {
+			const read = await request<T>({
+				...req,
+				method: 'GET',
+				path: location.href,
+				query: undefined,
+				body: undefined,
+				idempotencyKey: undefined,
+				allowStatuses: undefined,
+			});
+			return { ...read, seeOther: `${location.pathname}${location.search}` };
+		} catch (error) {
+			throw seeOtherError(req, where, `reading it (GET ${location.pathname}) failed: ${(error as Error).message}`);
+		}
+	}
+
+	function seeOtherError(req: ApiRequest, where: string, why: string): NodeApiError {
+		const hidden = [...secrets, ...(req.alsoRedact ?? [])];
+		return new NodeApiError(ctx.getNode(), { status: 303 } as JsonObject, {
+			message: redact(`303 See Other from ${where}: the API applied the request, but its result could not be read: ${why}`, hidden),
+			description: redact(
+				req.adviceFor?.[303] ??
+					'The request was applied: do not send it again. Look the result up on the remote side (e.g. the record just created).',
+				hidden,
+			),
+			httpCode: '303',
+			itemIndex: req.itemIndex,
+		});
 	}
 
 	/**
@@ -223,7 +294,7 @@ export async function createApiClient(ctx: RequestContext, options: ApiClientOpt
 	}
 
 	async function send(url: string, req: ApiRequest): Promise<ApiResponse | Failure> {
-		const headers: IDataObject = { Accept: 'application/json', ...(req.headers ?? {}) };
+		const headers: IDataObject = { Accept: req.accept ?? 'application/json', ...(req.headers ?? {}) };
 		if (req.idempotencyKey) headers[req.idempotencyKey.header] = req.idempotencyKey.value;
 		const httpOptions: IHttpRequestOptions = {
 			method: req.method,
@@ -236,8 +307,10 @@ export async function createApiClient(ctx: RequestContext, options: ApiClientOpt
 			timeout: req.timeoutMs ?? DEFAULT_TIMEOUT_MS,
 		};
 		if (req.body !== undefined) {
-			headers['Content-Type'] = 'application/json';
-			httpOptions.body = JSON.stringify(req.body);
+			// Serialised here, once: an HMAC credential signs this text, so what is signed is what is sent.
+			const form = req.bodyEncoding === 'form' && !Array.isArray(req.body);
+			headers['Content-Type'] = req.contentType || (form ? FORM_MEDIA_TYPE : 'application/json');
+			httpOptions.body = form ? formUrlEncode(req.body as IDataObject) : JSON.stringify(req.body);
 		}
 		stats.requests++;
 		stats.byMethod[req.method] = (stats.byMethod[req.method] ?? 0) + 1;
@@ -290,10 +363,15 @@ export async function createApiClient(ctx: RequestContext, options: ApiClientOpt
 		if (failure.kind === 'http') {
 			const apiWords = extractApiMessage(failure.body);
 			const quoted = apiWords ? `: "${apiWords}"` : typeof failure.body === 'string' && failure.body ? `: ${snippet(failure.body)}` : '';
-			const uncertain = isGatewayStatus(failure.status) && !safeToRepeat(req);
+			// Any 5xx to a write that is not repeated: the API (or a gateway in front of it) may have applied it.
+			const retryable = isRetryableStatus(failure.status, safeToRepeat(req));
+			const uncertain = failure.status >= 500 && failure.status <= 599 && !isIdempotent(req.method) && !retryable;
+			const why = `${isGatewayStatus(failure.status) ? 'a gateway answered' : 'the API failed while handling it'}, and the API may or may not have applied it`;
 			const retried = uncertain
-				? `; not retried: ${req.method} is not idempotent, and the outcome is unknown: a gateway answered, and the API may or may not have applied it`
-				: isRetryableStatus(failure.status, safeToRepeat(req))
+				? safeToRepeat(req)
+					? `; not retried, and the outcome is unknown: ${why}`
+					: `; not retried: ${req.method} is not idempotent, and the outcome is unknown: ${why}`
+				: retryable
 					? ` (after ${requestRetriesNote()})`
 					: '';
 			return new NodeApiError(
@@ -344,6 +422,29 @@ export async function createApiClient(ctx: RequestContext, options: ApiClientOpt
 					`${failure.code}: ${failure.message}. The credential was not sent. Check that the Base URL names the API's real host; a self-signed or private certificate must be trusted by n8n (e.g. NODE_EXTRA_CA_CERTS).`,
 					hidden,
 				),
+				itemIndex: req.itemIndex,
+			});
+		}
+		if (failure.kind === 'oauthRefresh') {
+			const credential = reference?.name ? ` "${reference.name}"` : '';
+			const answer = `${failure.grantError}${failure.words ? `: ${failure.words}` : ''}`;
+			if (failure.grantError === 'invalid_grant') {
+				return new NodeApiError(node, { message: 'OAuth2 refresh refused' } as JsonObject, {
+					message: redact(
+						`The OAuth2 credential${credential} needs to be reconnected: the API refused to renew its access token (${answer}) on ${where}`,
+						hidden,
+					),
+					description:
+						'The connected account withdrew access, or the refresh token expired or was revoked. Open the credential and connect the account again ("Switch account"; "Reconnect" or "Connect my account" in n8n 1.x), then run the workflow again.',
+					itemIndex: req.itemIndex,
+				});
+			}
+			return new NodeApiError(node, { message: 'OAuth2 refresh refused' } as JsonObject, {
+				message: redact(`n8n could not renew the access token of the OAuth2 credential${credential}: the token URL answered ${answer} (on ${where})`, hidden),
+				description:
+					failure.grantError === 'invalid_client'
+						? 'The token URL did not accept the client: check the Client ID and Client Secret in the credential, and Authentication (header or body), then connect the account again.'
+						: "Check the credential's Access Token URL, Client ID, Client Secret and Scope, then connect the account again.",
 				itemIndex: req.itemIndex,
 			});
 		}
@@ -428,6 +529,9 @@ function classifyError(
 	error: Error & { cause?: unknown; httpCode?: string | null; context?: IDataObject },
 	host: string,
 ): Failure {
+	// Before the response check: a refused token renewal is not the API's answer to the request.
+	const refusal = oauthRefreshRefusal(error);
+	if (refusal) return { kind: 'oauthRefresh', ...refusal };
 	const cause = (error.cause ?? error) as {
 		response?: { status?: number; headers?: IDataObject; data?: unknown };
 		code?: string;

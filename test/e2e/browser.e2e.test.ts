@@ -11,21 +11,16 @@
  * Needs /usr/bin/chromium (Debian: `apt-get install -y chromium`); without it the suite fails, loudly.
  */
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 
-import { chromium, selectors, type BrowserContext, type Locator, type Page } from 'playwright-core';
+import type { Locator, Page } from 'playwright-core';
 
 import { ACCOUNTS } from '../sandbox/fixtures';
-import { E2E_OWNER, REPO_ROOT, type N8nWorkflow, type StartedN8n } from './support/n8n';
+import { assertChromium, openEditor, slug, type EditorBrowser } from './support/browser';
+import { REPO_ROOT, type N8nWorkflow, type StartedN8n } from './support/n8n';
 import { sandboxCredential, startPackageE2e, stopPackageE2e, type PackageE2e } from './support/packageE2e';
 
 jest.setTimeout(600_000);
-
-const CHROMIUM = '/usr/bin/chromium';
-const SCREENSHOTS = path.join(REPO_ROOT, 'tmp', 'browser-screenshots');
-/** Generous: every wait is for something the page shows, never a fixed delay; a slow machine only waits longer. */
-const UI_TIMEOUT = 90_000;
 const SYNC_EXAMPLE_ID = 'exHourlyClients';
 /** The example as shipped before: its saved field list lacks fields the node now returns. */
 const OUTDATED_EXAMPLE_ID = 'exHourlyOutdated';
@@ -34,17 +29,11 @@ const STALE_WARNING = '[data-test-id=mapping-fields-container] [class*="staleDat
 
 let env: PackageE2e;
 let n8n: StartedN8n;
-let context: BrowserContext;
+let browser: EditorBrowser;
 let page: Page;
-let userDataDir: string;
 
 beforeAll(async () => {
-	if (!fs.existsSync(CHROMIUM)) {
-		throw new Error(
-			`The browser test needs Debian's Chromium at ${CHROMIUM}, which is missing. Install it with ` +
-				'`apt-get update && apt-get install -y chromium` (CI does this before .ci/run).',
-		);
-	}
+	assertChromium();
 	env = await startPackageE2e();
 	await env.n8n.importCredentials([sandboxCredential('apiKey', env.sandbox), sandboxCredential('basic', env.sandbox)]);
 	// The shipped example, with its credential pointing at this run's sandbox.
@@ -58,38 +47,13 @@ beforeAll(async () => {
 	await env.n8n.importWorkflows([current, outdated]);
 	n8n = await env.n8n.start();
 
-	fs.mkdirSync(SCREENSHOTS, { recursive: true });
-	userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'n8n-e2e-chromium-'));
-	selectors.setTestIdAttribute('data-test-id'); // n8n's attribute
-	context = await chromium.launchPersistentContext(userDataDir, {
-		executablePath: CHROMIUM,
-		headless: true,
-		viewport: { width: 1440, height: 900 },
-		args: [
-			'--headless',
-			'--no-sandbox',
-			'--disable-gpu',
-			'--disable-quic',
-			'--no-first-run',
-			'--disable-background-networking',
-			'--disable-component-update',
-			'--disable-sync',
-		],
-	});
-	page = context.pages()[0] ?? (await context.newPage());
-	page.setDefaultTimeout(UI_TIMEOUT);
-
-	// Sign in as a user does.
-	await page.goto(`${n8n.url}/signin`, { waitUntil: 'domcontentloaded' });
-	await page.locator('[data-test-id=emailOrLdapLoginId] input').fill(E2E_OWNER.email);
-	await page.locator('[data-test-id=password] input').fill(E2E_OWNER.password);
-	await page.getByTestId('form-submit-button').click();
-	await page.waitForURL((url) => !url.pathname.startsWith('/signin'));
+	// Chromium, signed in as a user does.
+	browser = await openEditor(n8n.url);
+	page = browser.page;
 });
 
 afterAll(async () => {
-	await context?.close();
-	if (userDataDir) fs.rmSync(userDataDir, { recursive: true, force: true });
+	await browser?.close();
 	await stopPackageE2e(env);
 });
 
@@ -98,15 +62,11 @@ beforeEach(() => env.sandbox.reset());
 afterEach(async () => {
 	// The page at the end of each test: on a failure, the best explanation.
 	const state = (expect as unknown as { getState(): { currentTestName?: string } }).getState();
-	if (page) await page.screenshot({ path: path.join(SCREENSHOTS, `end-of-${slug(state.currentTestName ?? 'test')}.png`) });
+	if (page) await browser.screenshot(`end-of-${slug(state.currentTestName ?? 'test')}`);
 });
 
-function slug(text: string): string {
-	return text.toLowerCase().replace(/[^a-z0-9]+/g, '-').slice(0, 60);
-}
-
 async function screenshot(name: string): Promise<void> {
-	await page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`) });
+	await browser.screenshot(name);
 }
 
 async function newWorkflow(): Promise<void> {

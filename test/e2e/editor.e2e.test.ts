@@ -45,6 +45,8 @@ beforeAll(async () => {
 	await env.n8n.importCredentials([
 		...KINDS.map((kind) => sandboxCredential(kind, env.sandbox)),
 		...KINDS.map((kind) => sandboxCredential(kind, env.sandbox, { [SECRET_FIELD[kind]]: WRONG }, `bad-${kind}`)),
+		sandboxCredential('bearer', env.sandbox, { baseUrl: `${env.sandbox.baseUrl}/personas/hubspot` }, 'cred-hubspot'),
+		sandboxCredential('bearer', env.sandbox, { baseUrl: `${env.sandbox.baseUrl}/personas/stripe` }, 'cred-stripe'),
 	]);
 	n8n = await env.n8n.start();
 });
@@ -243,6 +245,36 @@ describe('Sync field mapping', () => {
 			{ method: 'GET', url: '/api/v1/stockitems?skip=0&take=20', status: 200, auth: { scheme: 'bearer', account: ACCOUNTS.owner } },
 		]);
 		expect(requests[0].headers.authorization).toBe(`Bearer ${BEARER_TOKENS[0].token}`);
+	});
+
+	it('HubSpot contacts: the properties inside the envelope, email matched by default, the read-only ones hidden', async () => {
+		const { result, requests } = await loadFields('bearer', 'cred-hubspot', { remoteResource: 'hubspotContacts' });
+
+		expect(result.status).toBe(200);
+		const hidden = { display: false, canBeUsedToMatch: false };
+		expect(result.body.data).toEqual({
+			fields: [
+				field('email', { defaultMatch: true }),
+				...['firstname', 'lastname', 'phone', 'company', 'website', 'city', 'jobtitle', 'lifecyclestage'].map((id) => field(id)),
+				// found in the sample's properties; the ID (beside the envelope) is never offered
+				field('hs_object_id', hidden),
+				field('createdate', hidden),
+				field('lastmodifieddate', hidden),
+			],
+		});
+		expect(requests).toMatchObject([{ method: 'GET', path: '/api/v1/personas/hubspot/crm/v3/objects/contacts', status: 200 }]);
+	});
+
+	it('Stripe customers: nested objects as dot-path fields (metadata.shop_id), Stripe’s own fields hidden', async () => {
+		const { result } = await loadFields('bearer', 'cred-stripe', { remoteResource: 'stripeCustomers' });
+
+		expect(result.status).toBe(200);
+		const fields = (result.body.data as { fields: ResourceMapperField[] }).fields;
+		expect(fields.map((f) => f.id)).toEqual(expect.arrayContaining(['email', 'address.city', 'metadata.shop_id', 'metadata.plan']));
+		expect(fields.find((f) => f.id === 'metadata.shop_id')).toEqual(field('metadata.shop_id'));
+		expect(fields.find((f) => f.id === 'created')).toMatchObject({ display: false, canBeUsedToMatch: false });
+		expect(fields.find((f) => f.id === 'livemode')).toMatchObject({ display: false, canBeUsedToMatch: false });
+		expect(fields.map((f) => f.id)).not.toContain('id');
 	});
 
 	it('a rejected credential: the notice explains why no fields could be learned, without the secret', async () => {

@@ -60,6 +60,47 @@ const EXPECTATIONS: Record<string, (result: Awaited<ReturnType<PackageE2e['n8n']
 		expect(synced).toHaveLength(25);
 		expect(synced[0]).toMatchObject({ name: 'Webshop customer 1', email_address: 'customer1@shop.example', tax_code: 'BE0400000000', city: 'Gent' });
 	},
+	// The API convention examples: against the sandbox's personas (seeded with Anna and Bram), Anna is in sync, Bram
+	// changed, Carla is new: one update and one create in the body each API accepts.
+	exHubSpot: (result) => {
+		expect(result.nodeOutput('Sync to HubSpot').map((o) => o.length)).toEqual([1, 1, 1, 0, 0]);
+		const contacts = env.sandbox.personas.hubspot.contacts.rows(ACCOUNTS.owner);
+		expect(contacts.map((c) => c.properties.lastname)).toEqual(['Peeters', 'Janssens-Maes', 'De Smet']);
+		expect(contacts[2].properties.shop_customer_id).toBe('WS-3');
+	},
+	exStripe: (result) => {
+		expect(result.nodeOutput('Sync to Stripe').map((o) => o.length)).toEqual([1, 1, 1, 0, 0]);
+		const byShopId = new Map(env.sandbox.personas.stripe.customers.rows(ACCOUNTS.owner).map((c) => [c.metadata.shop_id, c]));
+		expect(byShopId.get('WS-2')).toMatchObject({ name: 'Bram Janssens-Maes', metadata: { shop_id: 'WS-2', plan: 'business' } });
+		expect(byShopId.get('WS-3')).toMatchObject({ name: 'Carla De Smet', email: 'carla@shop.example', metadata: { plan: 'basic' } });
+		const writes = env.sandbox.log.filter((e) => e.method === 'POST');
+		expect(writes.every((e) => e.headers['content-type'] === 'application/x-www-form-urlencoded' && e.status === 200)).toBe(true);
+	},
+	exAirtable: (result) => {
+		expect(result.nodeOutput('Sync to Airtable').map((o) => o.length)).toEqual([1, 1, 1, 0, 0]);
+		expect(env.sandbox.personas.airtable.records.rows(ACCOUNTS.owner).map((r) => r.fields)).toEqual([
+			{ Name: 'Anna Peeters', Email: 'anna@shop.example', Status: 'Customer', Score: 7 },
+			{ Name: 'Bram Janssens-Maes', Email: 'bram@shop.example', Status: 'Customer', Score: 5 },
+			{ Name: 'Carla De Smet', Email: 'carla@shop.example', Status: 'Lead', Score: 1 },
+		]);
+	},
+	exShopify: (result) => {
+		expect(result.nodeOutput('Sync to Shopify').map((o) => o.length)).toEqual([1, 1, 1, 0, 0]);
+		const customers = env.sandbox.personas.shopify.customers.rows(ACCOUNTS.owner);
+		expect(customers.map((c) => [c.email, c.last_name, c.tags])).toEqual([
+			['anna@shop.example', 'Peeters', 'WS-1'],
+			['bram@shop.example', 'Janssens-Maes', 'WS-2'],
+			['carla@shop.example', 'De Smet', 'WS-3'],
+		]);
+	},
+	exJsonApi: (result) => {
+		expect(result.nodeOutput('Sync to JSON:API').map((o) => o.length)).toEqual([1, 1, 1, 0, 0]);
+		expect(env.sandbox.personas.jsonapi.articles.rows(ACCOUNTS.owner).map((a) => a.attributes)).toEqual([
+			{ title: 'Opening hours', body: 'We open at nine.', status: 'published', wordCount: 4 },
+			{ title: 'New bakery', body: 'Now open in Gent, Kouter 1.', status: 'published', wordCount: 6 },
+			{ title: 'Summer holidays', body: 'Closed in August.', status: 'draft', wordCount: 3 },
+		]);
+	},
 };
 
 /** Examples `n8n execute` cannot start, and where they run instead. */

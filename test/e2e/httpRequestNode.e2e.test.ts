@@ -7,12 +7,16 @@
  *   `/types/credentials.json`; the test reads both from the running n8n and applies the same rules.
  * - each credential authenticates a request the HTTP Request node sends through n8n's legacy request
  *   path (`requestWithAuthentication`, URL in `uri`), and the sandbox verifies every scheme;
- * - HMAC signs method, path with query and the JSON body exactly as the node sends it.
+ * - HMAC signs method, path with query and the JSON body exactly as the node sends it, and a raw JSON body ending
+ *   in a newline byte for byte (issue 16.11);
+ * - a redirect to another origin (a second local server on another port) receives none of the five credentials
+ *   from HTTP Request 4.2 or 4.4 — except OAuth2 with 4.2, where n8n itself re-adds the token (issue 16.10, README).
  */
 import { ACCOUNTS, ALL_SECRETS, HMAC_KEYS } from '../sandbox/fixtures';
 import { CREDENTIAL_TYPE, SANDBOX_SCHEME, type CredentialKind } from '../support/credentials';
 import type { StartedN8n } from './support/n8n';
 import { sandboxCredential, startPackageE2e, stopPackageE2e, type PackageE2e } from './support/packageE2e';
+import { startRecorder, type Recorder } from '../support/genericApi';
 import { chainWorkflow, type ChainNode } from './support/workflow';
 
 jest.setTimeout(600_000);
@@ -22,8 +26,17 @@ const SIGNED_TEMPLATE = '{timestamp}\\n{method}\\n{path}\\n{bodySha256}';
 const HTTP_REQUEST = 'n8n-nodes-base.httpRequest';
 
 let env: PackageE2e;
+let foreign: Recorder;
+const VERSIONS = [4.2, 4.4];
+const RAW_BODY = '{"name": "Raw body with a newline", "city": "Gent"}\n';
+const BODY_TEMPLATE = '{timestamp}\\n{method}\\n{path}\\n{body}';
 
-function httpRequestNode(kind: CredentialKind, credentialId: string, parameters: Record<string, unknown>): ChainNode {
+function httpRequestNode(
+	kind: CredentialKind,
+	credentialId: string,
+	parameters: Record<string, unknown>,
+	node: Partial<ChainNode> = {},
+): ChainNode {
 	const type = CREDENTIAL_TYPE[kind];
 	return {
 		name: 'HTTP Request',
@@ -31,15 +44,31 @@ function httpRequestNode(kind: CredentialKind, credentialId: string, parameters:
 		typeVersion: 4.2,
 		parameters: { authentication: 'predefinedCredentialType', nodeCredentialType: type, options: {}, ...parameters },
 		credentials: { [type]: { id: credentialId, name: credentialId } },
+		...node,
 	};
 }
 
+/** One HTTP Request node per credential and version, each asking the sandbox for `?probe=<kind>-<version>`. */
+const redirectProbes = (baseUrl: string): ChainNode[] =>
+	KINDS.flatMap((kind) =>
+		VERSIONS.map((version) =>
+			httpRequestNode(
+				kind,
+				`cred-${kind}`,
+				{ method: 'GET', url: `${baseUrl}/clients?probe=${kind}-${version}` },
+				{ name: `${kind} ${version}`, typeVersion: version, onError: 'continueRegularOutput' },
+			),
+		),
+	);
+
 beforeAll(async () => {
 	env = await startPackageE2e();
+	foreign = await startRecorder('{"answeredBy": "another origin"}');
 	const { n8n, sandbox } = env;
 	await n8n.importCredentials([
 		...KINDS.map((kind) => sandboxCredential(kind, sandbox)),
 		sandboxCredential('hmac', sandbox, { payloadTemplate: SIGNED_TEMPLATE, keyId: HMAC_KEYS[0].keyId }, 'signed-hmac'),
+		sandboxCredential('hmac', sandbox, { payloadTemplate: BODY_TEMPLATE, keyId: HMAC_KEYS[0].keyId }, 'body-hmac'),
 	]);
 	await n8n.importWorkflows([
 		...KINDS.map((kind) =>
@@ -62,10 +91,29 @@ beforeAll(async () => {
 				}),
 			],
 		}),
+		chainWorkflow({
+			id: 'http-hmac-raw',
+			nodes: [
+				httpRequestNode('hmac', 'body-hmac', {
+					method: 'POST',
+					url: `${sandbox.baseUrl}/clients`,
+					sendQuery: true,
+					queryParameters: { parameters: [{ name: 'format', value: 'json' }] },
+					sendBody: true,
+					contentType: 'raw',
+					rawContentType: 'application/json',
+					body: RAW_BODY,
+				}),
+			],
+		}),
+		chainWorkflow({ id: 'http-redirects', nodes: redirectProbes(sandbox.baseUrl) }),
 	]);
 });
 
-afterAll(async () => await stopPackageE2e(env));
+afterAll(async () => {
+	await stopPackageE2e(env);
+	await foreign?.close();
+});
 
 describe('the editor', () => {
 	let n8n: StartedN8n;
@@ -123,6 +171,49 @@ it('hmac: signs method, path with query, and the JSON body exactly as the HTTP R
 			auth: { scheme: 'hmac', principal: HMAC_KEYS[0].keyId },
 		});
 		expect(JSON.parse(post.body)).toEqual({ name: 'Signed by the HTTP Request node', city: 'Gent', tags: ['a', 'b'] });
+	} finally {
+		env.sandbox.reset();
+	}
+});
+
+it('hmac: a raw JSON body ending in a newline is signed byte for byte as sent (issue 16.11)', async () => {
+	env.sandbox.setHmacConfig({ template: BODY_TEMPLATE, keyId: HMAC_KEYS[0].keyId });
+	try {
+		const mark = env.sandbox.log.length;
+		const result = await env.n8n.execute('http-hmac-raw');
+		expect(result.errorMessage).toBeUndefined();
+		const [post] = env.sandbox.log.slice(mark).filter((e) => e.method === 'POST');
+		expect(post).toMatchObject({ status: 201, auth: { scheme: 'hmac', principal: HMAC_KEYS[0].keyId } });
+		expect(post.body).toBe(RAW_BODY);
+	} finally {
+		env.sandbox.reset();
+	}
+});
+
+it('a redirect to another origin: no credential reaches it from HTTP Request 4.2 or 4.4, except OAuth2 with 4.2 (issue 16.10)', async () => {
+	env.sandbox.setFaults({ scripted: [{ method: 'GET', path: '/api/v1/clients', redirectTo: foreign.origin, times: KINDS.length * VERSIONS.length }] });
+	try {
+		foreign.requests.length = 0;
+		const result = await env.n8n.execute('http-redirects');
+		const reached = (kind: CredentialKind, version: number) => foreign.requests.filter((r) => r.url.includes(`probe=${kind}-${version}`));
+		for (const kind of KINDS) {
+			for (const version of VERSIONS) {
+				const [output] = result.nodeOutput(`${kind} ${version}`);
+				const got = reached(kind, version);
+				const seen = { kind, version, requests: got.length, authorization: got[0]?.headers.authorization?.toString().split(' ')[0] };
+				if (kind !== 'oauth2') {
+					// Not followed: the node reports the 302; the other origin never hears of it.
+					expect(seen).toEqual({ kind, version, requests: 0, authorization: undefined });
+					expect(JSON.stringify(output[0].error)).toMatch(/302/);
+				} else {
+					// n8n signs OAuth2 requests itself, outside the credential's authenticate: 4.2 re-adds the token on a
+					// cross-origin redirect, 4.4 does not (README, "In n8n's HTTP Request node").
+					expect(seen).toEqual({ kind, version, requests: 1, authorization: version < 4.4 ? 'Bearer' : undefined });
+				}
+			}
+		}
+		const everything = JSON.stringify(foreign.requests);
+		for (const secret of ALL_SECRETS) expect(everything).not.toContain(secret);
 	} finally {
 		env.sandbox.reset();
 	}

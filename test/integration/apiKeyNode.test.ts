@@ -153,8 +153,67 @@ describe('API Sync API Key: create', () => {
 	it('makes exactly one POST when the API answers 500 (a retry could create two keys)', async () => {
 		sandbox.setFaults({ scripted: [{ method: 'POST', path: '/api/v1/apikeys', status: 500 }] });
 		const result = await createKeys({ items: [{ account: ACCOUNTS.portalClients[0] }] });
-		expect((result.error as Error).message).toBe('500 Internal Server Error from POST /api/v1/apikeys: "internal server error"');
+		expect((result.error as Error).message).toBe(
+			'500 Internal Server Error from POST /api/v1/apikeys: "internal server error"; not retried: POST is not idempotent, and the outcome is unknown: the API failed while handling it, and the API may or may not have applied it',
+		);
 		expect(posts()).toHaveLength(1);
+	});
+
+	// Issue 16.6: every 5xx on the create is "outcome unknown" with how to check; a 303 is followed or reported.
+	it('a 500 after the key was created says the outcome is unknown and how to check, never "no key was created"', async () => {
+		sandbox.setFaults({ scripted: [{ method: 'POST', path: '/api/v1/apikeys', status: 500, afterApply: true }] });
+		const result = await createKeys({ items: [{ account: ACCOUNTS.portalClients[0] }] });
+		const error = result.error as Error & { description?: string; httpCode?: string };
+		expect(error.message).toMatch(/^500 Internal Server Error from POST \/api\/v1\/apikeys: .*the outcome is unknown/);
+		expect(error.httpCode).toBe('500');
+		expect(error.description).toMatch(/^The outcome is unknown: the API may have created the key .*Check the API keys of this account .*running again as is may create a second key/);
+		expect(error.description).toContain('No earlier item of this run created a key. The key of the item that failed may exist as well (see above): check before running again.');
+		expect(error.description).not.toContain('No API key was created in this run');
+		expect(sandbox.issuedApiKeys()).toHaveLength(1);
+		expect(posts()).toHaveLength(1);
+	});
+
+	it('a 303 See Other after the create is followed with GET: the key is reported created, and not returned', async () => {
+		sandbox.setFaults({ scripted: [{ method: 'POST', path: '/api/v1/apikeys', seeOther: true }] });
+		const result = await createKeys({ items: [{ account: ACCOUNTS.portalClients[0] }] });
+		expect(result.error).toBeUndefined();
+		const [item] = result.output[0];
+		expect(item.json).toMatchObject({ apiKey: null, location: '/api/v1/apikeys/1', verified: false, accountId: ACCOUNTS.portalClients[0] });
+		expect(item.json.verification).toMatch(
+			/^The API created the key and answered 303 See Other; GET \/api\/v1\/apikeys\/1 did not return the key .*The key was created, but not returned\. .*Do not run this item again as is/,
+		);
+		expect(sandbox.log.map((e) => `${e.method} ${e.path} ${e.status}`)).toEqual(['POST /api/v1/apikeys 303', 'GET /api/v1/apikeys/1 200']);
+		expect(sandbox.issuedApiKeys()).toHaveLength(1);
+	});
+
+	it('a 303 See Other to another origin is not followed: an error that says the key was created', async () => {
+		sandbox.setFaults({ scripted: [{ method: 'POST', path: '/api/v1/apikeys', status: 303, redirectTo: 'http://127.0.0.1:9', afterApply: true }] });
+		const result = await createKeys({ items: [{ account: ACCOUNTS.portalClients[0] }] });
+		const error = result.error as Error & { description?: string; httpCode?: string };
+		expect(error.message).toBe(
+			`303 See Other from POST /api/v1/apikeys: the API applied the request, but its result could not be read: it is at http://127.0.0.1:9, which is not on the credential's Base URL origin ${sandbox.url}, so it was not read (the credential is only ever sent to its Base URL's origin)`,
+		);
+		expect(error.description).toMatch(/^The key was created, but not returned\./);
+		expect(sandbox.issuedApiKeys()).toHaveLength(1);
+		expect(sandbox.log).toHaveLength(1);
+	});
+
+	it('a 303 See Other whose result cannot be read is an error that says the key was created', async () => {
+		sandbox.setFaults({
+			scripted: [
+				{ method: 'POST', path: '/api/v1/apikeys', seeOther: true },
+				{ method: 'GET', path: /^\/api\/v1\/apikeys\/\d+$/, status: 404 },
+			],
+		});
+		const result = await createKeys({ items: [{ account: ACCOUNTS.portalClients[0] }] });
+		const error = result.error as Error & { description?: string; httpCode?: string };
+		expect(error.message).toBe(
+			'303 See Other from POST /api/v1/apikeys: the API applied the request, but its result could not be read: reading it (GET /api/v1/apikeys/1) failed: 404 Not Found from GET /api/v1/apikeys/1: "not found"',
+		);
+		expect(error.httpCode).toBe('303');
+		expect(error.description).toMatch(/^The key was created, but not returned\./);
+		expect(posts()).toHaveLength(1);
+		expect(sandbox.issuedApiKeys()).toHaveLength(1);
 	});
 
 	it('does not retry the POST after a connection reset', async () => {

@@ -230,6 +230,30 @@ describe('HMAC signing of real requests', () => {
 	});
 });
 
+/** What n8n's "Connect my account" does: the user approves (auto-approved here), n8n swaps the code for tokens. */
+async function authorizationCodeGrant(): Promise<IDataObject> {
+	const redirectUri = 'http://localhost:5678/rest/oauth2-credential/callback';
+	const authorize = await fetch(
+		`${sandbox.baseUrl}/oauth/authorize?response_type=code&client_id=${OAUTH_CLIENTS[0].clientId}&redirect_uri=${encodeURIComponent(redirectUri)}&state=s1`,
+		{ redirect: 'manual' },
+	);
+	const code = new URL(authorize.headers.get('location')!).searchParams.get('code')!;
+	const tokenResponse = await fetch(`${sandbox.baseUrl}/oauth/token`, {
+		method: 'POST',
+		headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+		body: new URLSearchParams({
+			grant_type: 'authorization_code',
+			code,
+			redirect_uri: redirectUri,
+			client_id: OAUTH_CLIENTS[0].clientId,
+			client_secret: OAUTH_CLIENTS[0].clientSecret,
+		}),
+	});
+	const oauthTokenData = (await tokenResponse.json()) as IDataObject;
+	expect(oauthTokenData.refresh_token).toEqual(expect.any(String));
+	return oauthTokenData;
+}
+
 describe('OAuth2 through n8n-core', () => {
 	it('fetches a client-credentials token once, stores it, and reuses it', async () => {
 		const first = await getManyClients('oauth2', credentialData('oauth2', sandbox.baseUrl));
@@ -263,27 +287,7 @@ describe('OAuth2 through n8n-core', () => {
 	});
 
 	it('uses and refreshes an authorization-code token', async () => {
-		// What n8n's "Connect my account" does: the user approves (auto-approved here), n8n swaps the code.
-		const redirectUri = 'http://localhost:5678/rest/oauth2-credential/callback';
-		const authorize = await fetch(
-			`${sandbox.baseUrl}/oauth/authorize?response_type=code&client_id=${OAUTH_CLIENTS[0].clientId}&redirect_uri=${encodeURIComponent(redirectUri)}&state=s1`,
-			{ redirect: 'manual' },
-		);
-		const code = new URL(authorize.headers.get('location')!).searchParams.get('code')!;
-		const tokenResponse = await fetch(`${sandbox.baseUrl}/oauth/token`, {
-			method: 'POST',
-			headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
-			body: new URLSearchParams({
-				grant_type: 'authorization_code',
-				code,
-				redirect_uri: redirectUri,
-				client_id: OAUTH_CLIENTS[0].clientId,
-				client_secret: OAUTH_CLIENTS[0].clientSecret,
-			}),
-		});
-		const oauthTokenData = (await tokenResponse.json()) as IDataObject;
-		expect(oauthTokenData.refresh_token).toEqual(expect.any(String));
-
+		const oauthTokenData = await authorizationCodeGrant();
 		const data = credentialData('oauth2', sandbox.baseUrl, { grantType: 'authorizationCode', oauthTokenData });
 		const first = await getManyClients('oauth2', data);
 		expect(first.error).toBeUndefined();
@@ -295,6 +299,43 @@ describe('OAuth2 through n8n-core', () => {
 		expect(refresh.body).toContain('grant_type=refresh_token');
 		const newToken = (second.credentials[0].data.oauthTokenData as IDataObject).access_token;
 		expect(newToken).not.toBe(oauthTokenData.access_token);
+	});
+
+	it('a revoked refresh token: the node says to reconnect the credential, and no token leaks', async () => {
+		const oauthTokenData = await authorizationCodeGrant();
+		const data = credentialData('oauth2', sandbox.baseUrl, { grantType: 'authorizationCode', oauthTokenData });
+		const first = await getManyClients('oauth2', data);
+		expect(first.error).toBeUndefined();
+
+		sandbox.revokeOAuthGrants();
+		const second = await getManyClients('oauth2', first.credentials[0].data);
+		const error = second.error as Error & { description?: string; httpCode?: string };
+		expect(sandbox.log.slice(-2).map((e) => `${e.method} ${e.path} ${e.status}`)).toEqual([
+			'GET /api/v1/clients 401',
+			'POST /api/v1/oauth/token 400',
+		]);
+		expect(error.message).toBe(
+			'The OAuth2 credential "apiSyncOAuth2Api" needs to be reconnected: the API refused to renew its access token (invalid_grant) on GET /api/v1/clients',
+		);
+		expect(error.description).toBe(
+			'The connected account withdrew access, or the refresh token expired or was revoked. Open the credential and connect the account again ("Switch account"; "Reconnect" or "Connect my account" in n8n 1.x), then run the workflow again.',
+		);
+		const { accessTokens, refreshTokens } = sandbox.issuedOAuthTokens();
+		expectNoSecretsIn(second, [...ALL_SECRETS, ...accessTokens, ...refreshTokens]);
+	});
+
+	it('a refused client on renewal: says to check the client ID and secret (n8n passes the OAuth error on as is)', async () => {
+		const connected = credentialData('oauth2', sandbox.baseUrl, { grantType: 'authorizationCode', oauthTokenData: await authorizationCodeGrant() });
+		sandbox.expireOAuthTokens();
+		const result = await getManyClients('oauth2', { ...connected, clientSecret: WRONG_SECRET });
+		const error = result.error as Error & { description?: string };
+		expect(sandbox.log.at(-1)).toMatchObject({ path: '/api/v1/oauth/token', status: 401 });
+		expect(error.message).toBe(
+			'n8n could not renew the access token of the OAuth2 credential "apiSyncOAuth2Api": the token URL answered invalid_client (on GET /api/v1/clients)',
+		);
+		expect(error.description).toMatch(/^The token URL did not accept the client: check the Client ID and Client Secret/);
+		const { accessTokens, refreshTokens } = sandbox.issuedOAuthTokens();
+		expectNoSecretsIn(result, [...ALL_SECRETS, ...accessTokens, ...refreshTokens]);
 	});
 
 	it('says the credential is not connected when an authorization-code credential has no token', async () => {

@@ -66,6 +66,21 @@ describe('two overlapping runs of one Sync', () => {
 		expect(new Set(remoteRefs()).size).toBe(20);
 	});
 
+	it('do not lean on idempotency keys: each run sends its own, and the check still leaves one record per key (issue 16.5)', async () => {
+		bothReadFirst();
+		const options = { useBulk: false, concurrency: 3, idempotencyHeader: 'Idempotency-Key' };
+		const runs = await Promise.all([sync(customers(10), options), sync(customers(10), options)]);
+		expect(runs.map((r) => r.error)).toEqual([undefined, undefined]);
+		const posts = sandbox.log.filter((e) => e.method === 'POST');
+		expect(posts).toHaveLength(20);
+		// Two runs, two keys per record: nothing was answered from the API's replay store.
+		expect(new Set(posts.map((p) => p.headers['idempotency-key'])).size).toBe(20);
+		expect(posts.filter((p) => p.replayed)).toEqual([]);
+		expect(remoteRefs().sort()).toEqual(customers(10).map((c) => String(c.shopId)).sort());
+		expect(runs.flatMap((r) => r.output[0])).toHaveLength(10);
+		expect(runs.flatMap((r) => r.output[2])).toHaveLength(10);
+	});
+
 	it.each([
 		['bulk', { useBulk: true }],
 		['one request per record, concurrency 3', { useBulk: false, concurrency: 3 }],

@@ -176,6 +176,35 @@ describe('Sync: modes', () => {
 		expect(remoteClients()).toHaveLength(3);
 	});
 
+	it('Dry Run over Max Deletes says that the real run would stop, and why (issue 16.9)', async () => {
+		const items = [customer(1, { city: 'Changed' }), customer(9)];
+		const dry = await sync(items, { syncMode: 'mirror', maxDeletes: 1 }, { dryRun: true });
+		expect(dry.error).toBeUndefined();
+		expect(counts(dry)).toEqual([1, 1, 0, 2, 0]);
+		const stop =
+			'The real run would stop before writing anything (no create, update or delete): Mirror would delete 2 remote records, more than Max Deletes (1).';
+		expect(dry.hints).toHaveLength(1);
+		expect(dry.hints[0]).toMatchObject({ type: 'warning' });
+		expect(dry.hints[0].message).toContain(
+			`${stop} Check that the input holds every record (a failed or partial source step would look like mass deletion). Raise Max Deletes if the deletions are intended.`,
+		);
+		for (const deletion of dry.output[3]) expect(deletion.json).toMatchObject({ dryRun: true, note: stop });
+		expect(writes()).toHaveLength(0);
+
+		// The real run does exactly what the dry run said.
+		const real = await sync(items, { syncMode: 'mirror', maxDeletes: 1 });
+		expect((real.error as Error).message).toBe('Mirror would delete 2 remote records, more than Max Deletes (1). Nothing was written.');
+		expect(writes()).toHaveLength(0);
+	});
+
+	it('Dry Run within Max Deletes carries no stop note', async () => {
+		const dry = await sync([customer(1), customer(2)], { syncMode: 'mirror', maxDeletes: 1 }, { dryRun: true });
+		expect(dry.output[3]).toHaveLength(1);
+		expect(dry.hints[0].message).not.toContain('would stop');
+		expect(dry.hints[0]).toMatchObject({ type: 'info' });
+		expect(dry.output[3][0].json.note).toBeUndefined();
+	});
+
 	it('Dry Run outputs the plan and writes nothing', async () => {
 		const result = await sync([customer(1), customer(2, { city: 'Brussel' }), customer(9)], { syncMode: 'mirror', maxDeletes: 0 }, { dryRun: true });
 		expect(result.error).toBeUndefined();

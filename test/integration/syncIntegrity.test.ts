@@ -5,12 +5,13 @@
  */
 import type { IDataObject } from 'n8n-workflow';
 
-import { runNode, type RunResult } from '../harness';
-import { ACCOUNTS } from '../sandbox/fixtures';
+import { runNode, type RunResult, type TestCredential } from '../harness';
+import { ACCOUNTS, USERS } from '../sandbox/fixtures';
 import { startSandbox, type RequestLogEntry, type Sandbox } from '../sandbox/server';
 import { CREDENTIAL_TYPE, credentialData } from '../support/credentials';
 
 const OWNER = ACCOUNTS.owner;
+const PORTAL = USERS.find((u) => u.portal)!;
 
 let sandbox: Sandbox;
 beforeAll(async () => {
@@ -35,6 +36,7 @@ interface SyncCall {
 	matchOn?: string[];
 	parameters?: IDataObject;
 	syncOptions?: IDataObject;
+	credentials?: TestCredential[];
 }
 
 function sync(items: IDataObject[], call: SyncCall = {}): Promise<RunResult> {
@@ -57,7 +59,7 @@ function sync(items: IDataObject[], call: SyncCall = {}): Promise<RunResult> {
 			},
 		},
 		items,
-		credentials: [{ type: CREDENTIAL_TYPE.apiKey, data: credentialData('apiKey', sandbox.baseUrl) }],
+		credentials: call.credentials ?? [{ type: CREDENTIAL_TYPE.apiKey, data: credentialData('apiKey', sandbox.baseUrl) }],
 	});
 }
 
@@ -299,6 +301,38 @@ describe('point 11: bulk fallbacks keep their promises', () => {
 		expect(result.output[0].every((o) => typeof o.json.id === 'number')).toBe(true);
 	});
 
+	// Issue 16.7: an entry is Created only with an id, or once a re-read confirms it.
+	it.each(['status', 'ok', 'message'] as const)(
+		'a bulk reply reporting a refusal in another shape (%s) is never read as Created: the record fails with the API’s words',
+		async (shape) => {
+			sandbox.store.bulkErrorShape = shape;
+			const result = await sync(fifty());
+			expect(counts(result)).toEqual([49, 0, 0, 0, 1]);
+			expect(result.output[0].every((o) => typeof o.json.id === 'number')).toBe(true);
+			expect(result.output[4][0]).toMatchObject({
+				json: { error: '400 Bad Request from POST /api/v1/clients: "name is required"', stage: 'create', httpCode: '400' },
+				pairedItem: { item: 20 },
+			});
+			expect(sandbox.log.filter((e) => e.query.bulk !== undefined)).toHaveLength(1);
+			expect(remoteClients()).toHaveLength(49);
+		},
+	);
+
+	it('a bulk reply without ids is confirmed by a re-read before anything is reported Created', async () => {
+		sandbox.store.bulkReplyIds = false;
+		const result = await sync(Array.from({ length: 5 }, (_, i) => customer(i)));
+		expect(counts(result)).toEqual([5, 0, 0, 0, 0]);
+		const ids = remoteClients().map((c) => c.client_id);
+		expect(result.output[0].map((o) => o.json.id)).toEqual(ids);
+		// read, bulk, the re-read that confirms, and the overlap check; nothing sent twice
+		expect(sandbox.log.map((e) => `${e.method} ${e.path}${e.query.bulk === undefined ? '' : '?bulk'}`)).toEqual([
+			'GET /api/v1/clients',
+			'POST /api/v1/clients?bulk',
+			'GET /api/v1/clients',
+			'GET /api/v1/clients',
+		]);
+	});
+
 	it('a refused bulk call is retried record by record within the Concurrency setting', async () => {
 		const spans: Array<[number, number]> = [];
 		const stop = watchLog((entry) => {
@@ -337,6 +371,62 @@ describe('idempotency keys', () => {
 		expect(byRecord(1)).toHaveLength(2);
 		expect(new Set(byRecord(1)).size).toBe(1);
 		expect(byRecord(2)[0]).not.toBe(byRecord(1)[0]);
+	});
+
+	// Issue 16.5: a key identifies one intended write of one run; the API's replay store never answers another run.
+	const withKey = { syncOptions: { useBulk: false, idempotencyHeader: 'Idempotency-Key' } };
+	const replayed = () => sandbox.log.filter((e) => e.replayed);
+
+	it('a value that changes back is written every run (Gent → Leuven → Gent → Leuven), never answered from the replay store', async () => {
+		insert({ name: 'Customer 1 BV', external_client_id: 'WS-1', city: 'Leuven' });
+		for (const city of ['Gent', 'Leuven', 'Gent', 'Leuven']) {
+			const result = await sync([customer(1, { city })], withKey);
+			expect({ city, counts: counts(result) }).toEqual({ city, counts: [0, 1, 0, 0, 0] });
+			expect(remoteClients()[0].city).toBe(city);
+		}
+		expect(replayed()).toEqual([]);
+		const keys = writes().map((w) => w.headers['idempotency-key']);
+		expect(new Set(keys).size).toBe(4);
+	});
+
+	it('a record someone deleted is created again by the next run, with a new id', async () => {
+		const first = await sync([customer(1)], withKey);
+		const oldId = first.output[0][0].json.id as number;
+		sandbox.store.remove(OWNER, 'clients', oldId);
+		const second = await sync([customer(1)], withKey);
+		expect(counts(second)).toEqual([1, 0, 0, 0, 0]);
+		expect(remoteClients()).toHaveLength(1);
+		expect(second.output[0][0].json.id).toBe(remoteClients()[0].client_id);
+		expect(second.output[0][0].json.id).not.toBe(oldId);
+		expect(replayed()).toEqual([]);
+	});
+
+	it('an accountant-portal user syncing the same client into a second account creates it there', async () => {
+		const [first, second] = ACCOUNTS.portalClients;
+		const portal = { type: CREDENTIAL_TYPE.basic, data: credentialData('basic', sandbox.baseUrl, { user: PORTAL.email, password: PORTAL.password }) };
+		const parameters = (account: string) => ({ authentication: CREDENTIAL_TYPE.basic, options: { accountId: account } });
+		for (const account of [first, second]) {
+			const result = await sync([customer(1)], { ...withKey, parameters: parameters(account), credentials: [portal] });
+			expect({ account, counts: counts(result) }).toEqual({ account, counts: [1, 0, 0, 0, 0] });
+			expect(result.output[0][0].json.id).toBe(sandbox.store.list(account, 'clients')[0]?.client_id);
+		}
+		expect(sandbox.store.list(first, 'clients')).toHaveLength(1);
+		expect(sandbox.store.list(second, 'clients')).toHaveLength(1);
+		expect(replayed()).toEqual([]);
+	});
+
+	it('a write whose answer was lost is sent again with its key, and the API applies it once', async () => {
+		sandbox.setFaults({ scripted: [{ path: /^\/api\/v1\/clients\/\d+$/, status: 504, afterApply: true }] });
+		insert({ name: 'Customer 1 BV', external_client_id: 'WS-1', city: 'Leuven' });
+		const result = await sync([customer(1)], withKey);
+		expect(counts(result)).toEqual([0, 1, 0, 0, 0]);
+		const patches = writes();
+		expect(patches.map((p) => [p.status, p.fault ?? null, p.replayed ?? false])).toEqual([
+			[504, 'applied-error', false],
+			[200, null, true],
+		]);
+		expect(patches[1].headers['idempotency-key']).toBe(patches[0].headers['idempotency-key']);
+		expect(remoteClients()[0].city).toBe('Gent');
 	});
 
 	it('sends no key when the option is empty', async () => {

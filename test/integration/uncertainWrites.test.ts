@@ -80,6 +80,28 @@ describe('Sync: a POST answered 502/503/504 after the API applied it', () => {
 		expect(result.output[4]).toHaveLength(0);
 	});
 
+	it('a create answered 500 after it was applied is created exactly once (any 5xx: outcome unknown)', async () => {
+		sandbox.setFaults({ scripted: [{ method: 'POST', path: '/api/v1/clients', status: 500, afterApply: true }] });
+		const result = await sync(customers(2), { useBulk: false });
+		expect(result.error).toBeUndefined();
+		expect(remoteCopies()).toEqual(once(2));
+		expect(result.output[0]).toHaveLength(2);
+	});
+
+	it('a create answered 303 See Other is followed with GET and reported Created with the id read there (issue 16.6)', async () => {
+		sandbox.setFaults({ scripted: [{ method: 'POST', path: '/api/v1/clients', seeOther: true }] });
+		const result = await sync(customers(2), { useBulk: false, concurrency: 1 });
+		expect(result.error).toBeUndefined();
+		expect(remoteCopies()).toEqual(once(2));
+		const ids = sandbox.store.list(OWNER, 'clients').map((c) => c.client_id);
+		expect(result.output[0].map((o) => o.json.id).sort()).toEqual(ids.sort());
+		expect(sandbox.log.filter((e) => e.method !== 'GET' || e.path !== '/api/v1/clients').map((e) => `${e.method} ${e.status}`)).toEqual([
+			'POST 303',
+			'GET 200',
+			'POST 201',
+		]);
+	});
+
 	it('a connection lost after the write creates the record exactly once', async () => {
 		sandbox.setFaults({ scripted: [{ method: 'POST', path: '/api/v1/clients', reset: true, afterApply: true }] });
 		const result = await sync(customers(2), { useBulk: false });
@@ -108,7 +130,7 @@ describe('Sync: a POST answered 502/503/504 after the API applied it', () => {
 	});
 });
 
-function createKey(options: INodeParameters = {}, continueOnFail = false): Promise<RunResult> {
+function createKey(options: INodeParameters = {}, continueOnFail = false, items = [{ account: ACCOUNTS.portalClients[0] }]): Promise<RunResult> {
 	return runNode({
 		node: {
 			type: 'apiSyncApiKey',
@@ -120,7 +142,7 @@ function createKey(options: INodeParameters = {}, continueOnFail = false): Promi
 				options,
 			},
 		},
-		items: [{ account: ACCOUNTS.portalClients[0] }],
+		items,
 		credentials: [
 			{
 				type: CREDENTIAL_TYPE.basic,
@@ -166,6 +188,18 @@ describe('API Key node: a POST /apikeys answered 504 after the key was created',
 		expect(first.headers['idempotency-key']).toMatch(/^[0-9a-f]{32}$/);
 		expect(second.headers['idempotency-key']).toBe(first.headers['idempotency-key']);
 		expect(result.output[0][0].json).toMatchObject({ apiKey: expect.stringMatching(/^ef-key-/), verified: true });
+	});
+
+	it('two items asking for the same key in one execution send two idempotency keys, and get two keys', async () => {
+		const account = ACCOUNTS.portalClients[0];
+		const result = await createKey({ idempotencyKeyHeader: 'Idempotency-Key' }, false, [{ account }, { account }]);
+		expect(result.error).toBeUndefined();
+		const [first, second] = keyPosts();
+		expect(second.headers['idempotency-key']).not.toBe(first.headers['idempotency-key']);
+		expect(sandbox.log.filter((e) => e.replayed)).toEqual([]);
+		expect(sandbox.issuedApiKeys()).toHaveLength(2);
+		const keys = result.output[0].map((item) => item.json.apiKey);
+		expect(new Set(keys).size).toBe(2);
 	});
 
 	it('a new execution sends another idempotency key (a second key is a new request)', async () => {

@@ -1,8 +1,9 @@
 /**
  * The package in n8n's queue mode, for real (`npm run test:queue`): PostgreSQL and Redis on loopback, one main,
- * two workers, one webhook processor, each with the package installed (see support/queueStack.ts), against the
- * sandbox API in this process. Counts come from the sandbox (its records and request log) and from Postgres
- * (execution_entity, execution_data, workflow_entity); which worker ran an execution comes from the workers' logs.
+ * two workers, one webhook processor (point 6b starts a second), each with the package installed (see
+ * support/queueStack.ts), against the sandbox API in this process. Counts come from the sandbox (its records and
+ * request log) and from Postgres (execution_entity, execution_data, workflow_entity); which worker ran an execution
+ * comes from the workers' logs.
  */
 import { createHmac, randomUUID } from 'node:crypto';
 import * as path from 'node:path';
@@ -47,6 +48,11 @@ const DURABLE_CURSORS: Record<'on' | 'off', NodeJS.ProcessEnv> = {
 const WEBHOOK_KEY = 'queue-standard-webhooks-key-06';
 const WEBHOOK_SECRET = `whsec_${Buffer.from(WEBHOOK_KEY).toString('base64')}`;
 const VERIFIED_HOOK_ID = randomUUID();
+/** Point 6b: Drop Repeated Deliveries with two webhook processors, one workflow per measurement. */
+const DEDUPE_PHASES = ['sameProcess', 'otherProcessLater', 'bothAtOnce', 'lastNodeOtherLater'] as const;
+type DedupePhase = (typeof DEDUPE_PHASES)[number];
+const DEDUPE_HOOK_ID: Record<DedupePhase, string> = Object.fromEntries(DEDUPE_PHASES.map((phase) => [phase, randomUUID()])) as Record<DedupePhase, string>;
+const dedupeWorkflowId = (phase: DedupePhase) => `q-dd-${DEDUPE_PHASES.indexOf(phase)}`;
 const MAPPING = { external_client_id: '={{ $json.ref }}', name: '={{ $json.name }}', city: '={{ $json.city }}' };
 
 let sandbox: Sandbox;
@@ -133,6 +139,23 @@ beforeAll(async () => {
 			splitRecords,
 			syncNode(),
 		]),
+		...DEDUPE_PHASES.map((phase) =>
+			flow(dedupeWorkflowId(phase), [
+				{
+					name: 'Signed call',
+					type: `${PACKAGE}.apiSyncWebhook`,
+					webhookId: DEDUPE_HOOK_ID[phase],
+					parameters: {
+						httpMethod: 'POST',
+						verification: 'standardWebhooks',
+						responseMode: phase === 'lastNodeOtherLater' ? 'lastNode' : 'onReceived',
+						options: { dropRepeatedDeliveries: true },
+					},
+					credentials: { apiSyncWebhookSecretApi: { id: 'queue-webhookSecret', name: 'queue-webhookSecret' } },
+				},
+				{ name: 'Answer', type: 'n8n-nodes-base.noOp', parameters: {} },
+			]),
+		),
 		flow('q-changes', [
 			// Not every 5 s: an idle Bull worker re-issues its blocking wait for jobs every 5 s (drainDelay), and Redis hands
 			// a new job to the connection that has waited longest, so a 5 s schedule can lock onto one worker for minutes.
@@ -494,6 +517,94 @@ describe('n8n queue mode: one main, two workers, one webhook processor, Postgres
 			rejectionLinesOnWebhookProcessor: rejectionLines(stack.webhook!).length,
 			rejectionLinesOnMainAndWorkers: [stack.main!, ...stack.workers].reduce((n, p) => n + rejectionLines(p).length, 0),
 		};
+	});
+
+	it('6b. Drop Repeated Deliveries with two webhook processors: exact within one process; what holds across processes', async () => {
+		const second = await stack.startWebhookProcessor('webhook-2');
+		const processors = { A: stack.webhook!, B: second };
+		const url = (phase: DedupePhase, p: 'A' | 'B') => `${processors[p].url}/webhook/${DEDUPE_HOOK_ID[phase]}/webhook`;
+		const send = async (phase: DedupePhase, p: 'A' | 'B', id: string, body: string): Promise<number> => {
+			const res = await fetch(url(phase, p), { method: 'POST', headers: standardWebhook(body, id), body });
+			await res.text();
+			return res.status;
+		};
+		const deliveries = (phase: DedupePhase) =>
+			Array.from({ length: 8 }, (_, i) => ({ id: `msg_q6b_${phase}_${i}`, body: JSON.stringify({ records: [], n: i, phase }) }));
+		/**
+		 * A fresh delivery sent after every other call of the phase was answered: once its execution has finished (and
+		 * none is still queued or running), every execution those calls started is counted. Returns that count.
+		 */
+		const executionsAfterSentinel = async (phase: DedupePhase): Promise<number> => {
+			const id = `msg_q6b_${phase}_sentinel`;
+			expect(await send(phase, 'A', id, JSON.stringify({ records: [], sentinel: true }))).toBe(200);
+			let rows: ExecutionRow[] = [];
+			await waitUntil(
+				async () => {
+					rows = await executionsOf(dedupeWorkflowId(phase));
+					if (rows.some((e) => ['new', 'running', 'waiting'].includes(e.status))) return false;
+					for (const row of [...rows].reverse()) if ((await nodeItems(row.id, 'Signed call'))[0]?.deliveryId === id) return true;
+					return false;
+				},
+				`${phase}: the sentinel delivery's execution`,
+				120_000,
+				() => JSON.stringify(rows),
+			);
+			return rows.length - 1;
+		};
+
+		for (const phase of DEDUPE_PHASES) await activate(dedupeWorkflowId(phase));
+		// Both processors know the workflows once an unsigned probe gets the node's own 401 instead of 404.
+		for (const phase of DEDUPE_PHASES) {
+			for (const p of ['A', 'B'] as const) {
+				await waitUntil(
+					async () => {
+						const res = await fetch(url(phase, p), { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+						await res.text();
+						return res.status === 401;
+					},
+					`${phase} registered on webhook processor ${p}`,
+					60_000,
+				);
+			}
+		}
+		const counted: Record<string, unknown> = {};
+
+		// Same process: 8 deliveries at once, each delivered again 3 s later to the same processor → exactly 8.
+		let ds = deliveries('sameProcess');
+		expect(await Promise.all(ds.map((d) => send('sameProcess', 'A', d.id, d.body)))).toEqual(Array(8).fill(200));
+		await new Promise((resolve) => setTimeout(resolve, 3000));
+		expect(await Promise.all(ds.map((d) => send('sameProcess', 'A', d.id, d.body)))).toEqual(Array(8).fill(200));
+		counted.sameProcess = await executionsAfterSentinel('sameProcess');
+		expect(counted.sameProcess).toBe(8);
+
+		// Another process, later: 8 at once to A, each delivered again 3 s later to B (B reads the database's copy).
+		ds = deliveries('otherProcessLater');
+		expect(await Promise.all(ds.map((d) => send('otherProcessLater', 'A', d.id, d.body)))).toEqual(Array(8).fill(200));
+		await new Promise((resolve) => setTimeout(resolve, 3000));
+		expect(await Promise.all(ds.map((d) => send('otherProcessLater', 'B', d.id, d.body)))).toEqual(Array(8).fill(200));
+		counted.otherProcessLater = await executionsAfterSentinel('otherProcessLater');
+
+		// Both at once: each of 8 deliveries sent to A and to B at the same moment.
+		ds = deliveries('bothAtOnce');
+		expect(await Promise.all(ds.flatMap((d) => [send('bothAtOnce', 'A', d.id, d.body), send('bothAtOnce', 'B', d.id, d.body)]))).toEqual(Array(16).fill(200));
+		counted.bothAtOnce = await executionsAfterSentinel('bothAtOnce');
+
+		// When Last Node Finishes: 8 at once to A (each answered after its run), each delivered again 3 s later to B.
+		ds = deliveries('lastNodeOtherLater');
+		expect(await Promise.all(ds.map((d) => send('lastNodeOtherLater', 'A', d.id, d.body)))).toEqual(Array(8).fill(200));
+		await new Promise((resolve) => setTimeout(resolve, 3000));
+		expect(await Promise.all(ds.map((d) => send('lastNodeOtherLater', 'B', d.id, d.body)))).toEqual(Array(8).fill(200));
+		counted.lastNodeOtherLater = await executionsAfterSentinel('lastNodeOtherLater');
+
+		// Across processes nothing is promised beyond "at least once, at most once per process".
+		for (const phase of ['otherProcessLater', 'lastNodeOtherLater'] as const) expect(counted[phase]).toBeGreaterThanOrEqual(8);
+		for (const phase of ['otherProcessLater', 'bothAtOnce', 'lastNodeOtherLater'] as const) expect(counted[phase]).toBeLessThanOrEqual(16);
+		const failed = (
+			await Promise.all(DEDUPE_PHASES.map(async (phase) => (await executionsOf(dedupeWorkflowId(phase))).filter((e) => e.status !== 'success')))
+		).flat();
+		expect(failed).toEqual([]);
+		measured.p6bDropRepeatedDeliveries = { deliveries: 8, executionsFor8Deliveries: counted };
+		await second.stop();
 	});
 });
 

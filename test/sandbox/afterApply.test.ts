@@ -87,6 +87,22 @@ describe('Idempotency-Key', () => {
 		expect(repeat.headers['idempotent-replayed']).toBe('true');
 		expect(clients()).toHaveLength(1);
 		expect(repeat.data.client_id).toBe(clients()[0].client_id);
+		expect(sb.log.map((e) => e.replayed ?? false)).toEqual([false, true]);
+	});
+
+	it('forgets a key after its time to live (default 24 hours, on the sandbox clock)', async () => {
+		let now = Date.parse('2025-03-01T10:00:00Z');
+		sb.setClock(() => new Date(now));
+		sb.setIdempotencyTtl(60_000);
+		const headers = { 'Idempotency-Key': 'k-ttl' };
+		await call('POST', '/clients', { data: { name: 'Twice' }, headers });
+		now += 59_000;
+		expect(((await call('POST', '/clients', { data: { name: 'Twice' }, headers })) as AxiosResponse).headers['idempotent-replayed']).toBe('true');
+		now += 1_000;
+		const later = (await call('POST', '/clients', { data: { name: 'Twice' }, headers })) as AxiosResponse;
+		expect(later.status).toBe(201);
+		expect(later.headers['idempotent-replayed']).toBeUndefined();
+		expect(clients()).toHaveLength(2);
 	});
 
 	it('refuses the same key with another request (422), and another caller cannot replay it', async () => {
@@ -173,5 +189,22 @@ describe('listing mode', () => {
 		sb.reset();
 		for (let i = 0; i < 7; i++) sb.store.insert(ACCOUNTS.owner, 'clients', { name: `C${i}` });
 		expect(((await call('GET', '/clients')) as AxiosResponse).data).toHaveLength(7);
+	});
+});
+
+describe('redirect to another origin', () => {
+	it('answers 302 with the same path and query on the other origin, without applying the request', async () => {
+		sb.setFaults({ scripted: [{ method: 'GET', path: '/api/v1/clients', redirectTo: 'http://127.0.0.1:9/' }] });
+		const response = (await call('GET', '/clients?take=5', { maxRedirects: 0 })) as AxiosResponse;
+		expect(response.status).toBe(302);
+		expect(response.headers.location).toBe('http://127.0.0.1:9/api/v1/clients?take=5');
+	});
+
+	it('a 303 See Other after the write was applied', async () => {
+		sb.setFaults({ scripted: [{ method: 'POST', path: '/api/v1/clients', status: 303, redirectTo: 'http://127.0.0.1:9', afterApply: true }] });
+		const response = (await call('POST', '/clients', { data: { name: 'Applied' }, maxRedirects: 0 })) as AxiosResponse;
+		expect(response.status).toBe(303);
+		expect(response.headers.location).toBe('http://127.0.0.1:9/api/v1/clients');
+		expect(clients()).toHaveLength(1);
 	});
 });

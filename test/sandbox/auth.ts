@@ -106,6 +106,11 @@ function bearerAuth(header: string, ctx: AuthContext): AuthResult {
 	return { ok: true, principal: singleAccount('oauth2', clientId, `OAuth client ${clientId}`, account) };
 }
 
+/** An API key presented some other way (e.g. Shopify's `X-Shopify-Access-Token`): the same keys, the same rules. */
+export function authenticateApiKey(key: string, ctx: AuthContext): AuthResult {
+	return apiKeyAuth(key, ctx);
+}
+
 function apiKeyAuth(key: string, ctx: AuthContext): AuthResult {
 	const entry = ctx.apiKeys.find(key);
 	if (!entry) return invalidCredentials();

@@ -19,6 +19,8 @@ export interface ControlTarget {
 	setHmacConfig(config: Partial<HmacVerifyConfig>): void;
 	setClock(now: () => Date): void;
 	expireOAuthTokens(): void;
+	revokeOAuthGrants(): void;
+	setOAuthConsent(mode: 'auto' | 'page'): void;
 	listRecords(account: string, domain: DomainName): SandboxRecord[];
 	issuedApiKeys(account?: string): ApiKeyInfo[];
 }
@@ -58,6 +60,16 @@ const ROUTES: Record<string, Handler> = {
 		target.expireOAuthTokens();
 		ex.sendJson(200, { success: 'access tokens expired' });
 	},
+	'POST /revoke-oauth-grants': (ex, target) => {
+		target.revokeOAuthGrants();
+		ex.sendJson(200, { success: 'refresh tokens revoked' });
+	},
+	'POST /oauth-consent': (ex, target, body) => {
+		const mode = (body as { mode?: unknown } | undefined)?.mode;
+		if (mode !== 'auto' && mode !== 'page') throw new Error('mode must be "auto" or "page"');
+		target.setOAuthConsent(mode);
+		ex.sendJson(200, { success: `consent mode ${mode}` });
+	},
 	'POST /clock': (ex, target, body) => {
 		target.setClock(clockFromJson(body));
 		ex.sendJson(200, { success: 'clock set' });
@@ -68,6 +80,7 @@ const ROUTES: Record<string, Handler> = {
  * Handles `/__sandbox/...`:
  * `GET health`, `POST reset`, `GET log[?since=id]`, `DELETE log`, `POST faults` (SandboxFaults as JSON;
  * `pathPattern` is a RegExp source string; `changes` deletes/inserts records between list pages), `POST listing` (SandboxListing; `{}` turns it off), `POST hmac` (Partial<HmacVerifyConfig>), `POST expire-tokens`,
+ * `POST revoke-oauth-grants`, `POST oauth-consent` (`{"mode": "page"}` consent page, `{"mode": "auto"}` approve at once),
  * `POST clock` (`{"now": iso}` fixed, `{"offsetSeconds": n}` shifted, `{}` real time),
  * `GET store/{account}/{domain}` (records) and `GET store/{account}/apikeys` (issued keys, without the keys).
  */

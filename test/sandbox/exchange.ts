@@ -39,6 +39,8 @@ export class Exchange {
 	listPaging?: (selected: Array<Record<string, unknown>>, idField: string) => { skip: number; take: number } | string;
 	/** Set by a listing: the page's start and the number of records selected (for next tokens and has_more). */
 	listed?: { skip: number; total: number };
+	/** Answered from the `Idempotency-Key` replay store: not applied again. */
+	replayed = false;
 	private finished = false;
 
 	constructor(
@@ -134,6 +136,7 @@ export class Exchange {
 			...(this.fault ? { fault: this.fault } : {}),
 			...(this.inFlight !== undefined ? { inFlight: this.inFlight } : {}),
 			ms: Date.now() - this.arrival,
+			...(this.replayed ? { replayed: true } : {}),
 		});
 	}
 }

@@ -20,6 +20,8 @@ export type FaultDecision =
 			headers: Record<string, string>;
 			/** Raw body to send as is; when absent an `{"error": ...}` body in the negotiated format. */
 			body?: string;
+			/** 303 to the `uri` of the real response (which is computed, the request applied). */
+			seeOther?: boolean;
 			contentType?: string;
 			message: string;
 	  };
@@ -106,7 +108,7 @@ export class FaultEngine {
 	decide(method: string, pathname: string, url: string, now = Date.now()): FaultDecision {
 		if (!isApiPath(pathname)) return { kind: 'none' };
 		const scripted = this.takeScripted(method, pathname, url);
-		if (scripted) return scriptedDecision(scripted, this.faults.retryAfter ?? '1');
+		if (scripted) return scriptedDecision(scripted, this.faults.retryAfter ?? '1', url);
 		if (!this.matchesPattern(pathname)) return { kind: 'none' };
 		return this.windowDecision(now) ?? this.shareDecision();
 	}
@@ -181,10 +183,14 @@ function scriptedMatches(fault: ScriptedFault, method: string, pathname: string,
 	return fault.path.test(url);
 }
 
-function scriptedDecision(fault: ScriptedFault, retryAfter: string): FaultDecision {
+function scriptedDecision(fault: ScriptedFault, retryAfter: string, url: string): FaultDecision {
 	if (fault.reset) return fault.afterApply ? { kind: 'reset', fault: 'applied-reset', afterApply: true } : { kind: 'reset', fault: 'scripted' };
-	const status = fault.status ?? 500;
+	if (fault.seeOther) {
+		return { kind: 'respond', fault: 'applied-error', afterApply: true, seeOther: true, status: 303, headers: {}, message: 'see other' };
+	}
+	const status = fault.status ?? (fault.redirectTo ? 302 : 500);
 	const headers = { ...(fault.headers ?? {}) };
+	if (fault.redirectTo) headers.Location = `${fault.redirectTo.replace(/\/+$/, '')}${url}`;
 	if (status === 429 && !Object.keys(headers).some((name) => name.toLowerCase() === 'retry-after')) {
 		headers['Retry-After'] = retryAfter;
 	}

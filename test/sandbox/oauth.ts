@@ -1,6 +1,7 @@
 /**
- * OAuth 2.0 for the sandbox: an auto-approving `/oauth/authorize` and `/oauth/token` with the
- * client_credentials, authorization_code and refresh_token grants.
+ * OAuth 2.0 for the sandbox: `/oauth/authorize` (approves at once, or shows a consent page the user answers) and
+ * `/oauth/token` with the client_credentials, authorization_code and refresh_token grants. Grants can be revoked
+ * (the user withdrew access), which makes their refresh tokens answer `invalid_grant`.
  */
 import { OAUTH_CLIENTS, OAUTH_TOKEN_LIFETIME_SECONDS } from './fixtures';
 import type { Exchange } from './exchange';
@@ -23,6 +24,27 @@ interface RefreshGrant {
 	scope: string;
 }
 
+/** An authorization request waiting for the user's answer on the consent page. */
+interface PendingConsent {
+	client: OAuthClient;
+	redirectUri: string;
+	scope: string;
+	state: string | null;
+	expiresAt: number;
+}
+
+/**
+ * How `/oauth/authorize` answers: `auto` approves at once with a redirect (scripts, in-process tests); `page` shows a
+ * consent page whose Allow/Deny form posts back to `/oauth/authorize`, as a real provider does (the browser test).
+ */
+export type OAuthConsentMode = 'auto' | 'page';
+
+/** Every token issued since the last reset, so tests can check that none of them shows up where it must not. */
+export interface IssuedOAuthTokens {
+	accessTokens: string[];
+	refreshTokens: string[];
+}
+
 /** A valid access token's owner. */
 export interface AccessTokenInfo {
 	clientId: string;
@@ -37,21 +59,41 @@ export type AccessTokenLookup = { status: 'valid'; info: AccessTokenInfo } | { s
 export class OAuthServer {
 	private codes = new Map<string, AuthorizationCode>();
 	private refreshTokens = new Map<string, RefreshGrant>();
-	private accessTokens = new Map<string, AccessTokenInfo>();
+	private accessTokens = new Map<string, AccessTokenInfo & { withRefresh: boolean }>();
+	private pendingConsents = new Map<string, PendingConsent>();
+	private issued: IssuedOAuthTokens = { accessTokens: [], refreshTokens: [] };
+	consentMode: OAuthConsentMode = 'auto';
 
 	/** @param now the sandbox clock */
 	constructor(private readonly now: () => Date) {}
 
-	/** Forgets every code and token. */
+	/** Forgets every code and token; `/oauth/authorize` approves at once again. */
 	reset(): void {
 		this.codes.clear();
 		this.refreshTokens.clear();
 		this.accessTokens.clear();
+		this.pendingConsents.clear();
+		this.issued = { accessTokens: [], refreshTokens: [] };
+		this.consentMode = 'auto';
 	}
 
 	/** Every access token issued so far becomes expired; refresh tokens stay valid. */
 	expireAll(): void {
 		for (const info of this.accessTokens.values()) info.expired = true;
+	}
+
+	/**
+	 * The user withdraws every authorization-code grant: their refresh tokens are refused (`invalid_grant`) and the
+	 * access tokens issued with them are no longer accepted. Client-credentials tokens stay valid.
+	 */
+	revokeGrants(): void {
+		this.refreshTokens.clear();
+		for (const [token, info] of this.accessTokens) if (info.withRefresh) this.accessTokens.delete(token);
+	}
+
+	/** Every access and refresh token issued since the last reset (revoked and expired ones included). */
+	issuedTokens(): IssuedOAuthTokens {
+		return { accessTokens: [...this.issued.accessTokens], refreshTokens: [...this.issued.refreshTokens] };
 	}
 
 	/** Checks a bearer token against the issued access tokens. */
@@ -62,8 +104,12 @@ export class OAuthServer {
 		return { status: 'valid', info };
 	}
 
-	/** `GET /oauth/authorize`: approves at once and redirects with a code. */
+	/**
+	 * `GET /oauth/authorize`: approves at once and redirects with a code, or (consent mode `page`) shows the consent
+	 * page. `POST /oauth/authorize` is that page's answer: Allow redirects with a code, Deny with `access_denied`.
+	 */
 	authorize(ex: Exchange): void {
+		if (ex.method === 'POST') return this.answerConsent(ex);
 		const params = ex.params;
 		const client = OAUTH_CLIENTS.find((candidate) => candidate.clientId === params.get('client_id'));
 		if (!client) return oauthError(ex, 400, 'invalid_request', 'unknown client_id');
@@ -71,20 +117,55 @@ export class OAuthServer {
 			return oauthError(ex, 400, 'unsupported_response_type', 'response_type must be code');
 		}
 		const redirectUri = params.get('redirect_uri') ?? '';
-		const target = parseAbsoluteUrl(redirectUri);
-		if (!target) return oauthError(ex, 400, 'invalid_request', 'redirect_uri must be an absolute URL');
+		if (!parseAbsoluteUrl(redirectUri)) return oauthError(ex, 400, 'invalid_request', 'redirect_uri must be an absolute URL');
 		ex.auth = { scheme: 'oauth2', principal: client.clientId, account: client.account };
-
-		const code = randomToken('ef-code-');
-		this.codes.set(code, {
-			clientId: client.clientId,
+		const request: PendingConsent = {
+			client,
 			redirectUri,
 			scope: params.get('scope') || DEFAULT_SCOPE,
+			state: params.get('state'),
+			expiresAt: this.now().getTime() + CODE_LIFETIME_MS,
+		};
+		if (this.consentMode === 'auto') return this.redirectWithCode(ex, request);
+
+		const ticket = randomToken('ef-consent-');
+		this.pendingConsents.set(ticket, request);
+		ex.send(200, consentPage(ex.pathname, ticket, request), 'text/html; charset=utf-8', {
+			'Cache-Control': 'no-store',
+			'X-Frame-Options': 'DENY',
+		});
+	}
+
+	private answerConsent(ex: Exchange): void {
+		const form = new URLSearchParams(ex.bodyText);
+		const ticket = form.get('ticket') ?? '';
+		const request = this.pendingConsents.get(ticket);
+		this.pendingConsents.delete(ticket);
+		if (!request || request.expiresAt <= this.now().getTime()) {
+			return oauthError(ex, 400, 'invalid_request', 'this consent page expired or was already answered: start again');
+		}
+		ex.auth = { scheme: 'oauth2', principal: request.client.clientId, account: request.client.account };
+		if (form.get('decision') !== 'allow') {
+			const target = new URL(request.redirectUri);
+			target.searchParams.set('error', 'access_denied');
+			target.searchParams.set('error_description', 'the user denied access');
+			if (request.state !== null) target.searchParams.set('state', request.state);
+			return ex.redirect(target.toString());
+		}
+		this.redirectWithCode(ex, request);
+	}
+
+	private redirectWithCode(ex: Exchange, request: PendingConsent): void {
+		const code = randomToken('ef-code-');
+		this.codes.set(code, {
+			clientId: request.client.clientId,
+			redirectUri: request.redirectUri,
+			scope: request.scope,
 			expiresAt: this.now().getTime() + CODE_LIFETIME_MS,
 		});
+		const target = new URL(request.redirectUri);
 		target.searchParams.set('code', code);
-		const state = params.get('state');
-		if (state !== null) target.searchParams.set('state', state);
+		if (request.state !== null) target.searchParams.set('state', request.state);
 		ex.redirect(target.toString());
 	}
 
@@ -135,7 +216,9 @@ export class OAuthServer {
 			scope,
 			expiresAt: this.now().getTime() + OAUTH_TOKEN_LIFETIME_SECONDS * 1000,
 			expired: false,
+			withRefresh,
 		});
+		this.issued.accessTokens.push(accessToken);
 		const body: Record<string, unknown> = {
 			access_token: accessToken,
 			token_type: 'Bearer',
@@ -144,11 +227,39 @@ export class OAuthServer {
 		if (withRefresh) {
 			const refreshToken = randomToken('ef-rt-');
 			this.refreshTokens.set(refreshToken, { clientId: client.clientId, scope });
+			this.issued.refreshTokens.push(refreshToken);
 			body.refresh_token = refreshToken;
 		}
 		body.scope = scope;
 		ex.sendJson(200, body, { 'Cache-Control': 'no-store', Pragma: 'no-cache' });
 	}
+}
+
+/** The provider's consent page: who asks for what, and an Allow / Deny form posted back to the authorize URL. */
+function consentPage(action: string, ticket: string, request: PendingConsent): string {
+	const redirectHost = new URL(request.redirectUri).host;
+	return `<!doctype html>
+<html lang="en">
+<head><meta charset="utf-8"><title>Authorize ${escapeHtml(request.client.clientId)} - Sandbox API</title></head>
+<body>
+<main>
+<h1>Authorize access to your account</h1>
+<p><strong id="client">${escapeHtml(request.client.clientId)}</strong> asks for access to account
+<strong id="account">${escapeHtml(request.client.account)}</strong> with scope <code id="scope">${escapeHtml(request.scope)}</code>.</p>
+<p>You will be sent back to <code id="redirect-host">${escapeHtml(redirectHost)}</code>.</p>
+<form method="post" action="${escapeHtml(action)}">
+<input type="hidden" name="ticket" value="${escapeHtml(ticket)}">
+<button type="submit" name="decision" value="allow" id="allow">Allow</button>
+<button type="submit" name="decision" value="deny" id="deny">Deny</button>
+</form>
+</main>
+</body>
+</html>
+`;
+}
+
+function escapeHtml(text: string): string {
+	return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
 /** Form-encoded body (JSON accepted too, for lenient clients). */

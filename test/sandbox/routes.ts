@@ -17,7 +17,7 @@ import type { Exchange } from './exchange';
 import { API_PREFIX } from './faults';
 import { ACCOUNT_NAMES } from './fixtures';
 import { isPlainListing, pageOf, parseListQuery, selectRecords, selectionKey } from './query';
-import { bulkReplyBody, without, type SandboxStore } from './store';
+import { bulkErrorEntry, bulkReplyBody, without, type SandboxStore } from './store';
 
 /** Maximum number of items in one bulk call. */
 export const MAX_BULK_ITEMS = 100;
@@ -59,13 +59,16 @@ export function handleApi(ex: Exchange, ctx: ApiContext): void {
 	const [first, ...rest] = segments;
 	if (first === 'accounts' && rest.length === 1 && rest[0] === 'current') return currentAccount(request);
 	if (first === 'apikeys' && rest.length === 0) return createApiKey(request);
+	if (first === 'apikeys' && rest.length === 1) return readApiKey(request, rest[0]);
 	if (first !== undefined) return routeDomain(request, first, rest);
 	ex.sendError(404, 'not found');
 }
 
 function routeOAuth(ex: Exchange, ctx: ApiContext, segments: string[]): void {
 	if (segments.length === 2 && segments[1] === 'token') return ctx.oauth.token(ex);
-	if (segments.length === 2 && segments[1] === 'authorize' && ex.method === 'GET') return ctx.oauth.authorize(ex);
+	if (segments.length === 2 && segments[1] === 'authorize' && (ex.method === 'GET' || ex.method === 'POST')) {
+		return ctx.oauth.authorize(ex);
+	}
 	ex.sendJson(404, { error: 'not found' });
 }
 
@@ -94,8 +97,18 @@ function createApiKey({ ex, ctx, principal, account }: ApiRequest): void {
 		name: entry.name,
 		rights: entry.rights ?? [...API_DOMAINS],
 		account_id: account,
+		uri: `${ctx.baseUrl}/apikeys/${entry.id}`,
 	};
 	ex.sendData(201, response, 'response');
+}
+
+/** `GET /apikeys/{id}`: what the key is, never the key itself (it is shown once, when created). */
+function readApiKey({ ex, ctx, principal, account }: ApiRequest, id: string): void {
+	if (ex.method !== 'GET') return methodNotAllowed(ex);
+	if (principal.scheme !== 'basic') return ex.sendError(403, 'API keys can only be read with Basic authentication (e-mail and password)');
+	const entry = ctx.apiKeys.issued(account).find((key) => String(key.id) === id);
+	if (!entry) return ex.sendError(404, `no API key ${id} in this account`);
+	ex.sendData(200, { apikey_id: entry.id, name: entry.name, rights: entry.rights ?? [...API_DOMAINS], account_id: account }, 'response');
 }
 
 function routeDomain(request: ApiRequest, domain: string, rest: string[]): void {
@@ -177,13 +190,15 @@ function bulk(request: ApiRequest, spec: DomainSpec): void {
 }
 
 function bulkItem(request: ApiRequest, spec: DomainSpec, item: unknown): Record<string, unknown> {
-	if (!isPlainObject(item)) return { error: 'item must be an object' };
+	const { store } = request.ctx;
+	if (!isPlainObject(item)) return bulkErrorEntry(store.bulkErrorShape, 'item must be an object');
 	const idValue = item[spec.idField];
 	const isUpdate = idValue !== undefined && idValue !== null && idValue !== '';
 	const id = isUpdate ? Number(idValue) : NaN;
 	const outcome = isUpdate ? saveExisting(request, spec, id, item, 'patch') : createNew(request, spec, item);
-	if (!outcome.ok) return { error: outcome.message };
-	return { success: `${spec.singular} ${isUpdate ? 'updated' : 'created'}`, [spec.idField]: outcome.id };
+	if (!outcome.ok) return bulkErrorEntry(store.bulkErrorShape, outcome.message);
+	const success = `${spec.singular} ${isUpdate ? 'updated' : 'created'}`;
+	return store.bulkReplyIds ? { success, [spec.idField]: outcome.id } : { success };
 }
 
 function createNew({ ctx, account }: ApiRequest, spec: DomainSpec, input: SandboxRecord): Outcome {

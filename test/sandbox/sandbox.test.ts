@@ -426,6 +426,68 @@ describe('OAuth2', () => {
 		expect(badRefresh.data).toEqual({ error: 'invalid_grant' });
 	});
 
+	it('consent page: Allow redirects with a code, Deny with access_denied, a ticket answers once', async () => {
+		sb.setOAuthConsent('page');
+		const redirectUri = 'http://localhost:5678/rest/oauth2-credential/callback';
+		const query = new URLSearchParams({ response_type: 'code', client_id: CLIENT.clientId, redirect_uri: redirectUri, state: 's<1>', scope: 'api' });
+		const page = await call('GET', `/oauth/authorize?${query}`, { maxRedirects: 0, headers: { Accept: 'text/html' } });
+		expect(page.status).toBe(200);
+		expect(page.headers['content-type']).toMatch(/^text\/html/);
+		const html = String(page.data);
+		expect(html).toContain(`<strong id="client">${CLIENT.clientId}</strong>`);
+		expect(html).toContain('<code id="redirect-host">localhost:5678</code>');
+		expect(html).not.toContain('s<1>'); // the state travels in the ticket, never echoed unescaped
+		const ticket = /name="ticket" value="([^"]+)"/.exec(html)![1];
+		const answer = (decision: string, t = ticket) =>
+			call('POST', '/oauth/authorize', {
+				maxRedirects: 0,
+				data: new URLSearchParams({ ticket: t, decision }).toString(),
+				headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+			});
+
+		const allowed = await answer('allow');
+		expect(allowed.status).toBe(302);
+		const location = new URL(allowed.headers.location as string);
+		expect(location.origin + location.pathname).toBe(redirectUri);
+		expect(location.searchParams.get('state')).toBe('s<1>');
+		const code = location.searchParams.get('code')!;
+		const granted = await token({ grant_type: 'authorization_code', code, redirect_uri: redirectUri }, { Authorization: clientBasic });
+		expect(granted.status).toBe(200);
+		expect(granted.data.refresh_token).toEqual(expect.any(String));
+		expect((await answer('allow')).status).toBe(400); // the same page cannot be answered twice
+
+		const again = await call('GET', `/oauth/authorize?${query}`, { maxRedirects: 0 });
+		const denied = await answer('deny', /name="ticket" value="([^"]+)"/.exec(String(again.data))![1]);
+		const deniedAt = new URL(denied.headers.location as string);
+		expect(deniedAt.searchParams.get('error')).toBe('access_denied');
+		expect(deniedAt.searchParams.get('code')).toBeNull();
+		expect(deniedAt.searchParams.get('state')).toBe('s<1>');
+
+		// Over the control API too; reset() approves at once again.
+		expect((await call('POST', '/__sandbox/oauth-consent', { data: { mode: 'sideways' } })).status).toBe(400);
+		sb.reset();
+		expect((await call('GET', `/oauth/authorize?${query}`, { maxRedirects: 0 })).status).toBe(302);
+		expect((await call('POST', '/__sandbox/oauth-consent', { data: { mode: 'page' } })).status).toBe(200);
+		expect((await call('GET', `/oauth/authorize?${query}`, { maxRedirects: 0 })).status).toBe(200);
+	});
+
+	it('revoked grants: refresh tokens answer invalid_grant, their access tokens 401; client-credentials tokens still work', async () => {
+		const code = await authorizationCode();
+		const granted = await token({ grant_type: 'authorization_code', code, redirect_uri: 'http://localhost:5678/callback' }, { Authorization: clientBasic });
+		const machine = await token({ grant_type: 'client_credentials' }, { Authorization: clientBasic });
+		expect((await call('POST', '/__sandbox/revoke-oauth-grants')).status).toBe(200);
+
+		expect((await call('GET', '/clients', { headers: bearer(granted.data.access_token) })).status).toBe(401);
+		const refresh = await token({ grant_type: 'refresh_token', refresh_token: granted.data.refresh_token }, { Authorization: clientBasic });
+		expect(refresh.status).toBe(400);
+		expect(refresh.data).toEqual({ error: 'invalid_grant' });
+		expect((await call('GET', '/clients', { headers: bearer(machine.data.access_token) })).status).toBe(200);
+		expect(sb.issuedOAuthTokens()).toEqual({
+			accessTokens: [granted.data.access_token, machine.data.access_token],
+			refreshTokens: [granted.data.refresh_token],
+		});
+	});
+
 	it('expires access tokens after their lifetime on the sandbox clock', async () => {
 		const granted = await token({ grant_type: 'client_credentials' }, { Authorization: clientBasic });
 		const later = Date.now() + (OAUTH_TOKEN_LIFETIME_SECONDS + 1) * 1000;

@@ -13,7 +13,8 @@ import { isDomainName, type DomainName, type SandboxRecord } from './domains';
 import { Exchange, type LogSink } from './exchange';
 import { API_PREFIX, FaultEngine, isApiPath, type FaultDecision } from './faults';
 import { DEFAULT_HMAC_CONFIG } from './hmac';
-import { OAuthServer } from './oauth';
+import { OAuthServer, type IssuedOAuthTokens, type OAuthConsentMode } from './oauth';
+import { Personas } from './personas';
 import { DEFAULT_TAKE, MAX_TAKE } from './query';
 import { handleApi, type ApiContext } from './routes';
 import { SandboxStore } from './store';
@@ -34,6 +35,7 @@ export type {
 	ScriptedFault,
 } from './types';
 export { DEFAULT_HMAC_CONFIG } from './hmac';
+export type { IssuedOAuthTokens, OAuthConsentMode } from './oauth';
 
 /** Options of {@link startSandbox}. */
 export interface SandboxOptions {
@@ -66,16 +68,32 @@ export interface Sandbox {
 	setFaults(f: SandboxFaults): void;
 	/** Turns on a custom-API listing mode (capped pages, next links); `{}` turns it off. */
 	setListing(listing: SandboxListing): void;
+	/**
+	 * How long a response kept for an `Idempotency-Key` is replayed (sandbox clock); default 24 hours, as Stripe.
+	 * Keys are kept per caller (the principal: a user, key or client), not per account, as many APIs do.
+	 */
+	setIdempotencyTtl(ms: number): void;
 	/** Changes HMAC verification (merged into the current config). */
 	setHmacConfig(c: Partial<HmacVerifyConfig>): void;
 	/** Clock for record timestamps and HMAC/token time checks. */
 	setClock(now: () => Date): void;
 	/** All access tokens issued so far become expired (401); refresh tokens stay valid. */
 	expireOAuthTokens(): void;
+	/**
+	 * The user withdraws access: refresh tokens answer `invalid_grant`, and access tokens issued with a refresh token
+	 * are refused (401). Client-credentials tokens stay valid.
+	 */
+	revokeOAuthGrants(): void;
+	/** `auto` (default): `/oauth/authorize` approves at once; `page`: it shows a consent page (Allow / Deny). */
+	setOAuthConsent(mode: OAuthConsentMode): void;
+	/** Every OAuth access and refresh token issued since the last reset. */
+	issuedOAuthTokens(): IssuedOAuthTokens;
 	/** API keys issued through POST /apikeys (without the keys themselves), optionally of one account. */
 	issuedApiKeys(account?: string): ApiKeyInfo[];
 	/** Direct data access for test setup and assertions, per account. */
 	store: SandboxStore;
+	/** API personas (HubSpot, Stripe, Airtable, Shopify, JSON:API, a cursor API) under `{baseUrl}/personas/{name}`. */
+	personas: Personas;
 	/**
 	 * Resolves once no API request is being handled. A request whose client died (a killed n8n) is still
 	 * applied when its latency is over, as a real server would: wait for this before counting records.
@@ -85,6 +103,9 @@ export interface Sandbox {
 	readonly inFlight: number;
 	close(): Promise<void>;
 }
+
+/** Stripe keeps idempotency keys for 24 hours. */
+const DEFAULT_IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
 
 /** Largest request body accepted (bytes). */
 const MAX_BODY_BYTES = 20 * 1024 * 1024;
@@ -101,9 +122,11 @@ class SandboxInstance implements Sandbox, ApiContext, ControlTarget {
 	readonly apiKeys = new ApiKeyRegistry();
 	readonly oauth: OAuthServer;
 	readonly faults = new FaultEngine();
+	readonly personas = new Personas();
 	readonly usedNonces = new Set<string>();
 	/** Responses of requests that carried an `Idempotency-Key`, by principal and key. */
-	readonly idempotent = new Map<string, StoredResponse & { fingerprint: string }>();
+	readonly idempotent = new Map<string, StoredResponse & { fingerprint: string; storedAt: number }>();
+	idempotencyTtlMs = DEFAULT_IDEMPOTENCY_TTL_MS;
 	listing: SandboxListing = {};
 	hmac: HmacVerifyConfig = { ...DEFAULT_HMAC_CONFIG };
 	private clock: () => Date = realClock;
@@ -121,6 +144,7 @@ class SandboxInstance implements Sandbox, ApiContext, ControlTarget {
 		this.store = new SandboxStore(this.now);
 		this.oauth = new OAuthServer(this.now);
 		this.store.reset(options.seed);
+		this.personas.reset(options.seed);
 		this.logSink = (entry) => this.append(entry);
 		const handler = (req: IncomingMessage, res: ServerResponse) => void this.handle(req, res);
 		this.server = tls ? createHttpsServer(tls, handler) : createServer(handler);
@@ -148,12 +172,14 @@ class SandboxInstance implements Sandbox, ApiContext, ControlTarget {
 	reset(): void {
 		this.clock = realClock;
 		this.store.reset(this.options.seed);
+		this.personas.reset(this.options.seed);
 		this.clearLog();
 		this.faults.clear();
 		this.apiKeys.reset();
 		this.oauth.reset();
 		this.usedNonces.clear();
 		this.idempotent.clear();
+		this.idempotencyTtlMs = DEFAULT_IDEMPOTENCY_TTL_MS;
 		this.listing = {};
 		this.hmac = { ...DEFAULT_HMAC_CONFIG };
 	}
@@ -171,6 +197,10 @@ class SandboxInstance implements Sandbox, ApiContext, ControlTarget {
 		this.listing = { ...listing };
 	}
 
+	setIdempotencyTtl(ms: number): void {
+		this.idempotencyTtlMs = ms;
+	}
+
 	setHmacConfig(c: Partial<HmacVerifyConfig>): void {
 		this.hmac = { ...this.hmac, ...c };
 	}
@@ -181,6 +211,18 @@ class SandboxInstance implements Sandbox, ApiContext, ControlTarget {
 
 	expireOAuthTokens(): void {
 		this.oauth.expireAll();
+	}
+
+	revokeOAuthGrants(): void {
+		this.oauth.revokeGrants();
+	}
+
+	setOAuthConsent(mode: OAuthConsentMode): void {
+		this.oauth.consentMode = mode;
+	}
+
+	issuedOAuthTokens(): IssuedOAuthTokens {
+		return this.oauth.issuedTokens();
 	}
 
 	issuedApiKeys(account?: string): ApiKeyInfo[] {
@@ -245,6 +287,7 @@ class SandboxInstance implements Sandbox, ApiContext, ControlTarget {
 				else if (this.listing.pageNumbers) ex.listPaging = pageNumberPaging(ex, this.listing.pageNumbers, this.listing.maxPageSize);
 			}
 			if (this.replayIdempotent(ex)) return;
+			if (Personas.handles(ex.pathname)) return this.personas.handle(ex, this);
 			handleApi(ex, this);
 		} catch (error) {
 			if (!ex.isFinished) ex.sendJson(500, { error: `sandbox internal error: ${(error as Error).message}` });
@@ -274,11 +317,15 @@ class SandboxInstance implements Sandbox, ApiContext, ControlTarget {
 	private replayIdempotent(ex: SandboxExchange): boolean {
 		const key = ex.header('idempotency-key');
 		if (!key) return false;
+		const now = this.now().getTime();
+		for (const [scoped, stored] of this.idempotent) {
+			if (now - stored.storedAt >= this.idempotencyTtlMs) this.idempotent.delete(scoped);
+		}
 		const fingerprint = `${ex.method} ${ex.url}\n${ex.bodyText}`;
 		const earlier = [...this.idempotent.entries()].find(([scoped]) => scoped.endsWith(`\u0000${key}`));
 		if (!earlier) {
 			ex.keepResponse = (response) => {
-				if (ex.auth) this.idempotent.set(`${ex.auth.principal}\u0000${key}`, { ...response, fingerprint });
+				if (ex.auth) this.idempotent.set(`${ex.auth.principal}\u0000${key}`, { ...response, fingerprint, storedAt: now });
 			};
 			return false;
 		}
@@ -288,6 +335,7 @@ class SandboxInstance implements Sandbox, ApiContext, ControlTarget {
 		else if (!stored) ex.sendError(422, 'this Idempotency-Key was used by another caller');
 		else if (stored.fingerprint !== fingerprint) ex.sendError(422, 'this Idempotency-Key was used for another request');
 		else {
+			ex.replayed = true;
 			ex.send(stored.status, stored.body, stored.contentType, { ...stored.headers, 'Idempotent-Replayed': 'true' });
 		}
 		return true;
@@ -328,6 +376,17 @@ class SandboxExchange extends Exchange {
 		const replacement = this.replaceResponse;
 		if (replacement) {
 			this.replaceResponse = undefined;
+			if (replacement.kind === 'respond' && replacement.seeOther) {
+				let uri = '';
+				try {
+					uri = (JSON.parse(response.body) as { uri?: string }).uri ?? '';
+				} catch {
+					// not JSON (an XML answer): a 303 without a usable Location
+				}
+				this.fault = replacement.fault;
+				super.send(303, '', 'text/plain; charset=utf-8', { Location: uri });
+				return;
+			}
 			applyFault(this, replacement);
 			return;
 		}

@@ -16,6 +16,12 @@ export type FieldType = 'number' | 'text';
 
 /** Shape of the reply to `POST /{domain}?bulk` (undocumented for the real API, so tests try the common ones). */
 export type BulkReplyShape = 'results' | 'resource' | 'list' | 'none';
+/**
+ * How one rejected record is reported inside a bulk reply: `error` (default, `{"error": "..."}`), or shapes other
+ * APIs use: `status` (`{"status": "error", "message": "..."}`), `ok` (`{"ok": false, "message": "..."}`), and
+ * `message` (`{"message": "..."}`: no id and nothing that says it failed).
+ */
+export type BulkErrorShape = 'error' | 'status' | 'ok' | 'message';
 
 /** A committed write, for {@link SandboxStore.onCommit}. */
 export interface CommitEvent {
@@ -134,6 +140,10 @@ export class SandboxStore {
 	private fieldTypes = new Map<DomainName, Record<string, FieldType>>();
 	/** Shape of bulk replies; default `results` (`{"success": ..., "results": [...]}`). Reset by `reset()`. */
 	bulkReplyShape: BulkReplyShape = 'results';
+	/** How a rejected record is reported in a bulk reply; default `error`. Reset by `reset()`. */
+	bulkErrorShape: BulkErrorShape = 'error';
+	/** Whether a written record's entry in a bulk reply carries its id; default true. Reset by `reset()`. */
+	bulkReplyIds = true;
 	/**
 	 * Called after every committed create or update through the API (not `insert`/`update` of tests). A hook that
 	 * throws makes the request answer 500 after the write was applied: a lost answer. Reset by `reset()`.
@@ -200,6 +210,8 @@ export class SandboxStore {
 	reset(seed: boolean): void {
 		this.fieldTypes.clear();
 		this.bulkReplyShape = 'results';
+		this.bulkErrorShape = 'error';
+		this.bulkReplyIds = true;
 		this.onCommit = undefined;
 		this.accounts.clear();
 		this.nextIds = { ...FIRST_IDS };
@@ -293,6 +305,20 @@ export class SandboxStore {
 }
 
 /** The body of a bulk reply in the given shape. */
+/** One rejected record's entry in a bulk reply, in the configured shape. */
+export function bulkErrorEntry(shape: BulkErrorShape, message: string): Record<string, unknown> {
+	switch (shape) {
+		case 'error':
+			return { error: message };
+		case 'status':
+			return { status: 'error', message };
+		case 'ok':
+			return { ok: false, message };
+		case 'message':
+			return { message };
+	}
+}
+
 export function bulkReplyBody(shape: BulkReplyShape, domain: DomainName, results: unknown[]): unknown {
 	switch (shape) {
 		case 'results':

@@ -40,6 +40,11 @@ export interface RequestLogEntry {
 	inFlight?: number;
 	/** Milliseconds from arrival to the response (or reset), latency included. */
 	ms?: number;
+	/**
+	 * Answered from the `Idempotency-Key` replay store (the response kept for an earlier request with that key):
+	 * the request was NOT applied.
+	 */
+	replayed?: true;
 }
 
 /** A one-off fault, consumed when a request matches it. */
@@ -65,6 +70,17 @@ export interface ScriptedFault {
 	 * answer `status` (or reset, with `reset`) instead of the real response.
 	 */
 	afterApply?: boolean;
+	/**
+	 * Redirect to another origin (e.g. a second local server on another port, `http://127.0.0.1:<port>`): answers
+	 * `status` (default 302) with `Location: <redirectTo><the request's path and query>`, as an API that moved host
+	 * would. Combine with `afterApply` for a redirect after the write was applied (e.g. 303 See Other).
+	 */
+	redirectTo?: string;
+	/**
+	 * Apply the request, then answer 303 See Other with `Location:` the created resource (the `uri` of the real
+	 * response) and no body, as an API that sends the client to what it created.
+	 */
+	seeOther?: boolean;
 	/** How many matching requests this entry answers; default 1. */
 	times?: number;
 }

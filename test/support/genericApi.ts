@@ -70,19 +70,19 @@ export async function startGenericApi(): Promise<GenericApi> {
 	};
 }
 
-/** A server on another origin that only records who called it (method, URL, headers) and answers `[]`. */
+/** A server on another origin that only records who called it (method, URL, headers) and answers `answer` (`[]`). */
 export interface Recorder {
 	origin: string;
 	requests: Array<{ method: string; url: string; headers: Record<string, string | string[] | undefined> }>;
 	close(): Promise<void>;
 }
 
-export async function startRecorder(): Promise<Recorder> {
+export async function startRecorder(answer = '[]'): Promise<Recorder> {
 	const requests: Recorder['requests'] = [];
 	const server: Server = createServer((req, res) => {
 		requests.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers });
 		res.writeHead(200, { 'Content-Type': 'application/json' });
-		res.end('[]');
+		res.end(answer);
 	});
 	await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
 	return {

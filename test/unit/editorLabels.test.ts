@@ -4,14 +4,15 @@
  */
 import type { INodePropertyOptions } from 'n8n-workflow';
 
-import { PRESET_LABELS, PRESETS, resourceProperties } from '../../nodes/shared/resources';
+import { API_PRESETS, PRESET_LABELS, PRESETS, resourceProperties } from '../../nodes/shared/resources';
 
-it('Remote Resource offers Custom Path and every preset, labelled from PRESET_LABELS; the default is still Clients', () => {
+it('Remote Resource offers Custom Path and every preset, labelled from PRESET_LABELS and API_PRESETS; the default is still Clients', () => {
 	const remoteResource = resourceProperties.find((p) => p.name === 'remoteResource')!;
 	const options = remoteResource.options as INodePropertyOptions[];
 	const expected = [
 		{ name: 'Custom Path (Any JSON REST API)', value: 'custom' },
 		...Object.entries(PRESET_LABELS).map(([value, label]) => ({ name: `EenvoudigFactureren: ${label}`, value })),
+		...Object.entries(API_PRESETS).map(([value, preset]) => ({ name: preset.label, value })),
 	];
 	expect([...options].sort((a, b) => String(a.value).localeCompare(String(b.value)))).toEqual(
 		expected.sort((a, b) => a.value.localeCompare(b.value)),

@@ -107,14 +107,27 @@ describe('serialiseForSigning', () => {
 		expect(options.baseURL).toBeUndefined();
 		expect(options.qs).toBeUndefined();
 		expect(pathWithQuery).toBe(PATH);
-		expect(body).toBe(BODY);
-		expect(options.body).toBe(BODY);
+		expect(body.toString('utf8')).toBe(BODY);
+		// Bytes, not a string: n8n's HTTP client would rewrite a string body (trim a JSON text) after signing.
+		expect(Buffer.isBuffer(options.body)).toBe(true);
+		expect(options.body).toEqual(body);
 		expect(options.headers).toEqual({ 'Content-Type': 'application/json' });
+	});
+
+	it('keeps a text body byte for byte, a JSON text ending in a newline included, and a Buffer body as given', () => {
+		const text = '{"name": "Acme"}\n';
+		const fromText = serialiseForSigning({ method: 'POST', url: 'http://h/x', headers: { 'Content-Type': 'application/json' }, body: text });
+		expect(fromText.body.toString('utf8')).toBe(text);
+		expect(fromText.options.body).toEqual(Buffer.from(text, 'utf8'));
+		const bytes = Buffer.from([0xff, 0x00, 0x7b, 0x0a]);
+		const fromBytes = serialiseForSigning({ method: 'POST', url: 'http://h/x', body: bytes });
+		expect(fromBytes.body).toEqual(bytes);
+		expect(fromBytes.options.body).toEqual(bytes);
 	});
 
 	it('signs an empty body for GET', () => {
 		const { body, options } = serialiseForSigning({ method: 'GET', url: 'http://h/x?a=1', body: { ignored: true } });
-		expect(body).toBe('');
+		expect(body).toEqual(Buffer.alloc(0));
 		expect(options.body).toBeUndefined();
 	});
 });

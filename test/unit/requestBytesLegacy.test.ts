@@ -19,8 +19,8 @@ describe('serialiseForSigning with a legacy request (uri)', () => {
 		expect((options as { uri?: string }).uri).toBe('http://127.0.0.1:9/api/v1/clients?format=json');
 		expect(options.url).toBeUndefined();
 		expect(options.qs).toBeUndefined();
-		expect(body).toBe('{"name":"Acme","tags":["a"]}');
-		expect(options.body).toBe(body);
+		expect(body.toString()).toBe('{"name":"Acme","tags":["a"]}');
+		expect(options.body).toEqual(body);
 		expect(options.headers).toEqual({ 'Content-Type': 'application/json' });
 	});
 
@@ -33,14 +33,16 @@ describe('serialiseForSigning with a legacy request (uri)', () => {
 				body: { a: 'one two', b: ['1', '2'] },
 			}),
 		);
-		expect(body).toBe('a=one+two&b=1&b=2');
+		expect(body.toString()).toBe('a=one+two&b=1&b=2');
 		expect(options.headers).toEqual({ 'content-type': 'application/x-www-form-urlencoded' });
 	});
 
 	it('turns a legacy url-encoded form (form) into the body that is signed and sent', () => {
 		const { body, options } = serialiseForSigning(legacy({ method: 'POST', uri: 'http://h/x', form: { name: 'Acme & Co', city: 'Gent' } }));
-		expect(body).toBe('name=Acme+%26+Co&city=Gent');
-		expect(options.body).toBe(body);
+		expect(body.toString()).toBe('name=Acme+%26+Co&city=Gent');
+		// As text: n8n's HTTP clients send a form body that is a string as it is, and rebuild anything else
+		// (`new URLSearchParams(bytes)` throws; the legacy path would `qs.stringify` a Buffer).
+		expect(options.body).toBe('name=Acme+%26+Co&city=Gent');
 		expect((options as { form?: unknown }).form).toBeUndefined();
 		expect(options.headers).toEqual({ 'Content-Type': 'application/x-www-form-urlencoded' });
 	});
@@ -60,7 +62,7 @@ describe('ApiSyncHmacApi.authenticate on a legacy request', () => {
 		expect(Object.prototype.hasOwnProperty.call(credential, 'authenticate')).toBe(true);
 		const template = '{timestamp}\\n{method}\\n{path}\\n{body}';
 		const signed = (await credential.authenticate(
-			{ secret: DEFAULT_HMAC_CONFIG.secret, payloadTemplate: template },
+			{ baseUrl: 'http://127.0.0.1:9/api/v1', secret: DEFAULT_HMAC_CONFIG.secret, payloadTemplate: template },
 			legacy({ method: 'PUT', uri: 'http://127.0.0.1:9/api/v1/clients/7', json: true, body: { city: 'Gent' } }),
 		)) as IHttpRequestOptions & { uri?: string };
 		const headers = signed.headers as Record<string, string>;
@@ -76,6 +78,6 @@ describe('ApiSyncHmacApi.authenticate on a legacy request', () => {
 		);
 		expect(headers['X-Signature']).toBe(expected);
 		expect(signed.uri).toBe('http://127.0.0.1:9/api/v1/clients/7');
-		expect(signed.body).toBe('{"city":"Gent"}');
+		expect(signed.body).toEqual(Buffer.from('{"city":"Gent"}'));
 	});
 });

@@ -1,8 +1,21 @@
 /**
  * What a saved workflow or credential refers to must never change when labels, descriptions or the order of
- * options change (e.g. to meet n8n's verification scanner): node type names and versions, credential type names,
- * parameter names (at every depth), their defaults (n8n saves only values that differ from them) and option values. The fixture was generated from the descriptions before
- * issue 19's relabelling; a name or value may be added, never removed or renamed. To add one on purpose, run
+ * options change (e.g. to meet n8n's verification scanner). The fixture lists, per node type@versions and per
+ * credential type:
+ * - the credential types a node uses, and when each is shown (its `displayOptions`);
+ * - every parameter path at any depth (collection and fixedCollection fields included), its `type`, its default (n8n
+ *   saves only values that differ from it), every option value, and when it is shown (`displayOptions`: n8n drops the
+ *   saved value of a parameter that is not shown);
+ * - the `typeOptions` that decide what is stored or loaded: `multipleValues` (a list or a single entry; recorded as
+ *   false on every collection and fixedCollection without it), `loadOptionsMethod`, and the resource mapper's
+ *   `mode`, `multiKeyMatch` and `resourceMapperMethod`;
+ * - `polling`, each webhook's name and path, and a credential's `extends`.
+ * A saved entry must still be there, exactly, except `displayOptions`, which may widen (a value added to a `show`
+ * list, a `show` condition removed, a value removed from a `hide` list) but not narrow (a `show` value removed, a
+ * `show` condition added, a `hide` value added). So parameters, values and show-values may be added; a removal, a
+ * rename, a changed default, type or typeOptions above fails. Not covered: other typeOptions (e.g. min/max values),
+ * `routing` (unused here), the meaning of a value, and parameters added after the fixture was last generated.
+ * The fixture was first generated from the descriptions before issue 19's relabelling. To change it on purpose, run
  * `UPDATE_CONTRACT=1 npx jest test/unit/savedWorkflowContract.test.ts` and review the diff of the fixture.
  */
 import * as fs from 'node:fs';
@@ -14,6 +27,44 @@ import * as pkg from '../../index';
 
 const FIXTURE = path.join(__dirname, 'fixtures', 'savedWorkflowContract.json');
 
+const DISPLAY = ':displayOptions=';
+
+/** The typeOptions that decide what n8n stores or loads for `p`. */
+function storedTypeOptions(p: INodeProperties, here: string): string[] {
+	const t = p.typeOptions ?? {};
+	const out: string[] = [];
+	if (p.type === 'collection' || p.type === 'fixedCollection' || t.multipleValues !== undefined) {
+		out.push(`${here}:typeOptions.multipleValues=${Boolean(t.multipleValues)}`);
+	}
+	if (t.loadOptionsMethod !== undefined) out.push(`${here}:typeOptions.loadOptionsMethod=${t.loadOptionsMethod}`);
+	const mapper = t.resourceMapper as Record<string, unknown> | undefined;
+	for (const key of ['mode', 'multiKeyMatch', 'resourceMapperMethod']) {
+		if (mapper?.[key] !== undefined) out.push(`${here}:typeOptions.resourceMapper.${key}=${JSON.stringify(mapper[key])}`);
+	}
+	return out;
+}
+
+type DisplayOptions = { show?: Record<string, unknown[]>; hide?: Record<string, unknown[]> };
+
+/** What narrows from `before` to `after` (empty: the same or wider, so no saved value is dropped). */
+function narrowings(before: DisplayOptions, after: DisplayOptions): string[] {
+	const problems: string[] = [];
+	const values = (list: unknown[] | undefined) => new Set((list ?? []).map((v) => JSON.stringify(v)));
+	for (const [key, list] of Object.entries(after.show ?? {})) {
+		if (!before.show || !(key in before.show)) {
+			problems.push(`show condition on ${key} added`);
+			continue;
+		}
+		const now = values(list);
+		for (const v of values(before.show[key])) if (!now.has(v)) problems.push(`show ${key}=${v} removed`);
+	}
+	for (const [key, list] of Object.entries(after.hide ?? {})) {
+		const was = values(before.hide?.[key]);
+		for (const v of values(list)) if (!was.has(v)) problems.push(`hide ${key}=${v} added`);
+	}
+	return problems;
+}
+
 /**
  * Every parameter path (`customPagination.style`), its default (`…style:default="offset"`) and every option value
  * (`…style="offset"`) under `props`.
@@ -23,8 +74,13 @@ function contractOf(props: INodeProperties[], prefix = ''): string[] {
 	for (const p of props) {
 		const here = `${prefix}${p.name}`;
 		out.push(here);
+		out.push(`${here}:type=${p.type}`);
 		// n8n saves only the values that differ from the default: a changed default changes saved workflows.
-		if (p.type !== 'notice') out.push(`${here}:default=${JSON.stringify(p.default)}`);
+		if (p.type !== 'notice') {
+			out.push(`${here}:default=${JSON.stringify(p.default)}`);
+			out.push(`${here}${DISPLAY}${JSON.stringify(p.displayOptions ?? {})}`);
+		}
+		out.push(...storedTypeOptions(p, here));
 		for (const o of (p.options ?? []) as Array<INodeProperties | INodePropertyOptions | INodePropertyCollection>) {
 			if ('values' in o) out.push(...contractOf(o.values, `${here}.${o.name}.`));
 			else if ('type' in o && 'default' in o) out.push(...contractOf([o as INodeProperties], `${here}.`));
@@ -41,20 +97,51 @@ function currentContract(): Record<string, string[]> {
 		if ('description' in instance) {
 			const d = instance.description;
 			const versions = ([] as number[]).concat(d.version);
-			const credentials = (d.credentials ?? []).map((c) => `credential:${c.name}`);
-			contract[`node:${d.name}@${versions.join(',')}`] = [...new Set([...credentials, ...contractOf(d.properties)])].sort();
+			const credentials = (d.credentials ?? []).flatMap((c) => [
+				`credential:${c.name}`,
+				`credential:${c.name}${DISPLAY}${JSON.stringify(c.displayOptions ?? {})}`,
+			]);
+			const triggers = [
+				...(d.polling ? ['polling'] : []),
+				...(d.webhooks ?? []).flatMap((w) => [`webhook:${w.name}`, `webhook:${w.name}:path=${JSON.stringify(w.path)}`]),
+			];
+			contract[`node:${d.name}@${versions.join(',')}`] = [
+				...new Set([...credentials, ...triggers, ...contractOf(d.properties)]),
+			].sort();
 		} else {
-			contract[`credential:${instance.name}`] = [...new Set(contractOf(instance.properties))].sort();
+			const extended = (instance.extends ?? []).map((name) => `extends=${name}`);
+			contract[`credential:${instance.name}`] = [...new Set([...extended, ...contractOf(instance.properties)])].sort();
 		}
 	}
 	return contract;
 }
 
-it('keeps every node type, credential type, parameter name and option value a saved workflow can refer to', () => {
+it('keeps every node type, credential type, parameter (name, type, default, stored typeOptions, when shown) and option value a saved workflow can refer to', () => {
 	const now = currentContract();
 	if (process.env.UPDATE_CONTRACT) fs.writeFileSync(FIXTURE, `${JSON.stringify(now, null, '\t')}\n`);
 	const saved = JSON.parse(fs.readFileSync(FIXTURE, 'utf8')) as Record<string, string[]>;
 	for (const [key, names] of Object.entries(saved)) {
-		expect({ key, missing: names.filter((n) => !(now[key] ?? []).includes(n)) }).toEqual({ key, missing: [] });
+		const current = now[key] ?? [];
+		const missing: string[] = [];
+		for (const entry of names) {
+			const at = entry.indexOf(DISPLAY);
+			if (at < 0) {
+				if (!current.includes(entry)) missing.push(entry);
+				continue;
+			}
+			// displayOptions may widen, not narrow. A name can be defined more than once (e.g. one parameter per
+			// operation, each with its own displayOptions): each saved variant needs one that shows it at least as often.
+			const prefix = entry.slice(0, at + DISPLAY.length);
+			const before = JSON.parse(entry.slice(prefix.length)) as DisplayOptions;
+			const candidates = current
+				.filter((n) => n.startsWith(prefix))
+				.map((n) => narrowings(before, JSON.parse(n.slice(prefix.length)) as DisplayOptions));
+			if (candidates.length === 0) missing.push(entry);
+			else if (!candidates.some((problems) => problems.length === 0)) {
+				const closest = candidates.reduce((a, b) => (b.length < a.length ? b : a));
+				missing.push(`${entry.slice(0, at)} is shown less (${entry.slice(at + 1)}): ${closest.join('; ')}`);
+			}
+		}
+		expect({ key, missing }).toEqual({ key, missing: [] });
 	}
 });

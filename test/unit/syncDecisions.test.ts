@@ -125,7 +125,7 @@ describe('readBulkReply', () => {
 		['data', { data: [{ id: 1 }, { success: false, message: 'name is required' }] }],
 		['a bare list', [1, { errors: [{ message: 'name is required' }] }]],
 	])('reads %s', (_, body) => {
-		expect(readBulkReply(body, 2, 'clients', 'client_id')).toEqual([
+		expect(readBulkReply(body, ['create', 'create'], 'clients', 'client_id')).toEqual([
 			{ ok: true, id: 1 },
 			{ ok: false, message: 'name is required' },
 		]);
@@ -136,7 +136,38 @@ describe('readBulkReply', () => {
 		['a list of another length', { results: [{ client_id: 1 }] }],
 		['an unreadable entry', { results: [{ client_id: 1 }, null] }],
 		['text', 'ok'],
-	])('returns undefined for %s', (_, body) => expect(readBulkReply(body, 2, 'clients', 'client_id')).toBeUndefined());
+	])('returns undefined for %s', (_, body) => expect(readBulkReply(body, ['create', 'create'], 'clients', 'client_id')).toBeUndefined());
+
+	it.each([
+		['status: "error"', { status: 'error', message: 'name is required' }],
+		['ok: false', { ok: false, message: 'name is required' }],
+		['a 4xx status', { status: 422, message: 'name is required' }],
+		['status: "failed"', { status: 'failed', reason: 'x', error_description: 'name is required' }],
+	])('reads a refusal in another shape (%s) as refused, with the API’s words', (_, entry) => {
+		expect(readBulkReply([entry], ['create'], 'clients', 'client_id')).toEqual([{ ok: false, message: 'name is required' }]);
+	});
+
+	it.each([
+		['a message only', { message: 'name is required' }, '(its entry has message)'],
+		['success without an id', { success: 'client created' }, '(its entry has success)'],
+		['an empty entry', {}, '(its entry is empty)'],
+		['a null id', { client_id: null, status: 'queued' }, '(its entry has client_id, status)'],
+	])('a create with %s is unclear, never Created', (_, entry, fields) => {
+		expect(readBulkReply([entry], ['create'], 'clients', 'client_id')).toEqual([
+			{ ok: 'unclear', reason: `the bulk reply gave no client_id for this record ${fields}` },
+		]);
+	});
+
+	it('an update is written with an id or a sign of success, unclear otherwise', () => {
+		const entries = [{ client_id: 7 }, { success: 'client updated' }, { ok: true }, { status: 'ok' }, { message: 'queued' }];
+		expect(readBulkReply(entries, entries.map(() => 'update' as const), 'clients', 'client_id')).toEqual([
+			{ ok: true, id: 7 },
+			{ ok: true, id: null },
+			{ ok: true, id: null },
+			{ ok: true, id: null },
+			{ ok: 'unclear', reason: 'the bulk reply did not say whether this record was updated (its entry has message)' },
+		]);
+	});
 });
 
 describe('settleAfterReread', () => {
@@ -215,12 +246,24 @@ describe('Slots', () => {
 });
 
 describe('idempotencyKeyFor', () => {
-	it('is stable for the same write and differs for another', () => {
-		const a = idempotencyKeyFor('POST', '/clients', { ext: 'A' }, { name: 'x' });
+	const scope = { executionId: '41', nodeId: 'node-1', runId: 'run-1', baseUrl: 'https://api.example/v1', account: '' };
+	it('is stable for the same write of the same run and differs for another write', () => {
+		const a = idempotencyKeyFor(scope, 'POST', '/clients', { ext: 'A' }, { name: 'x' });
 		expect(a).toMatch(/^[0-9a-f]{64}$/);
-		expect(idempotencyKeyFor('post', '/clients', { ext: 'A' }, { name: 'x' })).toBe(a);
-		expect(idempotencyKeyFor('POST', '/clients', { ext: 'A' }, { name: 'y' })).not.toBe(a);
-		expect(idempotencyKeyFor('POST', '/clients', { ext: 'B' }, { name: 'x' })).not.toBe(a);
+		expect(idempotencyKeyFor({ ...scope }, 'post', '/clients', { ext: 'A' }, { name: 'x' })).toBe(a);
+		expect(idempotencyKeyFor(scope, 'POST', '/clients', { ext: 'A' }, { name: 'y' })).not.toBe(a);
+		expect(idempotencyKeyFor(scope, 'POST', '/clients', { ext: 'B' }, { name: 'x' })).not.toBe(a);
+	});
+
+	it.each([
+		['another execution', { executionId: '42' }],
+		['another node', { nodeId: 'node-2' }],
+		['another run of the node', { runId: 'run-2' }],
+		['another account', { account: 'CBBBBBBBB' }],
+		['another Base URL', { baseUrl: 'https://other.example/v1' }],
+	])('differs for the same write in %s', (_, change) => {
+		const key = (s: typeof scope) => idempotencyKeyFor(s, 'PATCH', '/clients/7', { ext: 'A' }, { city: 'Gent' });
+		expect(key({ ...scope, ...change })).not.toBe(key(scope));
 	});
 });
 

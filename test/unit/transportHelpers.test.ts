@@ -1,4 +1,6 @@
-import { extractApiMessage, redact, redactJson, secretValuesOf, statusLine } from '../../nodes/shared/errors';
+import { NodeApiError, NodeOperationError, type INode, type JsonObject } from 'n8n-workflow';
+
+import { extractApiMessage, oauthRefreshRefusal, redact, redactJson, secretValuesOf, statusLine } from '../../nodes/shared/errors';
 import { getAtPath, nextLinkFromHeader } from '../../nodes/shared/pagination';
 import { buildUrl } from '../../nodes/shared/transport';
 import {
@@ -56,6 +58,21 @@ describe('API error messages', () => {
 		[{ error: 'invalid_grant', error_description: 'code expired' }, 'invalid_grant: code expired'],
 		[{ title: 'Bad', detail: 'very bad' }, 'very bad'],
 		['{"error":"as text"}', 'as text'],
+		// Shopify (Rails): messages per field, or one for the missing wrapper.
+		[{ errors: { customer: 'Required parameter missing or invalid' } }, 'customer: Required parameter missing or invalid'],
+		[{ errors: { email: ['has already been taken'], phone: ['is invalid', 'is too short'] } }, 'email: has already been taken; phone: is invalid, is too short'],
+		[{ errors: 'Not Found' }, 'Not Found'],
+		// JSON:API: errors[].detail with the member it points at.
+		[
+			{ errors: [{ status: '422', title: 'Invalid Attribute', detail: 'must not be blank', source: { pointer: '/data/attributes/title' } }] },
+			'/data/attributes/title: must not be blank',
+		],
+		[{ errors: [{ status: '415', title: 'Unsupported Media Type' }] }, 'Unsupported Media Type'],
+		// Stripe and Airtable: error.message.
+		[{ error: { type: 'invalid_request_error', message: 'Received unknown parameter: created', param: 'created' } }, 'Received unknown parameter: created'],
+		[{ error: { type: 'UNKNOWN_FIELD_NAME', message: 'Unknown field name: "Nmae"' } }, 'Unknown field name: "Nmae"'],
+		// HubSpot: message beside status and category.
+		[{ status: 'error', message: 'Contact already exists. Existing ID: 51', category: 'CONFLICT' }, 'Contact already exists. Existing ID: 51'],
 	])('finds the API’s own words in %j', (body, expected) => expect(extractApiMessage(body)).toBe(expected));
 
 	it.each([undefined, null, '', '<html>oops</html>', {}, []])('returns undefined for %p', (body) =>
@@ -65,6 +82,31 @@ describe('API error messages', () => {
 	it('names common statuses', () => {
 		expect(statusLine(401)).toBe('401 Unauthorized');
 		expect(statusLine(418)).toBe('HTTP 418');
+	});
+});
+
+describe('a refused OAuth2 token renewal', () => {
+	const node: INode = { id: '1', name: 'API Sync', type: 'n8n-nodes-api-sync.apiSync', typeVersion: 1, position: [0, 0], parameters: {} };
+	/** What the OAuth client of n8n throws when the token URL refuses (code EAUTH, the token URL's JSON in `body`). */
+	const authError = (body: object) => Object.assign(new Error('The provided authorization grant ... is invalid'), { code: 'EAUTH', body });
+
+	it('n8n 2.41: its own "needs to be reconnected" error, wrapped by httpRequestWithAuthentication', () => {
+		const reconnect = new NodeOperationError(node, 'The credential "x" needs to be reconnected.', { failure: { cause: 'credential-invalid' } });
+		expect(oauthRefreshRefusal(new NodeApiError(node, reconnect as unknown as JsonObject))).toEqual({ grantError: 'invalid_grant' });
+	});
+
+	it('older n8n (1.x) and other refusals: the OAuth client error, raw or wrapped', () => {
+		expect(oauthRefreshRefusal(new NodeApiError(node, authError({ error: 'invalid_grant' }) as unknown as JsonObject))).toEqual({ grantError: 'invalid_grant' });
+		expect(oauthRefreshRefusal(authError({ error: 'invalid_client', error_description: 'bad secret' }))).toEqual({
+			grantError: 'invalid_client',
+			words: 'bad secret',
+		});
+	});
+
+	it('anything else is not a refused renewal', () => {
+		expect(oauthRefreshRefusal(new Error('socket hang up'))).toBeUndefined();
+		expect(oauthRefreshRefusal(Object.assign(new Error('x'), { code: 'EAUTH' }))).toBeUndefined();
+		expect(oauthRefreshRefusal(new NodeApiError(node, { message: '401' }))).toBeUndefined();
 	});
 });
 

@@ -1,19 +1,21 @@
 /**
  * Inbound verification of the API Sync Webhook node: known-answer vectors from the providers' own
  * documentation (never computed by the code under test), the replay window, rotation, the IP
- * allow-list, repeated deliveries, and one signing → verifying round trip per HMAC template placeholder.
+ * allow-list, and one signing → verifying round trip per HMAC template placeholder (repeated deliveries:
+ * webhookDeliveries.test.ts).
  */
 import { createHash, createHmac } from 'node:crypto';
 
 import type { IHttpRequestOptions } from 'n8n-workflow';
 
 import { ApiSyncHmacApi } from '../../credentials/ApiSyncHmacApi.credentials';
-import { TEMPLATE_PLACEHOLDERS } from '../../credentials/common/hmacSigning';
-import { isRepeatedDelivery, MAX_REMEMBERED_DELIVERIES } from '../../nodes/ApiSyncWebhook/deliveries';
+import { BODY_COVERING_TEMPLATE, TEMPLATE_PLACEHOLDERS } from '../../credentials/common/hmacSigning';
 import { isIpAllowed, parseAllowList } from '../../nodes/ApiSyncWebhook/ipAllowList';
 import {
 	credentialBearingHeaders,
 	deliveryIdOf,
+	REJECT_REASON_TEXT,
+	replayFactsOf,
 	verifyRequest,
 	type InboundRequest,
 	type VerificationSettings,
@@ -342,19 +344,62 @@ describe('IP allow-list', () => {
 	});
 });
 
-describe('repeated deliveries', () => {
-	it('drops an id seen within the window, not after it', () => {
-		const state = {};
-		expect(isRepeatedDelivery(state, 'msg_1', 1_000_000, 60)).toBe(false);
-		expect(isRepeatedDelivery(state, 'msg_1', 1_030_000, 60)).toBe(true);
-		expect(isRepeatedDelivery(state, 'msg_2', 1_030_000, 60)).toBe(false);
-		expect(isRepeatedDelivery(state, 'msg_1', 1_061_000, 60)).toBe(false);
+describe('replay facts of a verified call (what the store remembers, see webhookDeliveries.test.ts)', () => {
+	const SECRET = "It's a Secret to Everybody";
+	const sign = (body: string) => `sha256=${createHmac('sha256', SECRET).update(body).digest('hex')}`;
+	const github = settings('github', [SECRET]);
+
+	it('GitHub: the same signed bytes give the same digest whatever the unsigned delivery id; other bytes another', () => {
+		const body = '{"action":"opened"}';
+		const a = replayFactsOf(github, request(body, { 'X-Hub-Signature-256': sign(body), 'X-GitHub-Delivery': 'one' }));
+		const b = replayFactsOf(github, request(body, { 'X-Hub-Signature-256': sign(body), 'X-GitHub-Delivery': 'two' }));
+		const other = replayFactsOf(github, request('{"action":"closed"}', { 'X-Hub-Signature-256': sign('{"action":"closed"}') }));
+		expect(a.signedDigest).toMatch(/^[0-9a-f]{64}$/);
+		expect(b.signedDigest).toBe(a.signedDigest);
+		expect(other.signedDigest).not.toBe(a.signedDigest);
+		expect(a.signedTimestamp).toBeUndefined();
 	});
 
-	it(`keeps at most ${MAX_REMEMBERED_DELIVERIES} ids`, () => {
-		const state: { seenDeliveries?: unknown[] } = {};
-		for (let i = 0; i < MAX_REMEMBERED_DELIVERIES + 5; i++) isRepeatedDelivery(state, `id-${i}`, i, 86400);
-		expect(state.seenDeliveries).toHaveLength(MAX_REMEMBERED_DELIVERIES);
-		expect(isRepeatedDelivery(state, 'id-0', 2000, 86400)).toBe(false);
+	it('generic HMAC: the signed timestamp and nonce; a template without the body still tells two bodies apart', () => {
+		const hmac = (template: string) =>
+			settings('hmac', ['s'], {
+				hmac: { algorithm: 'sha256', encoding: 'hex', prefix: '', template, signatureHeader: 'X-Signature', timestampHeader: 'X-Timestamp', nonceHeader: 'X-Nonce' },
+			});
+		const headers = { 'X-Signature': 'x', 'X-Timestamp': '1700000000', 'X-Nonce': 'n-42' };
+		const facts = replayFactsOf(hmac('{timestamp}\\n{nonce}'), request('{"a":1}', headers));
+		expect(facts).toMatchObject({ signedTimestamp: 1700000000, nonce: 'n-42' });
+		expect(replayFactsOf(hmac('{timestamp}\\n{nonce}'), request('{"a":2}', headers)).signedDigest).not.toBe(facts.signedDigest);
+	});
+
+	it('Basic, Bearer and API key calls sign nothing: no digest', () => {
+		expect(replayFactsOf(settings('bearer', ['t']), request('{}', { Authorization: 'Bearer t' }))).toEqual({});
+		expect(replayFactsOf(settings('none', []), request('{}', {}))).toEqual({});
+	});
+});
+
+describe('generic HMAC at the default template', () => {
+	const SECRET = 'inbound-default-Secret';
+	const atDefault = settings('hmac', [SECRET], {
+		hmac: { algorithm: 'sha256', encoding: 'hex', prefix: '', template: BODY_COVERING_TEMPLATE, signatureHeader: 'X-Signature', timestampHeader: 'X-Timestamp', nonceHeader: 'X-Nonce' },
+	});
+	const NOW_S = 1_700_000_000;
+
+	it('verifies {timestamp}\\n{method}\\n{path}\\n{bodySha256}; rejects another body', () => {
+		const body = '{"total":"12.50"}';
+		const signature = createHmac('sha256', SECRET)
+			.update(`${NOW_S}\nPOST\n/webhook/abc/webhook\n${createHash('sha256').update(body).digest('hex')}`)
+			.digest('hex');
+		const headers = { 'X-Timestamp': String(NOW_S), 'X-Signature': signature };
+		expect(verifyRequest(atDefault, request(body, headers), NOW_S * 1000)).toEqual({ ok: true });
+		expect(verifyRequest(atDefault, request('{"total":"99.99"}', headers), NOW_S * 1000)).toEqual({ ok: false, reason: 'mismatch' });
+	});
+
+	it('a call signed over {timestamp} alone (the old default) is rejected, with its own reason for the log', () => {
+		const headers = { 'X-Timestamp': String(NOW_S), 'X-Signature': createHmac('sha256', SECRET).update(String(NOW_S)).digest('hex') };
+		expect(verifyRequest(atDefault, request('{"any":"body"}', headers), NOW_S * 1000)).toEqual({ ok: false, reason: 'timestampOnlyTemplate' });
+		expect(REJECT_REASON_TEXT.timestampOnlyTemplate).toContain('{timestamp} only');
+		// With a wrong secret it is a plain mismatch: the reason says nothing about a secret it does not know.
+		const wrong = { ...headers, 'X-Signature': createHmac('sha256', 'other').update(String(NOW_S)).digest('hex') };
+		expect(verifyRequest(atDefault, request('{}', wrong), NOW_S * 1000)).toEqual({ ok: false, reason: 'mismatch' });
 	});
 });

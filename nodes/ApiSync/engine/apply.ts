@@ -1,15 +1,17 @@
-import type { IDataObject, IHttpRequestMethods } from 'n8n-workflow';
+import type { IDataObject } from 'n8n-workflow';
 
+import { readKeyedReply, traceIdOf, type BulkEndpoint, type BulkResult, type BulkShape } from '../../shared/bulkShape';
+import { createdId, createRequest, deleteRequest, updateRequest, wireFormatOf, writeBody } from '../../shared/recordShape';
 import type { ResolvedResource } from '../../shared/resources';
 import type { ApiClient, ApiRequest } from '../../shared/transport';
 import { readBulkReply } from './bulkReply';
-import { idempotencyKeyFor } from './idempotency';
+import { idempotencyKeyFor, type IdempotencyScope } from './idempotency';
 import type { PlannedCreate, PlannedDelete, PlannedUpdate, SyncPlan } from './plan';
 import { chunk, runPool, Slots, type RateLimiter } from './schedule';
 
 export interface ApplySettings {
 	resource: ResolvedResource;
-	/** Send creates and updates through `POST {path}?bulk`, at most `bulkSize` per call. */
+	/** Send creates and updates through the resource's batch endpoint (`bulkShape`), at most `bulkSize` per call. */
 	useBulk: boolean;
 	bulkSize: number;
 	/** Write requests in flight at once, whatever sends them (bulk calls, records tried alone, deletes). */
@@ -17,8 +19,10 @@ export interface ApplySettings {
 	limiter: RateLimiter;
 	/** Extra headers for every write (e.g. X-AccountId). */
 	headers?: Record<string, string>;
-	/** Header carrying a stable idempotency key per write (e.g. `Idempotency-Key`); none when empty. */
+	/** Header carrying an idempotency key per write (e.g. `Idempotency-Key`); none when empty. */
 	idempotencyHeader?: string;
+	/** What makes this run's keys its own (execution, node, run, Base URL, account); required with the header. */
+	idempotencyScope?: IdempotencyScope;
 }
 
 export type FailedOutcome = {
@@ -30,6 +34,11 @@ export type FailedOutcome = {
 	httpCode?: string;
 	/** The request may or may not have been applied (network error, 5xx): re-read before retrying. */
 	uncertain: boolean;
+	/**
+	 * The API answered 404 on the record's URL: the record may be gone, or the URL this run built may be wrong.
+	 * Only a re-read tells (`settleAfterReread`), so it is `uncertain` too.
+	 */
+	notFound?: boolean;
 	entry: PlannedCreate | PlannedUpdate | PlannedDelete;
 };
 
@@ -62,11 +71,13 @@ export async function applyPlan(client: ApiClient, plan: SyncPlan, settings: App
 	];
 
 	let writeOutcomes: Outcome[];
-	if (settings.useBulk && settings.resource.bulk && writes.length > 0) {
-		const batches = await runPool(chunk(writes, settings.bulkSize), settings.concurrency, (batch) =>
-			applyBulk(batch, send, settings),
-		);
-		writeOutcomes = batches.flat();
+	const bulk = settings.useBulk ? settings.resource.bulkShape : undefined;
+	if (bulk && writes.length > 0) {
+		const size = Math.max(1, Math.min(settings.bulkSize, bulk.maxRecords));
+		// One call for creates and updates together where the API takes both (EenvoudigFactureren), else one kind per call.
+		const groups = bulk.mixed ? [writes] : [writes.filter((w) => w.op === 'create'), writes.filter((w) => w.op === 'update')];
+		const batches = groups.flatMap((group) => chunk(group, size));
+		writeOutcomes = (await runPool(batches, settings.concurrency, (batch) => applyBulk(batch, bulk, send, settings))).flat();
 	} else {
 		writeOutcomes = await runPool(writes, settings.concurrency, (write) => applySingle(write, send, settings));
 	}
@@ -76,39 +87,45 @@ export async function applyPlan(client: ApiClient, plan: SyncPlan, settings: App
 
 function withKey(req: ApiRequest, match: IDataObject | null, settings: ApplySettings): ApiRequest {
 	const header = settings.idempotencyHeader?.trim();
-	if (!header) return req;
+	const scope = settings.idempotencyScope;
+	if (!header || !scope) return req;
 	const path = req.query?.bulk !== undefined ? `${req.path}?bulk` : req.path;
-	return { ...req, idempotencyKey: { header, value: idempotencyKeyFor(req.method, path, match, req.body) } };
+	return { ...req, idempotencyKey: { header, value: idempotencyKeyFor(scope, req.method, path, match, req.body) } };
 }
 
 async function applySingle(write: Write, send: Send, settings: ApplySettings): Promise<Outcome> {
 	const { resource } = settings;
 	try {
 		if (write.op === 'create') {
-			const response = await send(
-				withKey({ method: 'POST', path: resource.path, body: write.entry.record }, write.entry.match, settings),
-			);
-			return created(write.entry, (response.body as IDataObject | undefined)?.[resource.idField] ?? null);
+			const response = await send(withKey(createRequest(resource, write.entry.record), write.entry.match, settings));
+			return created(write.entry, createdId(response.body, resource.shape, resource.idField));
 		}
 		const { entry } = write;
-		const body = resource.updateMethod === 'PUT' ? entry.record : entry.changes;
-		const path = `${resource.path}/${encodeURIComponent(String(entry.remoteId))}`;
-		await send(withKey({ method: resource.updateMethod as IHttpRequestMethods, path, body }, entry.match, settings));
+		const fields = resource.updateMethod === 'PUT' ? entry.record : entry.changes;
+		await send(withKey(updateRequest(resource, entry.remoteId, fields), entry.match, settings));
 		return updated(entry);
 	} catch (error) {
 		return failed(write.entry, write.op, error, settings);
 	}
 }
 
-async function applyBulk(batch: Write[], send: Send, settings: ApplySettings): Promise<Outcome[]> {
+async function applyBulk(batch: Write[], bulk: BulkShape, send: Send, settings: ApplySettings): Promise<Outcome[]> {
 	const { resource } = settings;
-	const domain = resource.path.replace(/^\/+/, '');
-	const payload = batch.map((write) =>
-		write.op === 'create' ? write.entry.record : { [resource.idField]: write.entry.remoteId, ...write.entry.changes },
-	);
+	const endpoint = (bulk.mixed ?? (batch[0].op === 'create' ? bulk.create : bulk.update)) as BulkEndpoint;
+	const listKey = endpoint.listKey;
+	const payload = batch.map((write, position) => bulkItem(write, position, bulk, resource));
 	let body: unknown;
 	try {
-		const request: ApiRequest = { method: 'POST', path: resource.path, query: { bulk: '' }, body: { [domain]: payload } };
+		const { bodyEncoding, contentType, accept } = wireFormatOf(resource.shape);
+		const request: ApiRequest = {
+			method: endpoint.method,
+			path: endpoint.path.split('{path}').join(resource.path),
+			query: endpoint.query,
+			body: { [listKey]: payload },
+			bodyEncoding,
+			contentType,
+			accept,
+		};
 		body = (await send(withKey(request, null, settings))).body;
 	} catch (error) {
 		const httpCode = (error as { httpCode?: string }).httpCode;
@@ -118,30 +135,39 @@ async function applyBulk(batch: Write[], send: Send, settings: ApplySettings): P
 		}
 		return batch.map((write) => failed(write.entry, write.op, error, settings));
 	}
-	const results = readBulkReply(body, batch.length, domain, resource.idField);
-	if (!results) {
-		// Without one result per record nothing says what happened: the records are re-read.
-		return batch.map((write) =>
-			failed(write.entry, write.op, new Error('The bulk reply did not list one result per record'), settings, true),
-		);
-	}
+	const entries = batch.map((write) => (write.op === 'create' ? { op: write.op } : { op: write.op, id: write.entry.remoteId }));
+	const inOrder = bulk.replies === 'inOrder' ? readBulkReply(body, batch.map((write) => write.op), listKey, resource.idField) : undefined;
+	const results: Array<BulkResult | undefined> = bulk.replies === 'byKey' ? readKeyedReply(body, entries) : (inOrder ?? batch.map(() => undefined));
+	const missing = bulk.replies === 'byKey' ? 'The bulk reply did not list a result for this record' : 'The bulk reply did not list one result per record';
 	return await Promise.all(
 		batch.map(async (write, i) => {
 			const result = results[i];
-			if (result.ok) return write.op === 'create' ? created(write.entry, result.id) : updated(write.entry);
+			// Without a result for this record nothing says what happened: it is re-read, never sent again blindly.
+			if (!result) return failed(write.entry, write.op, new Error(missing), settings, true);
+			if (result.ok === true) return write.op === 'create' ? created(write.entry, result.id) : updated(write.entry);
+			// Nothing in the entry proves the record was written (a create without an id, an unknown shape): re-read.
+			if (result.ok === 'unclear') {
+				return failed(write.entry, write.op, new Error(`Not confirmed by the bulk call: ${result.reason}`), settings, true);
+			}
 			// Rejected within the bulk call: tried alone, so the API's own answer for this record is reported.
 			return await applySingle(write, send, settings);
 		}),
 	);
 }
 
+/** One record as a bulk call lists it: the body the API takes for it alone, plus its ID (updates) or trace ID (keyed replies). */
+function bulkItem(write: Write, position: number, bulk: BulkShape, resource: ResolvedResource): IDataObject {
+	if (write.op === 'update') {
+		const fields = resource.updateMethod === 'PUT' ? write.entry.record : write.entry.changes;
+		return { [bulk.itemIdKey || resource.idField]: write.entry.remoteId, ...writeBody(fields, resource.shape, resource.idField) };
+	}
+	const item = writeBody(write.entry.record, resource.shape, resource.idField);
+	return bulk.replies === 'byKey' ? { ...item, objectWriteTraceId: traceIdOf(position) } : item;
+}
+
 async function applyDelete(entry: PlannedDelete, send: Send, settings: ApplySettings): Promise<Outcome> {
 	try {
-		await send({
-			method: 'DELETE',
-			path: `${settings.resource.path}/${encodeURIComponent(String(entry.remoteId))}`,
-			allowStatuses: [404],
-		});
+		await send(deleteRequest(settings.resource, entry.remoteId));
 		return { kind: 'deleted', match: entry.match, remoteId: entry.remoteId, remote: entry.remote };
 	} catch (error) {
 		return failed(entry, 'delete', error, settings);
@@ -158,9 +184,14 @@ export function updated(entry: PlannedUpdate): Outcome {
 	return { kind: 'updated', itemIndex: entry.itemIndex, match: entry.match, remoteId: entry.remoteId, changes };
 }
 
-/** The message for an update whose record is gone: it was deleted after this run read it. */
+/** The message for an update whose record is gone (a re-read confirmed it): it was deleted after this run read it. */
 export function vanishedReason(idField: string, remoteId: unknown): string {
 	return `The remote record (${idField} ${String(remoteId)}) no longer exists: it was deleted after this run read it, so nothing was updated. Run the sync again to plan it anew.`;
+}
+
+/** The message for a 404 on a record that a re-read still lists: the URL built for it is not where the API has it. */
+export function wrongRecordUrlReason(idField: string, remoteId: unknown, stage: 'update' | 'delete', apiMessage: string): string {
+	return `The API answered 404 for the remote record (${idField} ${String(remoteId)}), but it still lists that record, so the URL this run built for it is wrong and nothing was ${stage === 'update' ? 'updated' : 'deleted'}: ${apiMessage}. Check the Record Path (where one record is, e.g. /customers/{id}.json) and the ${stage === 'update' ? 'Update Method' : 'Path'}.`;
 }
 
 function failed(
@@ -173,18 +204,17 @@ function failed(
 	const httpCode = (error as { httpCode?: string | null }).httpCode ?? undefined;
 	// A 4xx (other than 429) means the API looked at the request and refused it: nothing was written.
 	const refused = typeof httpCode === 'string' && /^4\d\d$/.test(httpCode) && httpCode !== '429';
-	let reason = (error as Error).message;
-	if (stage === 'update' && httpCode === '404') {
-		reason = `${vanishedReason(settings.resource.idField, (entry as PlannedUpdate).remoteId)} (${reason})`;
-	}
+	// A 404 on a record URL says only that nothing is there: gone, or a wrong URL. A re-read tells which.
+	const notFound = (stage === 'update' || stage === 'delete') && httpCode === '404';
 	return {
 		kind: 'failed',
 		itemIndex: 'itemIndex' in entry ? entry.itemIndex : undefined,
 		match: entry.match,
 		stage,
-		reason,
+		reason: (error as Error).message,
 		httpCode: httpCode ?? undefined,
-		uncertain: forceUncertain || !refused,
+		uncertain: forceUncertain || !refused || notFound,
+		...(notFound ? { notFound } : {}),
 		entry,
 	};
 }

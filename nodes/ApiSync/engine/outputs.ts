@@ -9,8 +9,11 @@ function idOf(value: unknown): IDataObject['id'] {
 	return (value ?? null) as IDataObject['id'];
 }
 
-/** The dry run's outputs: the plan, every item marked `dryRun: true`. */
-export function planOutputs(plan: SyncPlan, allItems: IPairedItemData[]): INodeExecutionData[][] {
+/**
+ * The dry run's outputs: the plan, every item marked `dryRun: true`. `stopNote`: the real run would not carry out
+ * this plan (more deletions than Max Deletes); every planned deletion carries it as `note`.
+ */
+export function planOutputs(plan: SyncPlan, allItems: IPairedItemData[], stopNote?: string): INodeExecutionData[][] {
 	const dryRun = true;
 	return [
 		plan.creates.map((c) => ({ json: { dryRun, match: c.match, fields: c.record }, pairedItem: { item: c.itemIndex } })),
@@ -23,7 +26,10 @@ export function planOutputs(plan: SyncPlan, allItems: IPairedItemData[]): INodeE
 			json: { dryRun, id: idOf(u.remoteId), match: u.match, ...(u.note ? { note: u.note } : {}) },
 			pairedItem: { item: u.itemIndex },
 		})),
-		plan.deletes.map((d) => ({ json: { dryRun, id: idOf(d.remoteId), match: d.match, record: d.remote }, pairedItem: allItems })),
+		plan.deletes.map((d) => ({
+			json: { dryRun, id: idOf(d.remoteId), match: d.match, record: d.remote, ...(stopNote ? { note: stopNote } : {}) },
+			pairedItem: allItems,
+		})),
 		plan.failures.map((f) => ({
 			json: { dryRun, match: f.match, error: f.reason, stage: 'plan' },
 			pairedItem: { item: f.itemIndex },

@@ -1,6 +1,6 @@
 import type { IDataObject } from 'n8n-workflow';
 
-import { created, updated, vanishedReason, type FailedOutcome, type Outcome } from './apply';
+import { created, updated, vanishedReason, wrongRecordUrlReason, type FailedOutcome, type Outcome } from './apply';
 import { changedFields } from './compare';
 import { emptyPlan, planSync, type PlanSettings, type PlannedDelete, type PlannedUpdate, type SourceRecord, type SyncPlan } from './plan';
 
@@ -21,6 +21,8 @@ export interface Settlement {
  *   that brings it in line. Not found: created again.
  * - An update whose record is gone: Failed (deleted meanwhile). Found as intended: Updated. Else updated again.
  * - A delete whose record is gone: Deleted. Else deleted again.
+ * - An update or delete the API answered 404, whose record is still listed: Failed, not retried — the record URL
+ *   is wrong (a 404 alone never says "deleted meanwhile").
  */
 export function settleAfterReread(
 	uncertain: FailedOutcome[],
@@ -39,7 +41,9 @@ export function settleAfterReread(
 	for (const outcome of uncertain) {
 		if (outcome.stage === 'delete') {
 			const entry = outcome.entry as PlannedDelete;
-			if (byId.has(String(entry.remoteId))) retry.deletes.push(entry);
+			const stillThere = byId.has(String(entry.remoteId));
+			if (stillThere && outcome.notFound) settled.push(wrongUrl(outcome, entry.remoteId, settings.idField));
+			else if (stillThere) retry.deletes.push(entry);
 			else settled.push({ kind: 'deleted', match: entry.match, remoteId: entry.remoteId, remote: entry.remote });
 			continue;
 		}
@@ -47,7 +51,12 @@ export function settleAfterReread(
 			const entry = outcome.entry as PlannedUpdate;
 			const found = byId.get(String(entry.remoteId));
 			if (!found) {
-				settled.push({ ...outcome, reason: vanishedReason(settings.idField, entry.remoteId), uncertain: false });
+				const reason = vanishedReason(settings.idField, entry.remoteId);
+				settled.push({ ...outcome, reason: outcome.notFound ? `${reason} (${outcome.reason})` : reason, uncertain: false });
+				continue;
+			}
+			if (outcome.notFound) {
+				settled.push(wrongUrl(outcome, entry.remoteId, settings.idField));
 				continue;
 			}
 			const changes = changedFields(entry.record, found, ignore);
@@ -72,6 +81,11 @@ export function settleAfterReread(
 	retry.creates.push(...replanned.creates);
 	retry.updates.push(...replanned.updates);
 	return { settled, retry, createIntents };
+}
+
+function wrongUrl(outcome: FailedOutcome, remoteId: unknown, idField: string): FailedOutcome {
+	const stage = outcome.stage === 'delete' ? 'delete' : 'update';
+	return { ...outcome, reason: wrongRecordUrlReason(idField, remoteId, stage, outcome.reason), uncertain: false, notFound: false };
 }
 
 /** A follow-up update of a record this run created (its first answer was lost) is reported as the create it was. */

@@ -1,6 +1,7 @@
 import { NodeOperationError, type IDataObject, type INode, type INodeExecutionData, type IPairedItemData } from 'n8n-workflow';
 
 import { readAllRecords } from '../../shared/pagination';
+import { plainRecords, wireFormatOf } from '../../shared/recordShape';
 import type { ResolvedResource } from '../../shared/resources';
 import type { ApiClient } from '../../shared/transport';
 import { applyPlan, type ApplySettings, type FailedOutcome, type Outcome } from './apply';
@@ -87,16 +88,17 @@ export async function runSync(run: SyncRun): Promise<SyncResult> {
 			// Past the plan only the ids are needed (and, for Mirror's state, the records): the rest can go.
 			firstRead = summariseRead(confirmed.remote, settings, skipping !== undefined);
 		}
-		if (plan.deletes.length > settings.maxDeletes && !settings.dryRun) {
-			throw new NodeOperationError(
-				node,
-				`Mirror would delete ${plan.deletes.length} remote records, more than Max Deletes (${settings.maxDeletes}). Nothing was written.`,
-				{
-					description:
-						'Check that the input holds every record (a failed or partial source step would look like mass deletion). Run with Dry Run to see the plan, then raise Max Deletes if the deletions are intended.',
-				},
-			);
+		const overMaxDeletes = plan.deletes.length > settings.maxDeletes;
+		if (overMaxDeletes && !settings.dryRun) {
+			throw new NodeOperationError(node, `${maxDeletesReason(plan.deletes.length, settings.maxDeletes)}. Nothing was written.`, {
+				description: `${MAX_DELETES_ADVICE} Run with Dry Run to see the plan, then raise Max Deletes if the deletions are intended.`,
+			});
 		}
+		// The dry run shows the plan, and says that the real run would not carry it out.
+		const stopReason = overMaxDeletes
+			? `The real run would stop before writing anything (no create, update or delete): ${maxDeletesReason(plan.deletes.length, settings.maxDeletes)}.`
+			: undefined;
+		const stopNote = stopReason && `${stopReason} ${MAX_DELETES_ADVICE} Raise Max Deletes if the deletions are intended.`;
 
 		const allItems: IPairedItemData[] = sources.map(({ itemIndex: item }) => ({ item }));
 		let outputs: INodeExecutionData[][];
@@ -104,7 +106,7 @@ export async function runSync(run: SyncRun): Promise<SyncResult> {
 		let overlaps = 0;
 		let overlapCheckFailed: string | undefined;
 		if (settings.dryRun) {
-			outputs = planOutputs(plan, allItems);
+			outputs = planOutputs(plan, allItems, stopReason);
 		} else {
 			let outcomes = await applyPlan(client, { ...plan, failures: [] }, applySettings);
 			if (skipping?.kind === 'skip') outcomes = describeUnreadUpdates(outcomes, skipping.unread);
@@ -168,8 +170,13 @@ export async function runSync(run: SyncRun): Promise<SyncResult> {
 			: '';
 		return {
 			outputs,
-			summary: summary + checkNote + skipNote,
-			warning: outputs[4].length > 0 || plan.deletesWithheld !== undefined || overlaps > 0 || overlapCheckFailed !== undefined,
+			summary: summary + checkNote + (stopNote ? ` · ${stopNote}` : '') + skipNote,
+			warning:
+				outputs[4].length > 0 ||
+				plan.deletesWithheld !== undefined ||
+				overlaps > 0 ||
+				overlapCheckFailed !== undefined ||
+				stopNote !== undefined,
 			skipState,
 		};
 	} finally {
@@ -212,6 +219,13 @@ async function readOverlapCandidates(run: SyncRun, firstReadIds: unknown[], outc
 	const ownIds = new Set(created.map((o) => String(o.remoteId)));
 	const own = created.map((o) => ({ ...matchValuesOf(o.record, settings.matchFields), [resource.idField]: o.remoteId }) as IDataObject);
 	return [...others.filter((record) => !ownIds.has(String(record[resource.idField]))), ...own];
+}
+
+const MAX_DELETES_ADVICE =
+	'Check that the input holds every record (a failed or partial source step would look like mass deletion).';
+
+function maxDeletesReason(deletes: number, maxDeletes: number): string {
+	return `Mirror would delete ${deletes} remote records, more than Max Deletes (${maxDeletes})`;
 }
 
 /**
@@ -402,10 +416,13 @@ function mergeById(earlier: IDataObject[], later: IDataObject[], idField: string
 	return [...byId.values(), ...withoutId];
 }
 
-/** EenvoudigFactureren can return only some fields (`fields=`): just what the plan compares. */
+/**
+ * Where the API can be asked for some fields only (EenvoudigFactureren `fields=`, HubSpot `properties=`, the record
+ * shape's `fieldsParam`): just what the plan compares. An ID beside an envelope comes anyway.
+ */
 function fieldsToRead(sources: SourceRecord[], settings: PlanSettings, resource: ResolvedResource): string | undefined {
-	if (!resource.efListParameters) return undefined;
-	const fields = new Set([resource.idField, ...settings.matchFields]);
+	if (!resource.shape.fieldsParam) return undefined;
+	const fields = new Set([...(resource.shape.fieldsPath ? [] : [resource.idField]), ...settings.matchFields]);
 	for (const { record } of sources) for (const field of Object.keys(record)) fields.add(field);
 	for (const ignored of settings.ignoreFields) if (!settings.matchFields.includes(ignored)) fields.delete(ignored);
 	return [...fields].join(',');
@@ -421,7 +438,7 @@ async function readRemote(
 ): Promise<IDataObject[]> {
 	// Pages are read Concurrency at a time where the paging style allows (offset, page number); every request
 	// still waits for the run's Max Requests per Second limiter.
-	const records = await readAllRecords(
+	const raw = await readAllRecords(
 		{
 			...client,
 			request: async (req) => {
@@ -430,10 +447,18 @@ async function readRemote(
 			},
 		},
 		node,
-		{ method: 'GET', path: resource.path, query: { ...(fields ? { fields } : {}), ...extraQuery }, headers: applySettings.headers },
+		{
+			method: 'GET',
+			path: resource.path,
+			query: { ...(fields ? { [resource.shape.fieldsParam]: fields } : {}), ...extraQuery },
+			headers: applySettings.headers,
+			accept: wireFormatOf(resource.shape).accept,
+		},
 		resource.pagination,
 		{ concurrency: applySettings.concurrency },
 	);
+	// The API's records (as paging yields them) as the plain records the plan compares: fields out of their envelope.
+	const records = plainRecords(raw, resource.shape, resource.idField, node);
 	if (records.length > 0 && records[0][resource.idField] === undefined) {
 		throw new NodeOperationError(node, `Remote records have no "${resource.idField}" field`, {
 			description: `The ID Field must name the field that holds each record's ID. Fields seen: ${Object.keys(records[0]).join(', ')}.`,

@@ -7,13 +7,14 @@ import type {
 } from 'n8n-workflow';
 
 import { paginate } from '../../shared/pagination';
-import { resolveResource, type PresetName } from '../../shared/resources';
+import { plainRecords } from '../../shared/recordShape';
+import { resolveResource, type ApiPresetName, type PresetName } from '../../shared/resources';
 import { createApiClient } from '../../shared/transport';
 
 type KnownField = { id: string; type?: FieldType; required?: boolean; match?: boolean };
 
-/** Fields named in the EenvoudigFactureren docs; other fields are discovered from sample records. */
-const DOCUMENTED_FIELDS: Partial<Record<PresetName, KnownField[]>> = {
+/** Fields named in the APIs' docs; other fields are discovered from sample records. */
+const DOCUMENTED_FIELDS: Partial<Record<PresetName | ApiPresetName, KnownField[]>> = {
 	clients: [
 		{ id: 'name', required: true },
 		{ id: 'number' },
@@ -34,6 +35,30 @@ const DOCUMENTED_FIELDS: Partial<Record<PresetName, KnownField[]>> = {
 		{ id: 'client_id', type: 'number', required: true },
 		{ id: 'date' },
 		{ id: 'items', type: 'array' },
+	],
+	// HubSpot lists only the properties a record has values for (and, without properties=, only a few).
+	hubspotContacts: [
+		{ id: 'email', match: true },
+		{ id: 'firstname' },
+		{ id: 'lastname' },
+		{ id: 'phone' },
+		{ id: 'company' },
+		{ id: 'website' },
+		{ id: 'city' },
+		{ id: 'jobtitle' },
+		{ id: 'lifecyclestage' },
+	],
+	shopifyCustomers: [{ id: 'email', match: true }, { id: 'first_name' }, { id: 'last_name' }, { id: 'phone' }, { id: 'note' }, { id: 'tags' }],
+	// Nested parameters as dot paths: metadata.* is whatever keys the account uses (found in the sample).
+	stripeCustomers: [
+		{ id: 'email' },
+		{ id: 'name' },
+		{ id: 'phone' },
+		{ id: 'description' },
+		{ id: 'address.line1' },
+		{ id: 'address.postal_code' },
+		{ id: 'address.city' },
+		{ id: 'address.country' },
 	],
 };
 
@@ -65,8 +90,8 @@ function typeOf(value: unknown): FieldType {
 	return 'string';
 }
 
-function toField({ id, type, required, match }: KnownField): ResourceMapperField {
-	const writable = !SERVER_SET_FIELDS.has(id);
+function toField({ id, type, required, match }: KnownField, readOnly: ReadonlySet<string> = new Set()): ResourceMapperField {
+	const writable = !SERVER_SET_FIELDS.has(id) && !readOnly.has(id);
 	return {
 		id,
 		displayName: id,
@@ -85,7 +110,7 @@ function toField({ id, type, required, match }: KnownField): ResourceMapperField
  * the API sets itself are kept but hidden (see SERVER_SET_FIELDS).
  */
 export async function getMappingColumns(this: ILoadOptionsFunctions): Promise<ResourceMapperFields> {
-	const resourceName = this.getNodeParameter('remoteResource', 'clients') as PresetName | 'custom';
+	const resourceName = this.getNodeParameter('remoteResource', 'clients') as PresetName | ApiPresetName | 'custom';
 	const resource = resolveResource((name, fallback) => this.getNodeParameter(name, fallback) as unknown);
 	const fields = new Map<string, ResourceMapperField>();
 	for (const known of resourceName === 'custom' ? [] : (DOCUMENTED_FIELDS[resourceName] ?? [])) {
@@ -100,11 +125,14 @@ export async function getMappingColumns(this: ILoadOptionsFunctions): Promise<Re
 			...resource.pagination,
 			pageSize: Math.min(resource.pagination.pageSize, SAMPLE_SIZE),
 		});
+		const readOnly = new Set(resource.shape.readOnlyFields);
 		for await (const page of pages) {
-			for (const record of page.records.slice(0, SAMPLE_SIZE) as IDataObject[]) {
+			// The fields inside an envelope (HubSpot properties, Airtable fields, JSON:API attributes), as Sync compares them.
+			const records = plainRecords(page.records.slice(0, SAMPLE_SIZE) as IDataObject[], resource.shape, resource.idField, this.getNode());
+			for (const record of records) {
 				for (const [id, value] of Object.entries(record)) {
 					if (id === resource.idField || fields.has(id)) continue;
-					fields.set(id, toField({ id, type: typeOf(value) }));
+					fields.set(id, toField({ id, type: typeOf(value) }, readOnly));
 				}
 			}
 			break;

@@ -6,7 +6,7 @@ import { NodeOperationError, type IDataObject, type INode, type INodeProperties 
 
 import { DEFAULT_READ_CONCURRENCY, readConcurrency } from '../authentication';
 import { accountHeader } from '../recordData';
-import { PRESET_LABELS, PRESETS, resolveResource, type PresetName, type ResourcePreset } from '../resources';
+import { API_PRESETS, PRESET_LABELS, PRESETS, resolveResource, type PresetName, type ResourcePreset } from '../resources';
 import { parseStartValue } from './cursor';
 import type { ChangeFeedSettings, FirstRun } from './fetch';
 import { MAX_TRACKED_IDS, settingsFingerprint, type DetectionMode } from './state';
@@ -24,7 +24,7 @@ export const changeFeedProperties: INodeProperties[] = [
 				name: 'Resource Default',
 				value: 'auto',
 				description:
-					'EenvoudigFactureren: stock items and projects by last_activity; invoices, quotes, orders, deliveries, receipts and subscriptions by ID (new documents); clients by content hash. Custom path: content hash.',
+					'EenvoudigFactureren: stock items and projects by last_activity; invoices, quotes, orders, deliveries, receipts and subscriptions by ID (new documents); clients by content hash. Airtable, HubSpot, Shopify, Stripe and custom paths: content hash.',
 			},
 			{
 				name: 'Cursor Field',
@@ -112,7 +112,7 @@ function emitDeletionsProperty(): INodeProperties {
 /** Resources whose default detection is the content hash (no documented cursor field). */
 function hashByDefault(): string[] {
 	const presets = (Object.keys(PRESETS) as PresetName[]).filter((name) => !('cursorField' in PRESETS[name]));
-	return [...presets, 'custom'];
+	return [...presets, ...Object.keys(API_PRESETS), 'custom'];
 }
 
 /** What "Resource Default" does for the chosen resource, shown under Detect Changes By. */
@@ -147,8 +147,8 @@ function resourceDefaultNotices(): INodeProperties[] {
 	});
 	notices.push(
 		notice(
-			'Custom path: every run reads all records and compares each with the previous run, so new and changed records are emitted (deleted ones too, with Emit Deletions).',
-			['custom'],
+			'Every run reads all records and compares each with the previous run, so new and changed records are emitted (deleted ones too, with Emit Deletions).',
+			[...Object.keys(API_PRESETS), 'custom'],
 		),
 	);
 	return notices;
@@ -266,7 +266,7 @@ export function readChangeSettings({ node, getParam, options, baseUrl, accountId
 		resource,
 		mode,
 		cursorField,
-		serverQuery: resourceName !== 'custom' || getParam('serverSideFilter', false) === true,
+		serverQuery: resource.efListParameters || (resourceName === 'custom' && getParam('serverSideFilter', false) === true),
 		firstRun,
 		startFrom,
 		lookbackSeconds,

@@ -60,6 +60,8 @@ export interface QueueStack {
 	/** (re)starts the main process with extra environment */
 	startMain(extraEnv?: NodeJS.ProcessEnv): Promise<N8nProcess>;
 	startWorker(name: string): Promise<N8nProcess>;
+	/** starts one more webhook processor (`n8n webhook`) on a port of its own, as behind a load balancer */
+	startWebhookProcessor(name: string): Promise<N8nProcess>;
 	/** n8n's REST API on main, as the owner */
 	rest(method: string, urlPath: string, body?: unknown): Promise<{ status: number; body: any }>;
 	stop(): Promise<void>;
@@ -135,7 +137,7 @@ export async function startQueueStack(): Promise<QueueStack> {
 
 	const spawnN8n = async (name: string, role: Role, extraEnv: NodeJS.ProcessEnv = {}): Promise<N8nProcess> => {
 		const { cwd, env } = prepare(name);
-		const port = role === 'webhook' ? webhookPort : await freePort();
+		const port = role === 'webhook' && !stack.webhook ? webhookPort : await freePort();
 		const args = role === 'main' ? ['start'] : role === 'worker' ? ['worker', '--concurrency=5'] : ['webhook'];
 		const child: ChildProcess = spawn(nodeBin(installDir), [n8nBin(installDir), ...args], {
 			cwd,
@@ -227,6 +229,7 @@ export async function startQueueStack(): Promise<QueueStack> {
 			stack.workers.push(worker);
 			return worker;
 		},
+		startWebhookProcessor: async (name) => await spawnN8n(name, 'webhook'),
 		startProcesses: async (mainEnv = {}) => {
 			// main first: it runs the database migrations the others expect
 			await stack.startMain(mainEnv);

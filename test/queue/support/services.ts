@@ -28,6 +28,19 @@ export interface Postgres extends Service {
 
 const isRoot = () => process.getuid?.() === 0;
 
+/**
+ * `runuser` by its full path: it lives in /usr/sbin (util-linux), which is not on every PATH (a non-login shell, a
+ * CI runner's environment), and a bare `runuser` then fails with `spawn runuser ENOENT`.
+ */
+export function runuserPath(exists: (file: string) => boolean = fs.existsSync): string {
+	return ['/usr/sbin/runuser', '/sbin/runuser'].find(exists) ?? '/usr/sbin/runuser';
+}
+
+/** The command line that runs `cmd` as `user` when this process is root (PostgreSQL refuses to run as root). */
+export function asUser(user: string, cmd: string, args: string[]): [string, string[]] {
+	return isRoot() ? [runuserPath(), ['-u', user, '--', cmd, ...args]] : [cmd, args];
+}
+
 /** apt-get install, as root or through passwordless sudo; `apt-get update` first. */
 async function aptInstall(pkg: string): Promise<void> {
 	const sudo = isRoot() ? [] : ['sudo', '-n'];
@@ -69,8 +82,7 @@ export async function startPostgres(): Promise<Postgres> {
 	const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'n8n-queue-pg-'));
 	const dataDir = path.join(dir, 'data');
 	// PostgreSQL refuses to run as root: then it runs as the `postgres` user the package created.
-	const asPostgres = (cmd: string, args: string[]): [string, string[]] =>
-		isRoot() ? ['runuser', ['-u', 'postgres', '--', cmd, ...args]] : [cmd, args];
+	const asPostgres = (cmd: string, args: string[]): [string, string[]] => asUser('postgres', cmd, args);
 	if (isRoot()) await run('chown', ['-R', 'postgres:postgres', dir]);
 	const user = 'n8n';
 	const database = 'n8n';

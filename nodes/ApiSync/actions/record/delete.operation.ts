@@ -2,6 +2,7 @@ import type { IDataObject } from 'n8n-workflow';
 
 import { showFor, type ItemOperation } from '../../../shared/operation';
 import { accountHeader, readRecordId } from '../../../shared/recordData';
+import { deleteRequest } from '../../../shared/recordShape';
 
 export const deleteRecord: ItemOperation = {
 	description: showFor('delete', [
@@ -11,8 +12,7 @@ export const deleteRecord: ItemOperation = {
 	async execute(itemIndex, { client, resource }) {
 		const id = readRecordId(this, itemIndex);
 		const response = await client.request<IDataObject>({
-			method: 'DELETE',
-			path: `${resource.path}/${id}`,
+			...deleteRequest(resource, decodeURIComponent(id)),
 			itemIndex,
 			headers: accountHeader(this.getNodeParameter('options.accountId', itemIndex, '') as string),
 		});

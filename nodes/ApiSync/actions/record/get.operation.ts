@@ -2,6 +2,7 @@ import type { IDataObject } from 'n8n-workflow';
 
 import { showFor, type ItemOperation } from '../../../shared/operation';
 import { accountHeader, readRecordId } from '../../../shared/recordData';
+import { recordPathOf, wireFormatOf } from '../../../shared/recordShape';
 
 export const get: ItemOperation = {
 	description: showFor('get', [
@@ -19,7 +20,8 @@ export const get: ItemOperation = {
 		const id = readRecordId(this, itemIndex);
 		const response = await client.request<IDataObject>({
 			method: 'GET',
-			path: `${resource.path}/${id}`,
+			path: recordPathOf(resource.path, resource.shape, decodeURIComponent(id)),
+			accept: wireFormatOf(resource.shape).accept,
 			itemIndex,
 			headers: accountHeader(this.getNodeParameter('options.accountId', itemIndex, '') as string),
 		});

@@ -4,6 +4,7 @@ import { readAllRecords } from '../../../shared/pagination';
 import { showFor, type ItemOperation } from '../../../shared/operation';
 import { accountHeader } from '../../../shared/recordData';
 import { DEFAULT_READ_CONCURRENCY, readConcurrency } from '../../../shared/authentication';
+import { wireFormatOf } from '../../../shared/recordShape';
 
 export const getAll: ItemOperation = {
 	description: showFor('getAll', [
@@ -36,7 +37,8 @@ export const getAll: ItemOperation = {
 					type: 'string',
 					default: '',
 					placeholder: 'client_id,name,email_address',
-					description: 'Comma-separated fields to return (sent as fields=)',
+					description:
+						'Comma-separated fields to return (sent as fields=, or as the resource’s fields parameter, e.g. properties= for HubSpot)',
 				},
 				{
 					displayName: 'Filter',
@@ -73,7 +75,7 @@ export const getAll: ItemOperation = {
 		const query: IDataObject = {};
 		for (const key of ['fields', 'filter', 'search', 'sort'] as const) {
 			const value = String(listOptions[key] ?? '').trim();
-			if (value) query[key] = value;
+			if (value) query[key === 'fields' ? resource.shape.fieldsParam || 'fields' : key] = value;
 		}
 		const pagination = { ...resource.pagination };
 		if (!returnAll && pagination.style !== 'nextUrl' && pagination.style !== 'linkHeader') {
@@ -88,6 +90,7 @@ export const getAll: ItemOperation = {
 				path: resource.path,
 				query,
 				itemIndex,
+				accept: wireFormatOf(resource.shape).accept,
 				headers: accountHeader(this.getNodeParameter('options.accountId', itemIndex, '') as string),
 			},
 			pagination,

@@ -5,12 +5,13 @@ import {
 	type ResourceMapperValue,
 } from 'n8n-workflow';
 
-import { credentialAccountId } from '../../../shared/changes/account';
 import { settingsFingerprint } from '../../../shared/changes/state';
 import { showFor, type BatchOperation } from '../../../shared/operation';
+import { credentialAccountId } from '../../../shared/changes';
 import { accountHeader } from '../../../shared/recordData';
 import { DOCUMENT_PRESETS, type ResolvedResource } from '../../../shared/resources';
 import type { SourceRecord, SyncMode } from '../../engine/plan';
+import { newRunId } from '../../engine/idempotency';
 import { runSync } from '../../engine/run';
 import type { SkipOptions } from '../../engine/skipRun';
 import { SKIP_STATE_KEY } from '../../engine/skipUnchanged';
@@ -63,7 +64,7 @@ export const sync: BatchOperation = {
 			default: { mappingMode: 'defineBelow', value: null },
 			required: true,
 			typeOptions: {
-				loadOptionsDependsOn: ['remoteResource', 'customPath', 'customIdField', 'authentication'],
+				loadOptionsDependsOn: ['remoteResource', 'customPath', 'customIdField', 'customRecordFormat', 'authentication'],
 				resourceMapper: {
 					resourceMapperMethod: 'getMappingColumns',
 					mode: 'upsert',
@@ -145,7 +146,7 @@ export const sync: BatchOperation = {
 					default: '',
 					placeholder: 'Idempotency-Key',
 					description:
-						'For APIs that honour idempotency keys (Stripe style): every write carries a stable key in this header, the same when a write is sent again, so the API applies it once. Empty: none sent.',
+						'For APIs that honour idempotency keys (Stripe style): every write carries a key in this header, the same when that write is sent again within the run, so the API applies it once; another run never reuses a key. Empty: none sent.',
 				},
 				{
 					displayName: 'Max Requests per Second',
@@ -202,6 +203,8 @@ export const sync: BatchOperation = {
 				description: 'Open "Fields" and choose at least one field under "Match On", e.g. external_client_id.',
 			});
 		}
+		const nodeAccount = String(this.getNodeParameter('options.accountId', 0, '') ?? '').trim();
+		const idempotencyHeader = String(options.idempotencyHeader ?? '').trim() || undefined;
 		const skip = options.skipUnchanged === true ? await skipOptions(this, options, client.baseUrl, resource, matchFields) : undefined;
 		const { outputs, summary, warning, skipState } = await runSync({
 			skip,
@@ -213,10 +216,14 @@ export const sync: BatchOperation = {
 				matchFields,
 				caseInsensitive: options.caseInsensitive === true,
 				idField: resource.idField,
-				ignoreFields: String(options.ignoreFields ?? '')
-					.split(',')
-					.map((f) => f.trim())
-					.filter(Boolean),
+				// Fields the API sets itself are never compared (nor sent: see writeBody).
+				ignoreFields: [
+					...String(options.ignoreFields ?? '')
+						.split(',')
+						.map((f) => f.trim())
+						.filter(Boolean),
+					...resource.shape.readOnlyFields,
+				],
 				dryRun: options.dryRun === true,
 				maxDeletes: this.getNodeParameter('maxDeletes', 0, 10) as number,
 				removeOverlapDuplicates: removeOverlapDuplicates(options.overlapDuplicates, this.getNodeParameter('remoteResource', 0) as string),
@@ -226,8 +233,18 @@ export const sync: BatchOperation = {
 				useBulk: options.useBulk !== false,
 				concurrency: Number(options.concurrency ?? 4),
 				maxRequestsPerSecond: Number(options.maxRequestsPerSecond ?? 10),
-				headers: accountHeader(this.getNodeParameter('options.accountId', 0, '') as string),
-				idempotencyHeader: String(options.idempotencyHeader ?? '').trim() || undefined,
+				headers: accountHeader(nodeAccount),
+				idempotencyHeader,
+				// A key identifies one write of this run: never reused by another run, account or Base URL.
+				idempotencyScope: idempotencyHeader
+					? {
+							executionId: this.getExecutionId() ?? '',
+							nodeId: this.getNode().id,
+							runId: newRunId(),
+							baseUrl: client.baseUrl,
+							account: nodeAccount || (await credentialAccountId(this, this.getNodeParameter('authentication', 0) as string)),
+						}
+					: undefined,
 			},
 		});
 		// Stored only now, with the outputs: the state describes exactly what this run wrote or found.

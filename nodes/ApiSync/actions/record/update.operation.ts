@@ -2,6 +2,7 @@ import type { IDataObject } from 'n8n-workflow';
 
 import { showFor, type ItemOperation } from '../../../shared/operation';
 import { accountHeader, readJsonObjectParameter, readRecordId } from '../../../shared/recordData';
+import { updateRequest } from '../../../shared/recordShape';
 import { recordDataProperty } from './create.operation';
 
 export const update: ItemOperation = {
@@ -16,11 +17,9 @@ export const update: ItemOperation = {
 
 	async execute(itemIndex, { client, resource }) {
 		const id = readRecordId(this, itemIndex);
-		const body = readJsonObjectParameter(this, 'recordData', itemIndex);
+		const fields = readJsonObjectParameter(this, 'recordData', itemIndex);
 		const response = await client.request<IDataObject>({
-			method: resource.updateMethod,
-			path: `${resource.path}/${id}`,
-			body,
+			...updateRequest(resource, decodeURIComponent(id), fields),
 			itemIndex,
 			headers: accountHeader(this.getNodeParameter('options.accountId', itemIndex, '') as string),
 		});

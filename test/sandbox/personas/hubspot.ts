@@ -1,0 +1,275 @@
+/**
+ * HubSpot CRM v3 contacts, as the public docs describe them (developers.hubspot.com, CRM objects API):
+ * - `GET /crm/v3/objects/contacts?limit=&after=&properties=a,b` → `{results: [{id, properties, createdAt, updatedAt,
+ *   archived}], paging?: {next: {after, link}}}`; limit ≤ 100 (default 10); without `properties` only the default
+ *   properties come back; `paging.next.link` carries only `after` (not limit or properties).
+ * - Every property value is a string (numbers and booleans come back as text); `hs_object_id`, `createdate` and
+ *   `lastmodifieddate` are read-only.
+ * - `POST …/contacts` and `PATCH …/contacts/{id}` take `{"properties": {…}}` as JSON; a property that does not exist,
+ *   or a read-only one, is a 400; an e-mail already used is a 409 naming the existing ID.
+ * - `POST …/batch/create` (`{inputs: [{properties, objectWriteTraceId?}]}`) and `…/batch/update`
+ *   (`{inputs: [{id, properties}]}`), at most 100 inputs; results come back in no particular order (here: reversed),
+ *   unknown IDs of an update are listed under `errors` (207 Multi-Status).
+ * - Errors: `{status: "error", message, correlationId, category}`.
+ */
+import type { Exchange } from '../exchange';
+import { AccountTable, isObject, jsonBody, mediaType, methodNotAllowed, pageSize, type Persona, type PersonaRequest, type Row } from './common';
+
+export interface HubSpotContact {
+	id: string;
+	properties: Record<string, string>;
+	createdAt: string;
+	updatedAt: string;
+	archived: boolean;
+}
+
+const WRITABLE = ['email', 'firstname', 'lastname', 'phone', 'company', 'website', 'city', 'jobtitle', 'lifecyclestage', 'shop_customer_id'];
+const READ_ONLY = ['hs_object_id', 'createdate', 'lastmodifieddate'];
+const DEFAULT_PROPERTIES = ['email', 'firstname', 'lastname', ...READ_ONLY];
+export const HUBSPOT_MAX_BATCH = 100;
+const COLLECTION = ['crm', 'v3', 'objects', 'contacts'];
+
+export class HubSpotPersona implements Persona {
+	readonly contacts = new AccountTable<HubSpotContact>();
+	private nextId = 5101;
+
+	reset(seed: boolean): void {
+		this.contacts.clear();
+		this.nextId = 5101;
+		if (seed) {
+			this.insert('A10000001', { email: 'anna@shop.example', firstname: 'Anna', lastname: 'Peeters', shop_customer_id: 'WS-1' });
+			this.insert('A10000001', { email: 'bram@shop.example', firstname: 'Bram', lastname: 'Janssens', shop_customer_id: 'WS-2' });
+		}
+	}
+
+	/** Test setup: a contact with these properties (as strings), created at `now`. */
+	insert(account: string, properties: Record<string, unknown>, now = new Date()): HubSpotContact {
+		const id = String(this.nextId++);
+		const stamp = now.toISOString();
+		const contact: HubSpotContact = {
+			id,
+			properties: { ...asText(properties), hs_object_id: id, createdate: stamp, lastmodifieddate: stamp },
+			createdAt: stamp,
+			updatedAt: stamp,
+			archived: false,
+		};
+		return this.contacts.add(account, contact);
+	}
+
+	unauthorized(ex: Exchange, message: string): void {
+		fail(ex, 401, 'INVALID_AUTHENTICATION', `Authentication credentials not found or invalid: ${message}`);
+	}
+
+	handle(request: PersonaRequest): void {
+		const { ex, segments } = request;
+		const isCollection = segments.length >= 4 && COLLECTION.every((part, i) => segments[i] === part);
+		if (!isCollection) return fail(ex, 404, 'OBJECT_NOT_FOUND', `Unable to route ${ex.method} ${ex.pathname}`);
+		const rest = segments.slice(4);
+		if (rest.length === 0 && ex.method === 'GET') return this.list(request);
+		if (rest.length === 0 && ex.method === 'POST') return this.create(request);
+		if (rest.length === 2 && rest[0] === 'batch' && ex.method === 'POST' && rest[1] === 'create') return this.batchCreate(request);
+		if (rest.length === 2 && rest[0] === 'batch' && ex.method === 'POST' && rest[1] === 'update') return this.batchUpdate(request);
+		if (rest.length === 1) return this.one(request, rest[0]);
+		methodNotAllowed(ex);
+	}
+
+	private list({ ex, account, baseUrl }: PersonaRequest): void {
+		const limit = pageSize(ex.params.get('limit'), 10, 100);
+		const asked = (ex.params.get('properties') ?? '').split(',').map((p) => p.trim()).filter(Boolean);
+		const shown = new Set([...DEFAULT_PROPERTIES, ...asked]);
+		const rows = this.contacts.rows(account);
+		const after = ex.params.get('after');
+		let start = 0;
+		if (after !== null) {
+			start = rows.findIndex((row) => Number(row.id) >= Number(after));
+			if (!/^\d+$/.test(after)) return fail(ex, 400, 'VALIDATION_ERROR', `Invalid after: ${after}`);
+			if (start < 0) start = rows.length;
+		}
+		const page = rows.slice(start, start + limit);
+		const body: Row = { results: page.map((row) => render(row, shown)) };
+		const next = rows[start + limit];
+		if (next) {
+			body.paging = { next: { after: next.id, link: `${baseUrl}/crm/v3/objects/contacts?after=${next.id}` } };
+		}
+		ex.sendJson(200, body);
+	}
+
+	private create({ ex, account, now }: PersonaRequest): void {
+		const input = this.readInput(ex, 'SimplePublicObjectInputForCreate');
+		if (!input) return;
+		const problem = this.validate(account, input, undefined);
+		if (problem) return fail(ex, problem.status, problem.category, problem.message);
+		ex.sendJson(201, render(this.insert(account, input, now)));
+	}
+
+	private one({ ex, account, now }: PersonaRequest, id: string): void {
+		const contact = this.contacts.find(account, id);
+		if (!contact) return fail(ex, 404, 'OBJECT_NOT_FOUND', 'resource not found');
+		if (ex.method === 'GET') {
+			const asked = (ex.params.get('properties') ?? '').split(',').filter(Boolean);
+			return ex.sendJson(200, render(contact, new Set([...DEFAULT_PROPERTIES, ...asked])));
+		}
+		if (ex.method === 'DELETE') {
+			this.contacts.remove(account, id);
+			return ex.send(204, '', 'text/plain');
+		}
+		if (ex.method !== 'PATCH') return methodNotAllowed(ex);
+		const input = this.readInput(ex, 'SimplePublicObjectInput');
+		if (!input) return;
+		const problem = this.validate(account, input, id);
+		if (problem) return fail(ex, problem.status, problem.category, problem.message);
+		applyUpdate(contact, input, now);
+		ex.sendJson(200, render(contact));
+	}
+
+	private batchCreate({ ex, account, now }: PersonaRequest): void {
+		const inputs = this.readBatch(ex);
+		if (!inputs) return;
+		// HubSpot checks a batch create as a whole: one bad input refuses every one.
+		for (const input of inputs) {
+			const properties = input.properties;
+			if (!isObject(properties)) return fail(ex, 400, 'VALIDATION_ERROR', 'Invalid input JSON: every input needs properties');
+			const problem = this.validate(account, properties, undefined, inputs);
+			if (problem) return fail(ex, problem.status, problem.category, problem.message);
+		}
+		const results = inputs.map((input) => {
+			const contact = render(this.insert(account, input.properties as Row, now));
+			return input.objectWriteTraceId === undefined ? contact : { ...contact, objectWriteTraceId: input.objectWriteTraceId };
+		});
+		ex.sendJson(201, batchReply(results.reverse(), [], now));
+	}
+
+	private batchUpdate({ ex, account, now }: PersonaRequest): void {
+		const inputs = this.readBatch(ex);
+		if (!inputs) return;
+		const missing: string[] = [];
+		for (const input of inputs) {
+			if (!isObject(input.properties) || input.id === undefined) {
+				return fail(ex, 400, 'VALIDATION_ERROR', 'Invalid input JSON: every input needs an id and properties');
+			}
+			if (!this.contacts.find(account, String(input.id))) {
+				missing.push(String(input.id));
+				continue;
+			}
+			const problem = this.validate(account, input.properties, String(input.id));
+			if (problem) return fail(ex, problem.status, problem.category, problem.message);
+		}
+		const results: Row[] = [];
+		for (const input of inputs) {
+			const contact = this.contacts.find(account, String(input.id));
+			if (!contact) continue;
+			applyUpdate(contact, input.properties as Row, now);
+			results.push(render(contact));
+		}
+		const errors = missing.length
+			? [
+					{
+						status: 'error',
+						category: 'OBJECT_NOT_FOUND',
+						message: 'Could not get some CONTACT objects, they may be deleted or not exist. Check that ids are valid.',
+						context: { ids: missing },
+					},
+				]
+			: [];
+		ex.sendJson(errors.length ? 207 : 200, batchReply(results.reverse(), errors, now));
+	}
+
+	private readBatch(ex: Exchange): Row[] | undefined {
+		if (!mediaType(ex).startsWith('application/json')) {
+			fail(ex, 415, 'VALIDATION_ERROR', `Content type '${ex.header('content-type') ?? ''}' not supported`);
+			return undefined;
+		}
+		const body = jsonBody(ex);
+		if (!body.ok) {
+			fail(ex, 400, 'VALIDATION_ERROR', `Invalid input JSON: ${body.message}`);
+			return undefined;
+		}
+		const inputs = body.value.inputs;
+		if (!Array.isArray(inputs) || !inputs.every(isObject)) {
+			fail(ex, 400, 'VALIDATION_ERROR', 'Invalid input JSON: inputs must be a list of objects');
+			return undefined;
+		}
+		if (inputs.length > HUBSPOT_MAX_BATCH) {
+			fail(ex, 400, 'VALIDATION_ERROR', `Batch size ${inputs.length} is larger than the limit of ${HUBSPOT_MAX_BATCH}`);
+			return undefined;
+		}
+		return inputs;
+	}
+
+	/** The `properties` of a single create or update, or undefined after answering the error. */
+	private readInput(ex: Exchange, type: string): Row | undefined {
+		if (!mediaType(ex).startsWith('application/json')) {
+			fail(ex, 415, 'VALIDATION_ERROR', `Content type '${ex.header('content-type') ?? ''}' not supported`);
+			return undefined;
+		}
+		const body = jsonBody(ex);
+		if (!body.ok) {
+			fail(ex, 400, 'VALIDATION_ERROR', `Invalid input JSON: ${body.message}`);
+			return undefined;
+		}
+		if (!isObject(body.value.properties)) {
+			fail(ex, 400, 'VALIDATION_ERROR', `Invalid input JSON: Cannot build ${type}, some of required attributes are not set [properties]`);
+			return undefined;
+		}
+		return body.value.properties;
+	}
+
+	private validate(
+		account: string,
+		properties: Row,
+		ownId: string | undefined,
+		batch: Row[] = [],
+	): { status: number; category: string; message: string } | undefined {
+		const invalid: string[] = [];
+		for (const name of Object.keys(properties)) {
+			if (READ_ONLY.includes(name)) invalid.push(`{"isValid":false,"message":"\\"${name}\\" is a read only property; its value cannot be set.","error":"READ_ONLY_VALUE","name":"${name}"}`);
+			else if (!WRITABLE.includes(name)) invalid.push(`{"isValid":false,"message":"Property \\"${name}\\" does not exist","error":"PROPERTY_DOESNT_EXIST","name":"${name}"}`);
+		}
+		const email = properties.email;
+		if (typeof email === 'string' && email !== '' && !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(email)) {
+			invalid.push(`{"isValid":false,"message":"Email address ${email} is invalid","error":"INVALID_EMAIL","name":"email"}`);
+		}
+		if (invalid.length) return { status: 400, category: 'VALIDATION_ERROR', message: `Property values were not valid: [${invalid.join(',')}]` };
+		if (typeof email === 'string' && email !== '') {
+			const taken = this.contacts.rows(account).find((row) => row.id !== ownId && row.properties.email?.toLowerCase() === email.toLowerCase());
+			if (taken) return { status: 409, category: 'CONFLICT', message: `Contact already exists. Existing ID: ${taken.id}` };
+			const twice = batch.filter((input) => isObject(input.properties) && String(input.properties.email ?? '').toLowerCase() === email.toLowerCase());
+			if (twice.length > 1) return { status: 400, category: 'VALIDATION_ERROR', message: `Duplicate email in batch: ${email}` };
+		}
+		return undefined;
+	}
+}
+
+function asText(properties: Row): Record<string, string> {
+	const text: Record<string, string> = {};
+	for (const [name, value] of Object.entries(properties)) text[name] = value === null || value === undefined ? '' : String(value);
+	return text;
+}
+
+function applyUpdate(contact: HubSpotContact, properties: Row, now: Date): void {
+	const stamp = now.toISOString();
+	Object.assign(contact.properties, asText(properties), { lastmodifieddate: stamp });
+	contact.updatedAt = stamp;
+}
+
+/** A contact as the API shows it: only the properties asked for (all of them when `shown` is absent), never empty ones. */
+function render(contact: HubSpotContact, shown?: ReadonlySet<string>): Row {
+	const properties: Record<string, string | null> = {};
+	for (const [name, value] of Object.entries(contact.properties)) {
+		if (shown && !shown.has(name)) continue;
+		properties[name] = value === '' ? null : value;
+	}
+	for (const name of shown ?? []) if (!(name in properties) && (WRITABLE.includes(name) || READ_ONLY.includes(name))) properties[name] = null;
+	return { id: contact.id, properties, createdAt: contact.createdAt, updatedAt: contact.updatedAt, archived: contact.archived };
+}
+
+function batchReply(results: Row[], errors: Row[], now: Date): Row {
+	const stamp = now.toISOString();
+	const reply: Row = { status: 'COMPLETE', results, requestedAt: stamp, startedAt: stamp, completedAt: stamp };
+	if (errors.length) Object.assign(reply, { numErrors: errors.length, errors });
+	return reply;
+}
+
+function fail(ex: Exchange, status: number, category: string, message: string): void {
+	ex.sendJson(status, { status: 'error', message, correlationId: 'c0ffee00-0000-4000-8000-000000000000', category });
+}
