@@ -225,6 +225,26 @@ describe('Skip Unchanged Input: remote changes are caught by the full check', ()
 	});
 });
 
+describe('Skip Unchanged Input: a 404 on an update by remembered id', () => {
+	it('whose record the key lookup still finds under that id: Failed, naming the record URL as the problem, not retried nor remembered', async () => {
+		seedOthers(600);
+		const first = await firstRun(customers(3), { syncOptions: { useBulk: false } });
+		const id = byRef('WS-1').client_id;
+		sandbox.setFaults({ scripted: [{ method: 'POST', path: `/api/v1/clients/${id}`, status: 404, body: '{"error": "no such route"}' }] });
+		sandbox.log.length = 0;
+		const input = customers(3, (i) => (i === 1 ? { city: 'Leuven' } : {}));
+		const second = await sync(input, { staticData: first.staticData, syncOptions: { useBulk: false } });
+		expect(second.error).toBeUndefined();
+		expect(requests()).toEqual([`POST /api/v1/clients/${id}`, 'GET /api/v1/clients filter=external_client_id=WS-1']);
+		expect(counts(second)).toEqual([0, 0, 2, 0, 1]);
+		expect(second.output[4][0].json.error).toMatch(new RegExp(`^The API answered 404 for the remote record \\(client_id ${id}\\), but it still lists that record, so the URL this run built for it is wrong`));
+		sandbox.setFaults({});
+		sandbox.log.length = 0;
+		await sync(input, { staticData: second.staticData, syncOptions: { useBulk: false } });
+		expect(requests()).toEqual([`POST /api/v1/clients/${id}`]);
+	});
+});
+
 describe('Skip Unchanged Input: only what was written is remembered', () => {
 	it('a failed write is not remembered: the next run sends it again', async () => {
 		const first = await firstRun(customers(5), { syncOptions: { useBulk: false } });

@@ -6,7 +6,7 @@
 import type { IDataObject } from 'n8n-workflow';
 
 import type { ApiClient } from '../../shared/transport';
-import type { ApplySettings, Outcome } from './apply';
+import { wrongRecordUrlReason, type ApplySettings, type Outcome } from './apply';
 import { matchKeyOf, matchValuesOf } from './compare';
 import type { CreatedOutcome } from './overlap';
 import { doubtfulInput, emptyPlan, planSync, type PlannedDelete, type PlanSettings, type SourceRecord, type SyncPlan } from './plan';
@@ -183,10 +183,14 @@ async function verifyMirrorDeletes(
 	return deletes;
 }
 
-/** Updates sent without a read name no previous values: their changes are `{ to }`, with a note saying why. */
+/**
+ * Updates sent without a read name no previous values: their changes are `{ to }`, with a note saying why. One the
+ * API answered 404 is settled by looking its key up (`replanVanished`), not by re-reading everything.
+ */
 export function describeUnreadUpdates(outcomes: Outcome[], unread: ReadonlySet<number>): Outcome[] {
 	if (unread.size === 0) return outcomes;
 	return outcomes.map((o) => {
+		if (o.kind === 'failed' && o.stage === 'update' && o.notFound && o.itemIndex !== undefined && unread.has(o.itemIndex)) return { ...o, uncertain: false };
 		if (o.kind !== 'updated' || !unread.has(o.itemIndex)) return o;
 		const changes: IDataObject = {};
 		for (const [field, change] of Object.entries(o.changes)) changes[field] = { to: (change as IDataObject).to };
@@ -225,7 +229,17 @@ export async function replanVanished(
 		);
 	}
 	const plan = planSync(sources, remote, { ...settings, mode: settings.mode === 'mirror' ? 'upsert' : settings.mode });
+	// The remembered record is still there under its key: the 404 came from a URL that does not lead to it.
+	const remembered = new Map(vanished.map((o) => [(o as { itemIndex: number }).itemIndex, o as Extract<Outcome, { kind: 'failed' }>]));
+	const wrongUrl: Outcome[] = [];
+	plan.updates = plan.updates.filter((u) => {
+		const failed = remembered.get(u.itemIndex)!;
+		if (String(u.remoteId) !== String((failed.entry as { remoteId?: unknown }).remoteId)) return true;
+		wrongUrl.push({ ...failed, reason: wrongRecordUrlReason(settings.idField, u.remoteId, 'update', failed.reason), uncertain: false, notFound: false });
+		return false;
+	});
 	const replanned = [
+		...wrongUrl,
 		...(await apply({ ...plan, unchanged: [], failures: [] })),
 		...plan.unchanged.map((u): Outcome => ({ kind: 'unchanged', itemIndex: u.itemIndex, match: u.match, remoteId: u.remoteId, note: u.note })),
 		...plan.failures.map(
