@@ -8,6 +8,7 @@
  * without a read; only keys never seen need the remote side (a lookup by key, or a full read). A full comparison
  * every N runs or hours catches what changed on the remote side meanwhile.
  */
+import * as crypto from 'crypto';
 import { createHash } from 'crypto';
 import type { IDataObject } from 'n8n-workflow';
 
@@ -80,8 +81,12 @@ export function encodeEntry(entry: SkipEntry): string {
 	return entry.digest ? `${entry.digest}${entry.id ?? ''}` : `!${entry.id ?? ''}`;
 }
 
+/** Node 20.12+ hashes a string in one call, without a Hash object (the same SHA-256, about twice as fast). */
+const oneShotHash = (crypto as { hash?: (algorithm: string, data: string, encoding: 'base64url') => string }).hash;
+
 function digestOf(text: string, length: number): string {
-	return createHash('sha256').update(text).digest('base64url').slice(0, length);
+	const digest = oneShotHash ? oneShotHash('sha256', text, 'base64url') : createHash('sha256').update(text).digest('base64url');
+	return digest.slice(0, length);
 }
 
 /** A match key as compared (trimmed, NFC, case-folded when asked; numbers as numbers), hashed. */
@@ -91,7 +96,12 @@ export function keyDigest(key: MatchKey): string {
 
 /** The mapped record as it is compared (without the ID field and the fields to ignore), hashed. */
 export function recordDigest(record: IDataObject, ignore: ReadonlySet<string>): string {
-	return digestOf(canonicalJson(comparedFields(record, ignore)), RECORD_DIGEST_LENGTH);
+	// canonicalJson of the compared fields, without building that object first.
+	const fields = Object.keys(record)
+		.filter((field) => !ignore.has(field) && record[field] !== undefined)
+		.sort();
+	const text = `{${fields.map((field) => `${JSON.stringify(field)}:${canonicalJson(record[field])}`).join(',')}}`;
+	return digestOf(text, RECORD_DIGEST_LENGTH);
 }
 
 function comparedFields(record: IDataObject, ignore: ReadonlySet<string>): IDataObject {
