@@ -63,6 +63,11 @@ export interface ResolvedResource extends ResourcePreset {
 	shape: RecordShape;
 	/** The API's batch endpoint for creates and updates, if it has one (bulkShape.ts). */
 	bulkShape?: BulkShape;
+	/**
+	 * Sync's *Max Requests per Second* when the user has not set it: an API preset's documented limit (with room for
+	 * timing jitter); undefined: the option's default, 10.
+	 */
+	defaultRequestsPerSecond?: number;
 }
 
 /**
@@ -80,6 +85,8 @@ export interface ApiPreset {
 	pagination: Partial<PaginationSettings>;
 	shape: Partial<RecordShape>;
 	bulkShape?: BulkShape;
+	/** Sync's default *Max Requests per Second* for this API: under its documented rate limit. */
+	maxRequestsPerSecond: number;
 }
 
 export const API_PRESETS = {
@@ -93,6 +100,8 @@ export const API_PRESETS = {
 		pagination: { style: 'cursor', cursorPath: 'offset', cursorParam: 'offset', pageSizeParam: 'pageSize', pageSize: 100, recordsPath: 'records' },
 		shape: { fieldsPath: 'fields', writeKey: 'fields' },
 		bulkShape: AIRTABLE_BATCH,
+		// Airtable: 5 requests per second per base, then a 429 and 30 s before any request succeeds again.
+		maxRequestsPerSecond: 4,
 	},
 	hubspotContacts: {
 		label: 'HubSpot: Contacts',
@@ -109,6 +118,8 @@ export const API_PRESETS = {
 			readOnlyFields: ['hs_object_id', 'createdate', 'lastmodifieddate'],
 		},
 		bulkShape: HUBSPOT_BATCH,
+		// HubSpot private apps: 100 requests per 10 seconds (Free and Starter; 190 on Professional and Enterprise).
+		maxRequestsPerSecond: 9,
 	},
 	shopifyCustomers: {
 		label: 'Shopify: Customers',
@@ -123,6 +134,8 @@ export const API_PRESETS = {
 			recordPath: '/customers/{id}.json',
 			readOnlyFields: ['created_at', 'updated_at', 'orders_count', 'total_spent', 'admin_graphql_api_id', 'last_order_id', 'last_order_name', 'currency'],
 		},
+		// Shopify REST Admin: a bucket of 40 requests that empties at 2 per second (standard plans).
+		maxRequestsPerSecond: 2,
 	},
 	stripeCustomers: {
 		label: 'Stripe: Customers',
@@ -138,6 +151,8 @@ export const API_PRESETS = {
 			nestedFields: true,
 			readOnlyFields: ['object', 'created', 'livemode', 'delinquent', 'currency', 'discount', 'default_source', 'test_clock'],
 		},
+		// Stripe: 100 operations per second in live mode, 25 in test mode.
+		maxRequestsPerSecond: 10,
 	},
 } satisfies Record<string, ApiPreset>;
 
@@ -422,6 +437,7 @@ export function resolveResource(
 			efListParameters: false,
 			shape: { ...PLAIN_SHAPE, ...preset.shape },
 			bulkShape: preset.bulkShape,
+			defaultRequestsPerSecond: preset.maxRequestsPerSecond,
 		};
 	}
 	if (name !== 'custom') {

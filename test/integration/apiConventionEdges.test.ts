@@ -316,9 +316,38 @@ describe('rate limits of the real APIs', () => {
 			syncOptions: {},
 		}, items);
 		expect(result.error).toBeUndefined();
+		expect(counts(result)).toEqual([50, 100, 0, 0, 0]);
+		// The persona enforces the limit (429, then the base refused for 30 s): not one request went over it.
+		expect(sandbox.personas.airtable.rateLimited).toBe(0);
 		const times = apiRequests().map((entry) => entry.time);
 		const busiest = Math.max(...times.map((t) => times.filter((u) => u >= t && u < t + 1000).length));
 		expect(busiest).toBeLessThanOrEqual(5);
+	});
+
+	it('the Airtable persona answers a 6th request within a second 429 RATE_LIMIT_REACHED, and refuses the base until the block is over', async () => {
+		sandbox.personas.airtable.setRateLimit({ blockMs: 400 });
+		const list = () => personaFetch('airtable', '/v0/appSandbox000001/Customers', { method: 'GET' });
+		const statuses: number[] = [];
+		for (let i = 0; i < 6; i++) statuses.push((await list()).status);
+		expect(statuses).toEqual([200, 200, 200, 200, 200, 429]);
+		const refused = await list();
+		expect(refused).toEqual({ status: 429, body: { errors: [{ error: 'RATE_LIMIT_REACHED', message: 'Rate limit exceeded. Please try again later' }] } });
+		await new Promise((resolve) => setTimeout(resolve, 1100));
+		expect((await list()).status).toBe(200);
+	});
+
+	it('a Max Requests per Second the user set is kept (here 0, no limit): Airtable answers 429, the writes wait and each goes through once', async () => {
+		sandbox.personas.airtable.setRateLimit({ blockMs: 200 });
+		for (let i = 0; i < 12; i++) sandbox.personas.airtable.insert(OWNER, { Name: `C${i}`, Email: `c${i}@shop.example`, Status: 'Lead' });
+		const mapping = { Name: '={{ $json.name }}', Email: '={{ $json.email }}', Status: '={{ $json.status }}' };
+		const items = Array.from({ length: 12 }, (_, i) => ({ name: `C${i}`, email: `c${i}@shop.example`, status: 'Customer' }));
+		const result = await sync(airtable, items, mapping, ['Email'], { maxRequestsPerSecond: 0, useBulk: false });
+		expect(result.error).toBeUndefined();
+		expect(counts(result)).toEqual([0, 12, 0, 0, 0]);
+		expect(sandbox.personas.airtable.rateLimited).toBeGreaterThan(0);
+		const served = writeRequests().filter((entry) => entry.status === 200);
+		expect(served).toHaveLength(12);
+		expect(sandbox.personas.airtable.records.rows(OWNER).every((record) => record.fields.Status === 'Customer')).toBe(true);
 	});
 });
 

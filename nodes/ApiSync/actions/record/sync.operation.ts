@@ -134,7 +134,7 @@ export const sync: BatchOperation = {
 					typeOptions: { minValue: 0 },
 					default: 10,
 					description:
-						'Upper limit on request starts per second (0 = no limit). EenvoudigFactureren may block an account that makes too many calls in a row.',
+						'Upper limit on request starts per second (0 = no limit). Without this option: 10, or for an API preset its documented limit (Airtable 4, HubSpot 9, Shopify 2). Airtable blocks a base for 30 s above 5 per second; EenvoudigFactureren may block an account that makes too many calls in a row.',
 				},
 				{
 					displayName: 'Remove Duplicates of Overlapping Runs',
@@ -201,7 +201,9 @@ export const sync: BatchOperation = {
 			write: {
 				useBulk: options.useBulk !== false,
 				concurrency: Number(options.concurrency ?? 4),
-				maxRequestsPerSecond: Number(options.maxRequestsPerSecond ?? 10),
+				// Not set: the API preset's documented limit (Airtable 4, HubSpot 9, Shopify 2), else 10. A value the user
+				// set (also one saved in a workflow) is used as it is.
+				maxRequestsPerSecond: Number(options.maxRequestsPerSecond ?? resource.defaultRequestsPerSecond ?? 10),
 				headers: accountHeader(nodeAccount),
 				idempotencyHeader,
 				// A key identifies one write of this run: never reused by another run, account or Base URL.
