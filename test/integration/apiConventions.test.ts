@@ -427,15 +427,17 @@ describe('HubSpot contacts', () => {
 		expect(result.output[4][0].json.error).toMatch(/^The remote record \(id 5101\) no longer exists: it was deleted after this run read it/);
 	});
 
-	it('a batch create refused as a whole (one invalid e-mail): each record is tried alone, the valid one is created', async () => {
+	it('a batch create with one invalid e-mail is multi-status (207, trace IDs): the valid one is created by the batch, the invalid one is tried alone and reaches Failed', async () => {
 		const result = await sync(hubspot, [hubspot.item(0, 'new'), { ...hubspot.item(0, 'new'), email: 'not-an-email', shopId: 9998 }], {}, {
 			columns: { mappingMode: 'defineBelow', value: hubspot.mapping, matchingColumns: ['shop_customer_id'], schema: [] },
 		});
 		expect(counts(result)).toEqual([1, 0, 0, 0, 1]);
+		expect(result.output[0][0].json.id).toBe(sandbox.personas.hubspot.contacts.rows(OWNER)[0].id);
 		expect(result.output[4][0].json.error).toMatch(/400 Bad Request from POST .*\/contacts: "Property values were not valid: .*INVALID_EMAIL/);
 		const writes = writeRequests().map((w) => `${w.method} ${w.path.replace('/api/v1/personas/hubspot/crm/v3/objects/contacts', '{path}')} ${w.status}`);
-		expect(writes[0]).toBe('POST {path}/batch/create 400');
-		expect(writes.slice(1).sort()).toEqual(['POST {path} 201', 'POST {path} 400']);
+		expect(writes).toEqual(['POST {path}/batch/create 207', 'POST {path} 400']);
+		expect(JSON.parse(writeRequests()[0].body).inputs.map((input: IDataObject) => input.objectWriteTraceId)).toEqual(['n8n-0', 'n8n-1']);
+		expect(sandbox.personas.hubspot.contacts.rows(OWNER)).toHaveLength(1);
 	});
 
 	it('a 409 (e-mail already used) reaches Failed in HubSpot’s words', async () => {

@@ -9,7 +9,9 @@
  *   or a read-only one, is a 400; an e-mail already used is a 409 naming the existing ID.
  * - `POST …/batch/create` (`{inputs: [{properties, objectWriteTraceId?}]}`) and `…/batch/update`
  *   (`{inputs: [{id, properties}]}`), at most 100 inputs; results come back in no particular order (here: reversed),
- *   unknown IDs of an update are listed under `errors` (207 Multi-Status).
+ *   unknown IDs of an update are listed under `errors` (207 Multi-Status). A batch create with a unique
+ *   `objectWriteTraceId` on every input is multi-status: the valid inputs are created, the refused ones listed under
+ *   `errors` with `context.objectWriteTraceId` (207); without trace IDs one bad input refuses the whole batch (400).
  * - Errors: `{status: "error", message, correlationId, category}`.
  */
 import type { Exchange } from '../exchange';
@@ -122,10 +124,14 @@ export class HubSpotPersona implements Persona {
 		ex.sendJson(200, render(contact));
 	}
 
-	private batchCreate({ ex, account, now }: PersonaRequest): void {
+	private batchCreate(request: PersonaRequest): void {
+		const { ex, account, now } = request;
 		const inputs = this.readBatch(ex);
 		if (!inputs) return;
-		// HubSpot checks a batch create as a whole: one bad input refuses every one.
+		if (inputs.length > 0 && inputs.every((input) => typeof input.objectWriteTraceId === 'string' && input.objectWriteTraceId !== '')) {
+			return this.batchCreateMultiStatus(request, inputs);
+		}
+		// Without a trace ID on every input, HubSpot checks a batch create as a whole: one bad input refuses every one.
 		for (const input of inputs) {
 			const properties = input.properties;
 			if (!isObject(properties)) return fail(ex, 400, 'VALIDATION_ERROR', 'Invalid input JSON: every input needs properties');
@@ -137,6 +143,31 @@ export class HubSpotPersona implements Persona {
 			return input.objectWriteTraceId === undefined ? contact : { ...contact, objectWriteTraceId: input.objectWriteTraceId };
 		});
 		ex.sendJson(201, batchReply(results.reverse(), [], now));
+	}
+
+	/**
+	 * Multi-status batch create (developers.hubspot.com, error handling): with a unique `objectWriteTraceId` on every
+	 * input, the valid inputs are created and the others listed under `errors`, each with
+	 * `context.objectWriteTraceId`; 207 when some failed, 201 when none did.
+	 */
+	private batchCreateMultiStatus({ ex, account, now }: PersonaRequest, inputs: Row[]): void {
+		const traceIds = inputs.map((input) => String(input.objectWriteTraceId));
+		if (new Set(traceIds).size !== traceIds.length) return fail(ex, 400, 'VALIDATION_ERROR', 'Invalid input JSON: objectWriteTraceId values must be unique');
+		const results: Row[] = [];
+		const errors: Row[] = [];
+		for (const input of inputs) {
+			const traceId = String(input.objectWriteTraceId);
+			const properties = input.properties;
+			const problem = isObject(properties)
+				? this.validate(account, properties, undefined, inputs)
+				: { status: 400, category: 'VALIDATION_ERROR', message: 'Invalid input JSON: every input needs properties' };
+			if (problem) {
+				errors.push({ status: 'error', category: problem.category, message: problem.message, context: { objectWriteTraceId: [traceId] } });
+				continue;
+			}
+			results.push({ ...render(this.insert(account, properties as Row, now)), objectWriteTraceId: traceId });
+		}
+		ex.sendJson(errors.length ? 207 : 201, batchReply(results.reverse(), errors, now));
 	}
 
 	private batchUpdate({ ex, account, now }: PersonaRequest): void {
