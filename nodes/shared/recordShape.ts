@@ -200,17 +200,23 @@ export function createdId(body: unknown, shape: RecordShape, idField: string): u
 
 /**
  * A form body with nested keys, as Stripe and Rails-style APIs read it: `{metadata: {plan: "pro"}, tags: ["a"]}` →
- * `metadata[plan]=pro&tags[0]=a`. `null` is sent as an empty value (such APIs clear a field that way); an empty
- * object or list sends nothing.
+ * `metadata[plan]=pro&tags[0]=a`. `null`, and an empty object or list, are sent as an empty value: such APIs clear a
+ * field that way (Stripe: `metadata=` unsets every metadata key, `preferred_locales=` empties the list), and a form
+ * cannot say "empty object" otherwise — dropping it would send nothing at all.
  */
 export function formUrlEncode(fields: IDataObject): string {
 	const params = new URLSearchParams();
 	const add = (name: string, value: unknown) => {
 		if (value === undefined) return;
 		if (value === null) params.append(name, '');
-		else if (Array.isArray(value)) value.forEach((entry, i) => add(`${name}[${i}]`, entry));
-		else if (isPlainObject(value)) for (const [key, entry] of Object.entries(value)) add(`${name}[${key}]`, entry);
-		else params.append(name, String(value));
+		else if (Array.isArray(value)) {
+			if (value.length === 0) params.append(name, '');
+			value.forEach((entry, i) => add(`${name}[${i}]`, entry));
+		} else if (isPlainObject(value)) {
+			const entries = Object.entries(value).filter(([, entry]) => entry !== undefined);
+			if (entries.length === 0) params.append(name, '');
+			for (const [key, entry] of entries) add(`${name}[${key}]`, entry);
+		} else params.append(name, String(value));
 	};
 	for (const [name, value] of Object.entries(fields)) add(name, value);
 	return params.toString();

@@ -172,6 +172,31 @@ describe('form bodies', () => {
 		expect(writeRequests()).toHaveLength(0);
 	});
 
+	it('Stripe: an emptied object is sent as address= (Stripe answers address: null), and the next run sees no difference', async () => {
+		const customer = sandbox.personas.stripe.insert(OWNER, { email: 'a@shop.example', name: 'A' });
+		customer.address = { line1: 'Veldstraat 1', line2: null, city: 'Gent', state: null, postal_code: '9000', country: 'BE' };
+		const custom: Api = {
+			...stripe,
+			resource: {
+				remoteResource: 'custom',
+				customPath: '/v1/customers',
+				customIdField: 'id',
+				customUpdateMethod: 'POST',
+				customPagination: { style: 'lastId', cursorParam: 'starting_after', hasMorePath: 'has_more', pageSizeParam: 'limit', pageSize: 100, recordsPath: 'data' },
+				customRecordFormat: { encoding: 'form', readOnlyFields: 'object, created, livemode, delinquent, currency' },
+			},
+		};
+		const mapping = { email: '={{ $json.email }}', address: '={{ {} }}' };
+		const first = await sync(custom, [{ email: 'a@shop.example' }], mapping, ['email']);
+		expect(counts(first)).toEqual([0, 1, 0, 0, 0]);
+		expect(writeRequests().map((write) => write.body)).toEqual(['address=']);
+		expect(sandbox.personas.stripe.customers.rows(OWNER)[0].address).toBeNull();
+		sandbox.log.length = 0;
+		const second = await sync(custom, [{ email: 'a@shop.example' }], mapping, ['email']);
+		expect(counts(second)).toEqual([0, 0, 1, 0, 0]);
+		expect(writeRequests()).toHaveLength(0);
+	});
+
 	it('Stripe: a metadata key with a dot ("order.ref") round-trips: the mapper offers it, and writing it sends metadata[order.ref]', async () => {
 		sandbox.personas.stripe.insert(OWNER, { email: 'a@shop.example', name: 'A', metadata: { shop_id: 'WS-1', 'order.ref': 'R-1' } });
 		const mapping = { 'metadata.shop_id': '={{ $json.shopId }}', 'metadata.order.ref': '={{ $json.ref }}' };

@@ -68,9 +68,9 @@ describe('writing', () => {
 		expect(nestFields({ 'a.b.c': 1, d: 2 })).toEqual({ a: { b: { c: 1 } }, d: 2 });
 	});
 
-	it('form bodies: lists by index, null as an empty value (clears the field), booleans and numbers as text', () => {
-		expect(decodeURIComponent(formUrlEncode({ tags: ['a', 'b'], phone: null, active: true, n: 2, skip: undefined, none: {} }))).toBe(
-			'tags[0]=a&tags[1]=b&phone=&active=true&n=2',
+	it('form bodies: lists by index, null and an empty object or list as an empty value (clears the field), booleans and numbers as text', () => {
+		expect(decodeURIComponent(formUrlEncode({ tags: ['a', 'b'], phone: null, active: true, n: 2, skip: undefined, none: {}, locales: [] }))).toBe(
+			'tags[0]=a&tags[1]=b&phone=&active=true&n=2&none=&locales=',
 		);
 	});
 

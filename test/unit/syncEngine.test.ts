@@ -19,6 +19,11 @@ describe('valuesEqual', () => {
 		[3, '3'],
 		[true, 'true'],
 		[{ a: 1, b: [1, 2] }, { b: [1, 2], a: 1 }],
+		// An empty list or object is empty: a form sends it as `name=` like null, and Airtable leaves it out.
+		[[], undefined],
+		[{}, null],
+		[{}, {}],
+		[{ plan: '' }, {}],
 	])('%p equals %p', (a, b) => expect(valuesEqual(a, b)).toBe(true));
 
 	it.each([
@@ -28,6 +33,8 @@ describe('valuesEqual', () => {
 		['10.5', '10.51'],
 		[{ a: 1 }, { a: 2 }],
 		['abc', 'abd'],
+		[[], ['a']],
+		[{}, { plan: 'basic' }],
 	])('%p differs from %p', (a, b) => expect(valuesEqual(a, b)).toBe(false));
 });
 
@@ -37,6 +44,7 @@ describe('match keys', () => {
 		const two = { matchFields: ['a', 'b'], caseInsensitive: false };
 		expect(keysMatch(matchKeyOf({ a: 'x', b: 'y z' }, two)!, matchKeyOf({ a: 'x y', b: 'z' }, two)!)).toBe(false);
 		expect(matchKeyOf({ a: 'x', b: ' ' }, two)).toBeUndefined();
+		expect(matchKeyOf({ a: 'x', b: [] }, two)).toBeUndefined();
 	});
 
 	it('compares only fields that are mapped and not ignored', () => {

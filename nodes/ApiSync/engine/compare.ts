@@ -17,9 +17,19 @@ function isPlainObject(value: unknown): value is IDataObject {
 	return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-/** Empty, null and missing are the same to an API (and blank text is empty). */
+/**
+ * Empty, null and missing are the same to an API (and blank text is empty). So are an empty list and an object
+ * whose members are all empty (`{}`): a form body sends them as an empty value like null (Stripe answers
+ * `address: null` after `address=`), and Airtable leaves an emptied list field out of its answers.
+ */
 function isEmpty(value: unknown): boolean {
-	return value === undefined || value === null || (typeof value === 'string' && value.trim() === '');
+	return (
+		value === undefined ||
+		value === null ||
+		(typeof value === 'string' && value.trim() === '') ||
+		(Array.isArray(value) && value.length === 0) ||
+		(isPlainObject(value) && Object.values(value).every(isEmpty))
+	);
 }
 
 /** Text as compared: trimmed, Unicode NFC (a composed and a decomposed "é" are the same text). */
@@ -29,7 +39,7 @@ function comparableText(text: string): string {
 
 /**
  * Whether a mapped value already equals the remote value, the way an API round-trips data:
- * - empty text, null and missing are equal;
+ * - empty text, null, missing, an empty list and an empty object are equal;
  * - a number equals a number of the same value, and numeric text of the same value (`"10.50"` = `10.5`,
  *   `"0042"` = `42`): the API stored the text as a number;
  * - text equals text only when it is the same after trimming and NFC normalisation
@@ -107,7 +117,7 @@ export function foldCase(text: string): string {
 }
 
 function keyPartOf(value: unknown, caseInsensitive: boolean): KeyPart | undefined {
-	if (value === undefined || value === null) return undefined;
+	if (isEmpty(value)) return undefined;
 	if (typeof value === 'number') return Number.isFinite(value) ? { number: value === 0 ? 0 : value } : undefined;
 	const raw = typeof value === 'object' ? JSON.stringify(value) : String(value);
 	const trimmed = comparableText(raw);
