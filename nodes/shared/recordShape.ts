@@ -88,21 +88,44 @@ function getAtDotPath(value: unknown, path: string): unknown {
 	return current;
 }
 
-/** `{a: {b: 1}, c: [2]}` → `{"a.b": 1, c: [2]}`: objects become dot paths, lists stay values. */
+/** A key that cannot stand between dots in a field name: it holds a dot (Stripe allows `order.ref` as a metadata key). */
+const NEEDS_BRACKETS = /[.[\]]/;
+/** A key with a bracket cannot be named at all: the object holding it stays one field. */
+const HAS_BRACKET = /[[\]]/;
+
+/** The name of field `key` inside the field named `prefix`: `metadata.plan`, or `metadata[order.ref]` for a dotted key. */
+function fieldName(prefix: string, key: string): string {
+	if (NEEDS_BRACKETS.test(key)) return `${prefix}[${key}]`;
+	return prefix ? `${prefix}.${key}` : key;
+}
+
+/**
+ * `{a: {b: 1}, c: [2]}` → `{"a.b": 1, c: [2]}`: objects become dot paths, lists stay values. A key holding a dot is
+ * named in brackets, so it stays one key when written back: `{metadata: {"order.ref": "R-1"}}` →
+ * `{"metadata[order.ref]": "R-1"}`. An object with a key holding a bracket is kept whole (one field).
+ */
 export function flattenFields(fields: IDataObject, prefix = '', into: IDataObject = {}): IDataObject {
 	for (const [key, value] of Object.entries(fields)) {
-		const name = prefix ? `${prefix}.${key}` : key;
-		if (isPlainObject(value) && Object.keys(value).length > 0) flattenFields(value, name, into);
+		const name = prefix === '' && HAS_BRACKET.test(key) ? key : fieldName(prefix, key);
+		const keys = isPlainObject(value) ? Object.keys(value) : [];
+		if (keys.length > 0 && !keys.some((inner) => HAS_BRACKET.test(inner))) flattenFields(value as IDataObject, name, into);
 		else into[name] = value;
 	}
 	return into;
 }
 
-/** `{"a.b": 1}` → `{a: {b: 1}}`: the inverse of {@link flattenFields} for what is written. */
+/** The path of keys a flattened field name stands for: `metadata.plan` → metadata, plan; `metadata[order.ref]` → metadata, order.ref. */
+export function fieldPath(name: string): string[] {
+	const grammar = /^(?:[^.[\]]+|\[[^\]]*\])(?:\.[^.[\]]+|\[[^\]]*\])*$/;
+	if (!grammar.test(name)) return [name];
+	return [...name.matchAll(/(?:^|\.)([^.[\]]+)|\[([^\]]*)\]/g)].map((match) => match[1] ?? match[2]);
+}
+
+/** `{"a.b": 1, "m[x.y]": 2}` → `{a: {b: 1}, m: {"x.y": 2}}`: the inverse of {@link flattenFields} for what is written. */
 export function nestFields(fields: IDataObject): IDataObject {
 	const nested: IDataObject = {};
 	for (const [name, value] of Object.entries(fields)) {
-		const parts = name.split('.');
+		const parts = fieldPath(name);
 		let target = nested;
 		for (const part of parts.slice(0, -1)) {
 			if (!isPlainObject(target[part])) target[part] = {};

@@ -380,7 +380,7 @@ export const resourceProperties: INodeProperties[] = [
 				type: 'boolean',
 				default: false,
 				description:
-					'Whether objects inside a record become fields of their own, named with dots (metadata.plan), so each is mapped and compared alone and written back nested',
+					'Whether objects inside a record become fields of their own, named with dots (metadata.plan; a key that holds a dot in brackets: metadata[order.ref]), so each is mapped and compared alone and written back nested',
 			},
 			{
 				displayName: 'Read-Only Fields',

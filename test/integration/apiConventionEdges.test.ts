@@ -197,13 +197,22 @@ describe('form bodies', () => {
 		expect(writeRequests()).toHaveLength(0);
 	});
 
-	it('Stripe: a metadata key with a dot ("order.ref") round-trips: the mapper offers it, and writing it sends metadata[order.ref]', async () => {
+	it('Stripe: a metadata key with a dot ("order.ref") round-trips: it is the field metadata[order.ref], written as metadata[order.ref]', async () => {
+		// The field's name keeps the key whole (brackets, as Stripe's own form names it): a dot path would be read as
+		// metadata → order → ref, which Stripe refuses ("Invalid object"). The mapper offers the same name (unit test
+		// "a key with a dot … is named in brackets" in recordShape.test.ts: the mapper lists plainRecords' fields).
 		sandbox.personas.stripe.insert(OWNER, { email: 'a@shop.example', name: 'A', metadata: { shop_id: 'WS-1', 'order.ref': 'R-1' } });
-		const mapping = { 'metadata.shop_id': '={{ $json.shopId }}', 'metadata.order.ref': '={{ $json.ref }}' };
+		const mapping = { 'metadata.shop_id': '={{ $json.shopId }}', 'metadata[order.ref]': '={{ $json.ref }}' };
 		const result = await sync(stripe, [{ shopId: 'WS-1', ref: 'R-2' }], mapping, ['metadata.shop_id']);
 		expect(result.output[4]).toEqual([]);
 		expect(counts(result)).toEqual([0, 1, 0, 0, 0]);
+		expect(result.output[1][0].json.changes).toEqual({ 'metadata[order.ref]': { from: 'R-1', to: 'R-2' } });
+		expect(writeRequests().map((write) => decodeURIComponent(write.body))).toEqual(['metadata[order.ref]=R-2']);
 		expect(sandbox.personas.stripe.customers.rows(OWNER)[0].metadata).toEqual({ shop_id: 'WS-1', 'order.ref': 'R-2' });
+		sandbox.log.length = 0;
+		const again = await sync(stripe, [{ shopId: 'WS-1', ref: 'R-2' }], mapping, ['metadata.shop_id']);
+		expect(counts(again)).toEqual([0, 0, 1, 0, 0]);
+		expect(writeRequests()).toHaveLength(0);
 	});
 });
 

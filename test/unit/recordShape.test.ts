@@ -7,6 +7,7 @@ import type { INode } from 'n8n-workflow';
 import { readKeyedReply, traceIdOf } from '../../nodes/shared/bulkShape';
 import {
 	createdId,
+	fieldPath,
 	flattenFields,
 	formUrlEncode,
 	nestFields,
@@ -39,6 +40,17 @@ describe('reading', () => {
 
 	it('nested objects become dot-path fields; lists and empty objects stay values', () => {
 		expect(flattenFields({ a: { b: 1, c: { d: 'x' } }, list: [{ e: 1 }], empty: {}, none: null })).toEqual({ 'a.b': 1, 'a.c.d': 'x', list: [{ e: 1 }], empty: {}, none: null });
+	});
+
+	it('a key with a dot (Stripe allows metadata key "order.ref") is named in brackets and stays one key when written back', () => {
+		const raw = { metadata: { shop_id: 'WS-1', 'order.ref': 'R-1' }, 'No.': 3, shipping: { address: { city: 'Gent' } }, odd: { 'x[y]': 1 } };
+		const flat = flattenFields(raw);
+		expect(flat).toEqual({ 'metadata.shop_id': 'WS-1', 'metadata[order.ref]': 'R-1', '[No.]': 3, 'shipping.address.city': 'Gent', odd: { 'x[y]': 1 } });
+		expect(nestFields(flat)).toEqual(raw);
+		expect(fieldPath('a.b[c.d].e')).toEqual(['a', 'b', 'c.d', 'e']);
+		expect(fieldPath('a..b')).toEqual(['a..b']);
+		const stripe = shape({ nestedFields: true, encoding: 'form' });
+		expect(decodeURIComponent(formUrlEncode(writeBody({ 'metadata[order.ref]': 'R-2' }, stripe, 'id')))).toBe('metadata[order.ref]=R-2');
 	});
 
 	it('a Fields Path that is not there is an error naming what the records hold', () => {
