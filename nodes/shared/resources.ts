@@ -214,7 +214,8 @@ export const resourceProperties: INodeProperties[] = [
 		default: '',
 		required: true,
 		placeholder: '/appXXXXXXXXXXXXXX/Customers',
-		description: 'The base ID and the table name or ID, as /{base ID}/{table}. The credential’s Base URL is https://api.airtable.com/v0.',
+		description:
+			'The base ID and the table ID or name, as /{base ID}/{table}, e.g. /appXXXXXXXXXXXXXX/tblXXXXXXXXXXXXXX (a table ID keeps working when the table is renamed). A name is sent percent-encoded. The credential’s Base URL is https://api.airtable.com/v0.',
 		displayOptions: { show: { remoteResource: ['airtableRecords'] } },
 	},
 	{
@@ -419,7 +420,7 @@ export function resolveResource(
 	if (isApiPreset(name)) {
 		const preset: ApiPreset = API_PRESETS[name];
 		return {
-			path: preset.path || customPathOf(getParam),
+			path: preset.path || baseAndTableOf(getParam),
 			idField: preset.idField,
 			bulk: false,
 			updateMethod: preset.updateMethod,
@@ -484,6 +485,28 @@ export function resolveResource(
 
 function customPathOf(getParam: (name: string, fallback?: unknown) => unknown): string {
 	return `/${String(getParam('customPath', '')).trim().replace(/^\/+|\/+$/g, '')}`;
+}
+
+/**
+ * Airtable's *Base and Table*, `/{base ID}/{table name or ID}`, as a URL path: the table name is free text
+ * (`Orders #2`, `Q&A?`, `In/Out`), so everything after the base ID is one segment, percent-encoded. A name typed
+ * already encoded (`Orders%20%232`) is not encoded twice.
+ */
+function baseAndTableOf(getParam: (name: string, fallback?: unknown) => unknown): string {
+	const text = String(getParam('customPath', '')).trim().replace(/^\/+|\/+$/g, '');
+	const slash = text.indexOf('/');
+	if (slash < 0) return `/${encodeSegment(text)}`;
+	return `/${encodeSegment(text.slice(0, slash))}/${encodeSegment(text.slice(slash + 1))}`;
+}
+
+function encodeSegment(segment: string): string {
+	let decoded = segment;
+	try {
+		decoded = decodeURIComponent(segment);
+	} catch {
+		// Not percent-encoding (a lone "%"): the text as typed.
+	}
+	return encodeURIComponent(decoded);
 }
 
 /** The Record Format collection of a custom path as a record shape; JSON:API implies its envelope and media type. */

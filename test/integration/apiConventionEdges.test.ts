@@ -254,6 +254,32 @@ describe('envelopes', () => {
 		expect(result.error).toBeUndefined();
 		expect(counts(result)).toEqual([0, 0, 1, 0, 0]);
 	});
+
+	it('JSON:API: a resource object without "attributes" and without "id" stops the run, naming what is wrong (not "leave Fields Path empty")', async () => {
+		const body = JSON.stringify({ data: [{ type: 'articles', id: '1', attributes: { title: 'Kept' } }, { type: 'articles', relationships: {} }], links: {} });
+		sandbox.setFaults({ scripted: [{ method: 'GET', path: /\/personas\/jsonapi\/articles/, status: 200, body, contentType: 'application/vnd.api+json' }] });
+		const result = await sync(jsonApi, [{ title: 'Kept' }], { title: '={{ $json.title }}' }, ['title']);
+		expect(result.error?.message).toBe('A remote record without "id" has no "attributes" object and no ID');
+		expect((result.error as { description?: string }).description).not.toMatch(/Leave Fields Path empty/);
+		expect(writeRequests()).toHaveLength(0);
+	});
+
+	it('a Fields Path no record has still stops the run (HubSpot records read with Fields Path "props")', async () => {
+		sandbox.personas.hubspot.insert(OWNER, { email: 'a@shop.example' });
+		const custom: Api = {
+			...hubspot,
+			resource: {
+				remoteResource: 'custom',
+				customPath: '/crm/v3/objects/contacts',
+				customIdField: 'id',
+				customPagination: { style: 'cursor', cursorPath: 'paging.next.after', cursorParam: 'after', recordsPath: 'results' },
+				customRecordFormat: { fieldsPath: 'props', writeKey: 'properties' },
+			},
+		};
+		const result = await sync(custom, [{ email: 'a@shop.example' }], { email: '={{ $json.email }}' }, ['email']);
+		expect(result.error?.message).toBe('Remote records have no "props" object (the Fields Path)');
+		expect((result.error as { description?: string }).description).toMatch(/Objects among them: properties: set Fields Path to the one that holds the fields\./);
+	});
 });
 
 describe('Mirror on every preset', () => {
@@ -394,13 +420,48 @@ describe('Airtable names', () => {
 		expect(read.url).toContain('/appSandbox000001/Orders%20%232');
 	});
 
-	it('an Airtable field named "id" stays a field: plain records keep it apart from the record ID, and it is written', () => {
-		// Airtable field names are free text; a table imported from another system often has an "id" column.
-		const { plainRecord, writeBody } = jest.requireActual('../../nodes/shared/recordShape') as typeof import('../../nodes/shared/recordShape');
-		const shape = { ...PLAIN_SHAPE, fieldsPath: 'fields', writeKey: 'fields' };
-		const plain = plainRecord({ id: 'rec000001', createdTime: '2024-01-01T00:00:00.000Z', fields: { id: '17', Name: 'A' } }, shape, 'id');
-		// Match On "id" (the source system's ID) must compare the column, not Airtable's record ID.
-		expect(plain).toMatchObject({ id: '17' });
-		expect(writeBody({ id: '18', Name: 'A' }, shape, 'id')).toEqual({ fields: { id: '18', Name: 'A' } });
+	it('a table name with "&", "?" and "/" is one percent-encoded segment; a name typed already encoded is not encoded twice', async () => {
+		await run({ ...airtable, resource: { remoteResource: 'airtableRecords', customPath: '/appSandbox000001/Q&A? In/Out' } }, { operation: 'getAll', returnAll: true });
+		await run({ ...airtable, resource: { remoteResource: 'airtableRecords', customPath: 'appSandbox000001/Orders%20%232/' } }, { operation: 'getAll', returnAll: true });
+		expect(apiRequests().map((entry) => entry.url.replace(/^.*\/v0/, ''))).toEqual([
+			'/appSandbox000001/Q%26A%3F%20In%2FOut?pageSize=100',
+			'/appSandbox000001/Orders%20%232?pageSize=100',
+		]);
+	});
+
+	it('the table as typed in Base and Table reaches the records, and a record is updated at /{base}/{table}/{record ID}', async () => {
+		sandbox.personas.airtable.insert(OWNER, { Name: 'A', Email: 'a@shop.example' });
+		const spaced: Api = { ...airtable, resource: { remoteResource: 'airtableRecords', customPath: ' /appSandbox000001/Customers/ ' } };
+		const result = await sync(spaced, [{ email: 'a@shop.example', name: 'A2' }], { Email: '={{ $json.email }}', Name: '={{ $json.name }}' }, ['Email'], { useBulk: false });
+		expect(counts(result)).toEqual([0, 1, 0, 0, 0]);
+		expect(writeRequests().map((entry) => entry.path)).toEqual(['/api/v1/personas/airtable/v0/appSandbox000001/Customers/rec000001Sandbx']);
+	});
+
+	// Airtable field names are free text; a table imported from another system often has an "id" column. "id" is also
+	// Airtable's record ID (beside "fields"), and Match On "id" with input items that carry record IDs (read from
+	// Airtable earlier) is a use that must keep working: so the clash is refused, loudly, only where it would bite.
+	it('an Airtable field named "id", mapped and matched on: Sync stops before writing and names the clash (no silent duplicates)', async () => {
+		const existing = sandbox.personas.airtable.insert(OWNER, { Name: 'A', Email: 'a@shop.example' });
+		existing.fields.id = '17';
+		const result = await sync(airtable, [{ id: '17', name: 'A2' }], { id: '={{ $json.id }}', Name: '={{ $json.name }}' }, ['id']);
+		expect(result.error?.message).toBe(
+			`Remote record ${existing.id} has a field "id" inside "fields", and "id" is also its record ID: the field mapping or Match On cannot tell them apart`,
+		);
+		expect((result.error as { description?: string }).description).toMatch(/Rename that field in the remote system .* Nothing was written\.$/);
+		expect(writeRequests()).toHaveLength(0);
+		expect(sandbox.personas.airtable.records.rows(OWNER)).toHaveLength(1);
+	});
+
+	it('an Airtable field named "id" that is not mapped is left alone; Match On "id" without such a field still means the record ID', async () => {
+		const plain = sandbox.personas.airtable.insert(OWNER, { Name: 'B', Email: 'b@shop.example' });
+		const byId = await sync(airtable, [{ id: plain.id, name: 'B2' }], { id: '={{ $json.id }}', Name: '={{ $json.name }}' }, ['id']);
+		expect(byId.error).toBeUndefined();
+		expect(counts(byId)).toEqual([0, 1, 0, 0, 0]);
+		expect(plain.fields.Name).toBe('B2');
+		const withColumn = sandbox.personas.airtable.insert(OWNER, { Name: 'A', Email: 'a@shop.example' });
+		withColumn.fields.id = '17';
+		const result = await sync(airtable, [{ email: 'a@shop.example', name: 'A2' }], { Email: '={{ $json.email }}', Name: '={{ $json.name }}' }, ['Email']);
+		expect(counts(result)).toEqual([0, 1, 0, 0, 0]);
+		expect(withColumn.fields).toMatchObject({ id: '17', Name: 'A2' });
 	});
 });

@@ -29,8 +29,22 @@ describe('reading', () => {
 		expect(plainRecords([raw], hubspot, 'id', node)).toEqual([{ email: 'a@b.c', hs_object_id: '51', id: '51' }]);
 	});
 
-	it('the ID wins over a field of the same name inside the envelope', () => {
-		expect(plainRecords([{ id: 'rec1', fields: { id: 'mine', Name: 'A' } }], shape({ fieldsPath: 'fields' }), 'id', node)).toEqual([{ id: 'rec1', Name: 'A' }]);
+	it('the ID wins over a field of the same name inside the envelope; when Sync maps or matches on that name, the clash is an error', () => {
+		const raws = [{ id: 'rec1', fields: { id: 'mine', Name: 'A' } }];
+		expect(plainRecords(raws, shape({ fieldsPath: 'fields' }), 'id', node)).toEqual([{ id: 'rec1', Name: 'A' }]);
+		expect(() => plainRecords(raws, shape({ fieldsPath: 'fields', refuseIdFieldInEnvelope: true }), 'id', node)).toThrow(
+			'Remote record rec1 has a field "id" inside "fields", and "id" is also its record ID',
+		);
+		expect(plainRecords([{ id: 'rec2', fields: { Name: 'B' } }], shape({ fieldsPath: 'fields', refuseIdFieldInEnvelope: true }), 'id', node)).toEqual([{ id: 'rec2', Name: 'B' }]);
+	});
+
+	it('a record without the fields object has no fields when the path is right for the listing (JSON:API attributes, or another record has it)', () => {
+		const jsonApi = shape({ fieldsPath: 'attributes', jsonApiType: 'articles' });
+		expect(plainRecords([{ type: 'articles', id: '2', relationships: {} }], jsonApi, 'id', node)).toEqual([{ id: '2' }]);
+		const airtable = shape({ fieldsPath: 'fields' });
+		expect(plainRecords([{ id: 'rec1', fields: { Name: 'A' } }, { id: 'rec2', createdTime: 'x' }], airtable, 'id', node)).toEqual([{ Name: 'A', id: 'rec1' }, { id: 'rec2' }]);
+		expect(() => plainRecords([{ id: 'rec1', fields: { Name: 'A' } }, { id: 'rec2', fields: 'x' }], airtable, 'id', node)).toThrow('Remote record rec2 has a "fields" that is not an object');
+		expect(() => plainRecords([{ type: 'articles', relationships: {} }], jsonApi, 'id', node)).toThrow('A remote record without "id" has no "attributes" object and no ID');
 	});
 
 	it('a flat record without nested fields is passed on as it is', () => {

@@ -176,10 +176,15 @@ export const sync: BatchOperation = {
 		}
 		const nodeAccount = String(this.getNodeParameter('options.accountId', 0, '') ?? '').trim();
 		const idempotencyHeader = String(options.idempotencyHeader ?? '').trim() || undefined;
+		const sources = mapItems(this, columns);
+		// A field named like the ID field (an Airtable column "id") would mean two things where a record keeps its
+		// fields in an envelope: when it is mapped or matched on, such records are refused with a clear error.
+		const usesIdField = matchFields.includes(resource.idField) || sources.some(({ record }) => resource.idField in record);
+		const shape = resource.shape.fieldsPath && usesIdField ? { ...resource.shape, refuseIdFieldInEnvelope: true } : resource.shape;
 		const { outputs, summary, warning } = await runSync({
 			client,
 			node: this.getNode(),
-			resource,
+			resource: { ...resource, shape },
 			settings: {
 				mode: this.getNodeParameter('syncMode', 0, 'upsert') as SyncMode,
 				matchFields,
@@ -197,7 +202,7 @@ export const sync: BatchOperation = {
 				maxDeletes: this.getNodeParameter('maxDeletes', 0, 10) as number,
 				removeOverlapDuplicates: removeOverlapDuplicates(options.overlapDuplicates, this.getNodeParameter('remoteResource', 0) as string),
 			},
-			sources: mapItems(this, columns),
+			sources,
 			write: {
 				useBulk: options.useBulk !== false,
 				concurrency: Number(options.concurrency ?? 4),
