@@ -305,6 +305,27 @@ describe('more persona fidelity (values the real APIs reformat)', () => {
 		// the world. The following formats are all valid: 6135551212, +16135551212, (613)555-1212, +1 613-555-1212".
 		const customer = sandbox.personas.shopify.insert(OWNER, { email: 'p@shop.example', phone: '+1 613-555-1212' });
 		expect(customer.phone).toBe('+16135551212');
+		expect(['6135551212', '(613)555-1212', '+16135551212'].map((phone) => sandbox.personas.shopify.insert(OWNER, { phone }).phone)).toEqual([
+			'+16135551212',
+			'+16135551212',
+			'+16135551212',
+		]);
+	});
+
+	it('Shopify: a phone mapped in E.164 writes nothing on a re-run; mapped in another format it is written on every run (README: map E.164)', async () => {
+		const shopify: Api = { persona: 'shopify', baseSuffix: '/admin/api/2025-01', credential: 'apiKey', credentialOverrides: { headerName: 'X-Shopify-Access-Token' }, resource: { remoteResource: 'shopifyCustomers' } };
+		const formatted = { email: '={{ $json.email }}', phone: '={{ $json.phone }}' };
+		// The README's advice: keep the digits and a leading "+" (E.164 when the number carries its country code).
+		const e164 = { email: '={{ $json.email }}', phone: '={{ $json.phone.replace(/[^\\d+]/g, "") }}' };
+		const items = [{ email: 'p@shop.example', phone: '+1 613-555-1212' }];
+		const first = await sync(shopify, items, e164, ['email']);
+		expect(counts(first)).toEqual([1, 0, 0, 0, 0]);
+		expect(sandbox.personas.shopify.customers.rows(OWNER)[0].phone).toBe('+16135551212');
+		sandbox.log.length = 0;
+		expect(counts(await sync(shopify, items, e164, ['email']))).toEqual([0, 0, 1, 0, 0]);
+		expect(writeRequests()).toHaveLength(0);
+		const again = await sync(shopify, items, formatted, ['email']);
+		expect(again.output[1][0]?.json.changes).toEqual({ phone: { from: '+16135551212', to: '+1 613-555-1212' } });
 	});
 
 	it('HubSpot answers a datetime property in ISO 8601 even when it was written as Unix milliseconds', async () => {
@@ -313,10 +334,45 @@ describe('more persona fidelity (values the real APIs reformat)', () => {
 		const reply = await personaFetch('hubspot', '/crm/v3/objects/contacts', {
 			method: 'POST',
 			contentType: 'application/json',
-			body: JSON.stringify({ properties: { email: 'd@shop.example', hs_lead_status_date: 1704067200000 } }),
+			// closedate: a writable datetime property of contacts (the review used hs_lead_status_date, not a documented one).
+			body: JSON.stringify({ properties: { email: 'd@shop.example', closedate: 1704067200000, contract_start: '2024-03-01' } }),
 		});
 		expect(reply.status).toBe(201);
-		expect((reply.body.properties as IDataObject).hs_lead_status_date).toBe('2024-01-01T00:00:00Z');
+		expect((reply.body.properties as IDataObject).closedate).toBe('2024-01-01T00:00:00Z');
+		expect((reply.body.properties as IDataObject).contract_start).toBe('2024-03-01');
+		// A date property takes midnight UTC only ("If you try to set a value that is not midnight UTC, you will receive an error").
+		const noon = await personaFetch('hubspot', '/crm/v3/objects/contacts', {
+			method: 'POST',
+			contentType: 'application/json',
+			body: JSON.stringify({ properties: { email: 'e@shop.example', contract_start: 1704110400000 } }),
+		});
+		expect(noon.status).toBe(400);
+		expect(String(noon.body.message)).toContain('INVALID_DATE');
+	});
+
+	it('HubSpot: a re-run over date-times HubSpot reformats (milliseconds dropped, UTC) writes nothing; a date as YYYY-MM-DD likewise', async () => {
+		const mapping = { email: '={{ $json.email }}', closedate: '={{ $json.closes }}', contract_start: '={{ $json.starts }}' };
+		// What n8n's Luxon DateTime.toISO() gives in a +01:00 zone, and new Date().toISOString() (with milliseconds).
+		const items = [
+			{ email: 'a@shop.example', closes: '2024-01-01T01:00:00.000+01:00', starts: '2024-03-01' },
+			{ email: 'b@shop.example', closes: '2024-06-30T12:00:00.000Z', starts: '2024-07-01' },
+		];
+		const first = await sync(hubspot, items, mapping, ['email']);
+		expect(counts(first)).toEqual([2, 0, 0, 0, 0]);
+		expect(sandbox.personas.hubspot.contacts.rows(OWNER).map((c) => c.properties.closedate)).toEqual(expect.arrayContaining(['2024-01-01T00:00:00Z', '2024-06-30T12:00:00Z']));
+		sandbox.log.length = 0;
+		const second = await sync(hubspot, items, mapping, ['email']);
+		expect(counts(second)).toEqual([0, 0, 2, 0, 0]);
+		expect(writeRequests()).toHaveLength(0);
+	});
+
+	it('HubSpot: a datetime mapped as Unix milliseconds is written again on every run (HubSpot answers ISO 8601; README says to map ISO 8601)', async () => {
+		const mapping = { email: '={{ $json.email }}', closedate: '={{ $json.closes }}' };
+		const items = [{ email: 'a@shop.example', closes: 1704067200000 }];
+		await sync(hubspot, items, mapping, ['email']);
+		const second = await sync(hubspot, items, mapping, ['email']);
+		expect(counts(second)).toEqual([0, 1, 0, 0, 0]);
+		expect(second.output[1][0].json.changes).toEqual({ closedate: { from: '2024-01-01T00:00:00Z', to: 1704067200000 } });
 	});
 });
 
