@@ -51,7 +51,8 @@ function sync(api: Api, items: IDataObject[], mapping: IDataObject, matchOn: str
 			operation: 'sync',
 			syncMode: 'upsert',
 			columns: { mappingMode: 'defineBelow', value: mapping, matchingColumns: matchOn, schema: [] },
-			syncOptions: { maxRequestsPerSecond: 0, ...syncOptions },
+			// Airtable's persona enforces 5 requests per second per base (429, then 30 s refused): keep the preset's rate.
+			syncOptions: { ...(api.persona === 'airtable' ? {} : { maxRequestsPerSecond: 0 }), ...syncOptions },
 			...extra,
 		},
 		items,
