@@ -212,6 +212,11 @@ interface InFlight {
 	overlapped: boolean;
 	/** The layout it was asked for under (see `Layout`); an answer under an older one is not used. */
 	layout: number;
+	/**
+	 * Asked for after a shift, a little before where the previous page's last record was: that record is looked
+	 * for by ID anywhere in it, and the records after it carry the listing on (see `numberedPages`).
+	 */
+	anchored?: boolean;
 	result: Promise<Settled>;
 }
 
@@ -294,8 +299,16 @@ async function* numberedPages(
 	let previousQuick: string | undefined;
 	let previousRaw: IDataObject[] = [];
 	let recordsRead = 0;
+	/** IDs of the page handled last (offset style with an ID Field): what a page asked for after a shift may repeat. */
+	let previousIds = new Set<string>();
+	let pagesHandled = 0;
+	let resyncs = 0;
+	const idOf = (record: IDataObject | undefined) => {
+		const id = record && settings.idField ? record[settings.idField] : undefined;
+		return typeof id === 'string' || typeof id === 'number' ? String(id) : undefined;
+	};
 
-	const launch = (pageNumber: number, position: number, overlapped: boolean) => {
+	const launch = (pageNumber: number, position: number, overlapped: boolean, anchored = false) => {
 		const query = { ...(request.query ?? {}) };
 		query[offsetStyle ? settings.offsetParam : settings.pageParam] = position;
 		if (offsetStyle) query[settings.limitParam] = settings.pageSize;
@@ -305,7 +318,7 @@ async function* numberedPages(
 			(response): Settled => ({ ok: true, response }),
 			(error: unknown): Settled => ({ ok: false, error }),
 		);
-		launched.set(pageNumber, { pageNumber, position, overlapped, layout: version, result });
+		launched.set(pageNumber, { pageNumber, position, overlapped, layout: version, anchored, result });
 		// A page that comes back full asks for the page `concurrency` places after it (registered before anyone awaits
 		// this answer, so it runs first).
 		void result.then((settled) => {
@@ -390,12 +403,34 @@ async function* numberedPages(
 				previousRaw = raw;
 			}
 			let records = raw;
-			if (page.overlapped) {
-				if (raw.length === 0 || previousLast === undefined || !sameRecord(raw[0], previousLast, settings.idField)) return 'drift';
+			if (page.anchored) {
+				// Asked for after a shift: the previous page's last record must be in it, and every record before it must
+				// be one the previous page had (else records were inserted right there, or the order is unstable).
+				const anchor = idOf(previousLast);
+				const at = raw.findIndex((record) => idOf(record) === anchor);
+				if (at < 0 || !raw.slice(0, at).every((record) => previousIds.has(idOf(record) ?? ''))) return 'drift';
+				records = raw.slice(at + 1);
+			} else if (page.overlapped) {
+				if (raw.length === 0 || previousLast === undefined || !sameRecord(raw[0], previousLast, settings.idField)) {
+					// The listing shifted between the previous page and this one (records deleted or inserted before it). Where
+					// records have IDs, read on from the previous page's last record, looked for in a page that starts half a
+					// page before where it was (up to that many deletions, or a page less that many insertions): the records
+					// already read stay, nothing is read twice. Else, or after too many shifts, the listing is read again.
+					const size = layout?.pageSize ?? previousCount;
+					if (idOf(previousLast) === undefined || size < 2 || resyncs >= MAX_DRIFT_REREADS + pagesHandled) return 'drift';
+					resyncs++;
+					dropLayout();
+					launch(page.pageNumber, Math.max(0, page.position - Math.floor(size / 2)), false, true);
+					continue;
+				}
 				records = raw.slice(1);
 			}
 
-			const last = isLastPage(records.length, raw.length, settings);
+			// A page asked for after a shift that ends with the previous page's last record: the end if it is short.
+			const last =
+				page.anchored && records.length === 0
+					? raw.length < (settings.fullPagesGuaranteed ? settings.pageSize : previousCount)
+					: isLastPage(records.length, raw.length, settings);
 			yield { pageNumber: page.pageNumber, records, ...(restart && page.pageNumber === 1 ? { restart: true } : {}) };
 			if (last) {
 				throwIfMoreSignalled(client, node, request, response, settings);
@@ -405,6 +440,8 @@ async function* numberedPages(
 			shortAnswer = raw.length < (page.pageNumber === 1 ? settings.pageSize : largestPage) ? response : undefined;
 			largestPage = Math.max(largestPage, raw.length);
 			previousLast = raw[raw.length - 1];
+			if (offsetStyle && settings.idField) previousIds = new Set(raw.map(idOf).filter((id): id is string => id !== undefined));
+			pagesHandled++;
 			nextToHandle = page.pageNumber + 1;
 			// The caller (Get Many with a Limit) has all it wants: it stops here, no further page is asked for.
 			if (recordsRead >= want) return 'done';
