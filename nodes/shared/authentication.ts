@@ -99,7 +99,7 @@ export function requestOptionProperties(accountPurpose: string): INodeProperties
 			typeOptions: { minValue: 1, maxValue: 16 },
 			default: DEFAULT_READ_CONCURRENCY,
 			description:
-				'List pages requested at the same time when reading with offset or page-number paging (Get Many, Get Changes, the trigger). At most this many minus one requests go past the end of the list. Sync uses Sync Options → Concurrency instead.',
+				'List pages requested at the same time when reading with offset or page-number paging (Get Many, Get Changes, the trigger). At most this many minus one requests go past the page that shows the end of the list. Sync uses Sync Options → Concurrency instead.',
 		},
 		{
 			displayName: 'Retry Budget',

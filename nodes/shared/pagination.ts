@@ -5,7 +5,8 @@
  * Styles:
  * - `offset`, `page`: the next page is known in advance (offset + count, page + 1), so up to `concurrency` pages
  *   are read at once (see `numberedPages`). Offset pages overlap by one record to detect a listing that shifted
- *   while it was read (a record deleted or inserted between two pages): the listing is then read again.
+ *   while it was read (a record deleted or inserted between two pages): the read then goes on from the record the
+ *   page should have started with (found by ID a little earlier), or, when it cannot be found, starts again.
  * - `nextUrl`, `linkHeader`, `cursor`, `lastId`: the next page comes from the previous answer (a link, a token
  *   in the body, the last record's ID), so they are read one after another.
  * - `none`: one request.
@@ -265,8 +266,10 @@ const NO_SUCH_PAGE = new Set(['400', '404', '416', '422']);
  * Offset pages after the first start one record before the previous page's end; that record must be the one
  * the previous page ended with (compared by the ID Field; records without it are not compared). If it is not, the
  * listing shifted between the two reads (a record deleted or inserted before it) and a record may have been
- * skipped or read twice: returns 'drift', and `paginate` reads the listing again (at most `MAX_DRIFT_REREADS`
- * times).
+ * skipped or read twice. The page starting half a page earlier is then asked for (`anchored`): when it holds that
+ * record (by ID) after records the previous page had, the read goes on after it, with nothing read twice; else
+ * (or after more such shifts than pages handled, plus `MAX_DRIFT_REREADS`) returns 'drift', and `paginate` reads the
+ * listing again from the start (at most `MAX_DRIFT_REREADS` times).
  */
 async function* numberedPages(
 	client: ApiClient,
