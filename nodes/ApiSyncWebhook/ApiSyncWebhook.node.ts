@@ -316,7 +316,8 @@ export class ApiSyncWebhook implements INodeType {
 						type: 'number',
 						typeOptions: { minValue: 1 },
 						default: 86400,
-						description: 'How long a handled delivery counts as recent, for Drop Repeated Deliveries (at most 3,000 IDs and signatures are kept)',
+						description:
+							'How long a handled delivery counts as recent, for Drop Repeated Deliveries (at most 3,000 IDs per node; signatures inside the replay window are never forgotten early)',
 					},
 					{
 						displayName: 'Replay Window (Seconds)',
