@@ -11,7 +11,6 @@ import type { IHttpRequestOptions } from 'n8n-workflow';
 
 import { ApiSyncHmacApi } from '../../credentials/ApiSyncHmacApi.credentials';
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const { buildAxiosConfigFromLegacyRequest } = require(path.join(__dirname, '../../node_modules/@n8n/backend-network/dist/http/axios/legacy.js')) as {
 	buildAxiosConfigFromLegacyRequest(request: unknown): Promise<{ data?: unknown }>;
 };
