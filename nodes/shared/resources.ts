@@ -1,4 +1,4 @@
-import type { INodeProperties } from 'n8n-workflow';
+import type { IDataObject, INodeProperties } from 'n8n-workflow';
 
 import { EENVOUDIGFACTUREREN_PAGINATION, type PaginationSettings, type PaginationStyle } from './pagination';
 import { AIRTABLE_BATCH, eenvoudigFactureren, HUBSPOT_BATCH, type BulkShape } from './bulkShape';
@@ -466,6 +466,8 @@ export function resolveResource(
 			...EENVOUDIGFACTUREREN_PAGINATION,
 			maxPages: 1000,
 			...paging,
+			// Numbers an expression gave as text count as numbers; anything else is refused by paginate, by name.
+			...numbersOf(paging, ['pageSize', 'maxPages', 'firstPage']),
 			style,
 			cursorPath: text(paging.cursorPath),
 			cursorParam: text(paging.cursorParam),
@@ -481,6 +483,16 @@ export function resolveResource(
 		efListParameters: false,
 		shape: customShape(getParam('customRecordFormat', {})),
 	};
+}
+
+/** The fields given as numeric text (`"100"`), as numbers; other values stay as they are. */
+function numbersOf(paging: IDataObject, fields: string[]): IDataObject {
+	const numbers: IDataObject = {};
+	for (const field of fields) {
+		const value = paging[field];
+		if (typeof value === 'string' && value.trim() !== '' && Number.isFinite(Number(value.trim()))) numbers[field] = Number(value.trim());
+	}
+	return numbers;
 }
 
 function customPathOf(getParam: (name: string, fallback?: unknown) => unknown): string {

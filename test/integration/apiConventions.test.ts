@@ -557,6 +557,10 @@ describe('Airtable records', () => {
 		const ids = new Set(sandbox.personas.airtable.records.rows(OWNER).map((r) => r.id));
 		expect(result.output[0].every((o) => ids.has(o.json.id as string))).toBe(true);
 		expect(new Set(result.output[0].map((o) => o.json.id)).size).toBe(11);
+		// Each updated record comes back as {id, fields} with the values written: proof enough, no re-read after the
+		// writes — the one read after them is the overlap check's (the run created records).
+		const lastWrite = Math.max(...apiRequests().map((entry, i) => (entry.method === 'GET' ? -1 : i)));
+		expect(apiRequests().slice(lastWrite + 1).map((entry) => `${entry.method} ${entry.query.offset ?? 'first page'}`)).toEqual(['GET first page']);
 	});
 
 	it('one record at a time: POST and PATCH /{table}/{record ID} with {"fields": …}', async () => {

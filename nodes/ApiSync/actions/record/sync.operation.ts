@@ -1,10 +1,12 @@
 import {
 	NodeOperationError,
+	type INode,
 	type IDataObject,
 	type IExecuteFunctions,
 	type ResourceMapperValue,
 } from 'n8n-workflow';
 
+import { wholeNumberOption } from '../../../shared/authentication';
 import { showFor, type BatchOperation } from '../../../shared/operation';
 import { credentialAccountId } from '../../../shared/changes';
 import { accountHeader } from '../../../shared/recordData';
@@ -205,10 +207,10 @@ export const sync: BatchOperation = {
 			sources,
 			write: {
 				useBulk: options.useBulk !== false,
-				concurrency: Number(options.concurrency ?? 4),
+				concurrency: wholeNumberOption(this.getNode(), options.concurrency, 'Sync Options → Concurrency', 1, 32, 4),
 				// Not set: the API preset's documented limit (Airtable 4, HubSpot 9, Shopify 2), else 10. A value the user
 				// set (also one saved in a workflow) is used as it is.
-				maxRequestsPerSecond: Number(options.maxRequestsPerSecond ?? resource.defaultRequestsPerSecond ?? 10),
+				maxRequestsPerSecond: requestsPerSecond(this.getNode(), options.maxRequestsPerSecond, resource.defaultRequestsPerSecond ?? 10),
 				headers: accountHeader(nodeAccount),
 				idempotencyHeader,
 				// A key identifies one write of this run: never reused by another run, account or Base URL.
@@ -228,6 +230,18 @@ export const sync: BatchOperation = {
 		return outputs;
 	},
 };
+
+/** Max Requests per Second: 0 or more (0 = no limit), fractions allowed; an expression giving no number is an error. */
+function requestsPerSecond(node: INode, value: unknown, fallback: number): number {
+	if (value === undefined || value === null || (typeof value === 'string' && value.trim() === '')) return fallback;
+	const number = typeof value === 'number' ? value : typeof value === 'string' ? Number(value.trim()) : NaN;
+	if (!Number.isFinite(number) || number < 0) {
+		throw new NodeOperationError(node, `Sync Options → Max Requests per Second must be a number of 0 or more, got ${JSON.stringify(value) ?? String(value)}`, {
+			description: 'Set Max Requests per Second to a number such as 10 (0 = no limit); an expression there must give a number.',
+		});
+	}
+	return number;
+}
 
 /** Remove Duplicates of Overlapping Runs: Auto is on except for numbered documents, where a delete leaves a gap. */
 function removeOverlapDuplicates(option: unknown, remoteResource: string): boolean {
