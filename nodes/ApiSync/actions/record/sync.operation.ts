@@ -136,7 +136,7 @@ export const sync: BatchOperation = {
 					typeOptions: { minValue: 0 },
 					default: 10,
 					description:
-						'Upper limit on request starts per second (0 = no limit). EenvoudigFactureren may block an account that makes too many calls in a row.',
+						'Upper limit on request starts per second (0 = no limit). Without this option: 10, or for an API preset its documented limit (Airtable 4, HubSpot 9, Shopify 2). Airtable blocks a base for 30 s above 5 per second; EenvoudigFactureren may block an account that makes too many calls in a row.',
 				},
 				{
 					displayName: 'Remove Duplicates of Overlapping Runs',
@@ -178,10 +178,15 @@ export const sync: BatchOperation = {
 		}
 		const nodeAccount = String(this.getNodeParameter('options.accountId', 0, '') ?? '').trim();
 		const idempotencyHeader = String(options.idempotencyHeader ?? '').trim() || undefined;
+		const sources = mapItems(this, columns);
+		// A field named like the ID field (an Airtable column "id") would mean two things where a record keeps its
+		// fields in an envelope: when it is mapped or matched on, such records are refused with a clear error.
+		const usesIdField = matchFields.includes(resource.idField) || sources.some(({ record }) => resource.idField in record);
+		const shape = resource.shape.fieldsPath && usesIdField ? { ...resource.shape, refuseIdFieldInEnvelope: true } : resource.shape;
 		const { outputs, summary, warning } = await runSync({
 			client,
 			node: this.getNode(),
-			resource,
+			resource: { ...resource, shape },
 			settings: {
 				mode: this.getNodeParameter('syncMode', 0, 'upsert') as SyncMode,
 				matchFields,
@@ -199,11 +204,13 @@ export const sync: BatchOperation = {
 				maxDeletes: this.getNodeParameter('maxDeletes', 0, 10) as number,
 				removeOverlapDuplicates: removeOverlapDuplicates(options.overlapDuplicates, this.getNodeParameter('remoteResource', 0) as string),
 			},
-			sources: mapItems(this, columns),
+			sources,
 			write: {
 				useBulk: options.useBulk !== false,
 				concurrency: wholeNumberOption(this.getNode(), options.concurrency, 'Sync Options → Concurrency', 1, 32, 4),
-				maxRequestsPerSecond: requestsPerSecond(this.getNode(), options.maxRequestsPerSecond),
+				// Not set: the API preset's documented limit (Airtable 4, HubSpot 9, Shopify 2), else 10. A value the user
+				// set (also one saved in a workflow) is used as it is.
+				maxRequestsPerSecond: requestsPerSecond(this.getNode(), options.maxRequestsPerSecond, resource.defaultRequestsPerSecond ?? 10),
 				headers: accountHeader(nodeAccount),
 				idempotencyHeader,
 				// A key identifies one write of this run: never reused by another run, account or Base URL.
@@ -225,8 +232,8 @@ export const sync: BatchOperation = {
 };
 
 /** Max Requests per Second: 0 or more (0 = no limit), fractions allowed; an expression giving no number is an error. */
-function requestsPerSecond(node: INode, value: unknown): number {
-	if (value === undefined || value === null || (typeof value === 'string' && value.trim() === '')) return 10;
+function requestsPerSecond(node: INode, value: unknown, fallback: number): number {
+	if (value === undefined || value === null || (typeof value === 'string' && value.trim() === '')) return fallback;
 	const number = typeof value === 'number' ? value : typeof value === 'string' ? Number(value.trim()) : NaN;
 	if (!Number.isFinite(number) || number < 0) {
 		throw new NodeOperationError(node, `Sync Options → Max Requests per Second must be a number of 0 or more, got ${JSON.stringify(value) ?? String(value)}`, {
