@@ -25,8 +25,10 @@ else
 fi
 
 echo "[chromium] $bin is missing: installing Debian's chromium package with apt-get (once)" >&2
-export DEBIAN_FRONTEND=noninteractive
-if ! "${sudo[@]}" apt-get update -qq >&2 || ! "${sudo[@]}" apt-get install -y -qq chromium >&2; then
+# DEBIAN_FRONTEND goes on the command itself: sudo resets the environment (env_reset), and a debconf prompt would
+# hang the test run.
+apt=("${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get)
+if ! "${apt[@]}" update -qq >&2 || ! "${apt[@]}" install -y -qq chromium >&2; then
 	cannot "apt-get install chromium failed (see above)"
 fi
 [ -x "$bin" ] || cannot "apt-get installed chromium, but $bin is still not there"

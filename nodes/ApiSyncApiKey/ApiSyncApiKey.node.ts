@@ -10,7 +10,7 @@ import {
 import { authenticationProperty, CREDENTIAL_TYPES, credentialDescriptions } from '../shared/authentication';
 import { forEachItem } from '../shared/itemLoop';
 import { createApiClient } from '../shared/transport';
-import { createApiKey, describeCreatedKeys, readCreateApiKeyInput } from './createApiKey';
+import { createApiKey, describeCreatedKeys, readCreateApiKeyInput, refuseBlindRetries, runIndexOf } from './createApiKey';
 
 /** Rights named in the EenvoudigFactureren docs (a right per resource), with labels for people; the full list is not public. */
 const KNOWN_RIGHTS: Array<{ name: string; value: string }> = [
@@ -130,7 +130,7 @@ export class ApiSyncApiKey implements INodeType {
 						default: '',
 						placeholder: 'Idempotency-Key',
 						description:
-							'Only for APIs that honour idempotency keys. Sends a key that stays the same for the same item of the same execution (derived from the execution, the node, the item, the key name, the account and the rights), so the POST can be repeated safely after a gateway error or a lost connection. Empty: no key, and such a POST is never repeated.',
+							'Only for APIs that honour idempotency keys. Sends a key that stays the same for the same item of the same run of the node (derived from the execution, the node, its run, the item, the key name, the account and the rights), so the POST can be repeated safely after a gateway error or a lost connection, and by Settings > Retry On Fail. Empty: no key, such a POST is never repeated, and the node refuses to run with Retry On Fail on.',
 					},
 				],
 			},
@@ -142,12 +142,14 @@ export class ApiSyncApiKey implements INodeType {
 		if (operation !== 'create') {
 			throw new NodeOperationError(this.getNode(), `The operation "${operation}" is not supported`);
 		}
+		refuseBlindRetries(this);
 		const client = await createApiClient(this, {
 			credentialType: this.getNodeParameter('authentication', 0) as string,
 		});
+		const runIndex = runIndexOf(this);
 		const output = await forEachItem(
 			this,
-			async (itemIndex) => [await createApiKey(client, readCreateApiKeyInput(this, itemIndex), itemIndex)],
+			async (itemIndex) => [await createApiKey(client, readCreateApiKeyInput(this, itemIndex, runIndex), itemIndex)],
 			{ describeDone: describeCreatedKeys },
 		);
 		return [output];

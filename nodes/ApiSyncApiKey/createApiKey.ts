@@ -20,12 +20,42 @@ export interface CreateApiKeyInput {
 	keyField: string;
 	/** Header carrying a stable idempotency key for the POST; empty: none. */
 	idempotencyKeyHeader: string;
-	/** Same item of the same execution → same key; another item or another execution → another key. */
+	/**
+	 * Same item of the same run of the node → same key (n8n's Retry On Fail re-runs the same run); another item,
+	 * another run of the node in the execution (two branches into it, a loop) or another execution → another key.
+	 */
 	idempotencyKey: string;
 }
 
+/** Which run of this node within the execution this is (0, 1, … when two branches or a loop reach it). */
+export function runIndexOf(ctx: IExecuteFunctions): number {
+	const runIndex = (ctx.getWorkflowDataProxy(0) as { $runIndex?: unknown }).$runIndex;
+	return typeof runIndex === 'number' ? runIndex : 0;
+}
+
+/**
+ * n8n's Settings > Retry On Fail runs the whole node again after it failed (or, with On Error > Continue, after its
+ * first item failed): every item's POST /apikeys would be sent a second time, creating second keys for the items the
+ * first try created, and for any whose outcome was unknown. Without an idempotency key on every item, the node
+ * refuses to run with it on, before any request.
+ */
+export function refuseBlindRetries(ctx: IExecuteFunctions): void {
+	const node = ctx.getNode();
+	if (node.retryOnFail !== true) return;
+	const itemCount = ctx.getInputData().length;
+	for (let itemIndex = 0; itemIndex < itemCount; itemIndex++) {
+		const options = ctx.getNodeParameter('options', itemIndex, {}) as IDataObject;
+		if (String(options.idempotencyKeyHeader ?? '').trim() !== '') continue;
+		throw new NodeOperationError(node, 'Retry On Fail would create API keys twice: nothing was sent', {
+			itemIndex,
+			description:
+				"This node's Settings > Retry On Fail is on. After a failure n8n runs the node again, for every item, so every POST /apikeys would be sent again: the keys the first try created — and any whose outcome is unknown after a 5xx, a timeout or a lost connection — would be created a second time. Turn Retry On Fail off (the node itself retries what is safe: a 429 Too Many Requests), or, if the API honours idempotency keys, set Options > Idempotency Key Header: a repeated POST then carries the same key, and the API answers it with the first result instead of creating a second key.",
+		});
+	}
+}
+
 /** Reads and checks one item's parameters; an empty name fails here, before any request. */
-export function readCreateApiKeyInput(ctx: IExecuteFunctions, itemIndex: number): CreateApiKeyInput {
+export function readCreateApiKeyInput(ctx: IExecuteFunctions, itemIndex: number, runIndex = runIndexOf(ctx)): CreateApiKeyInput {
 	const name = String(ctx.getNodeParameter('keyName', itemIndex, '') ?? '').trim();
 	if (name === '') {
 		throw new NodeOperationError(ctx.getNode(), `The Key Name is empty (item ${itemIndex})`, {
@@ -50,8 +80,9 @@ export function readCreateApiKeyInput(ctx: IExecuteFunctions, itemIndex: number)
 		keyField: String(options.keyField ?? '').trim(),
 		idempotencyKeyHeader: String(options.idempotencyKeyHeader ?? '').trim(),
 		idempotencyKey: createHash('sha256')
-			// The item too: two items asking for the same name, account and rights are two keys, not one sent twice.
-			.update(JSON.stringify([ctx.getExecutionId() ?? '', ctx.getNode().id, itemIndex, name, accountId, [...rights].sort()]))
+			// The run and the item too: two items, or two runs of the node, asking for the same name, account and rights
+			// are two keys, not one sent twice.
+			.update(JSON.stringify([ctx.getExecutionId() ?? '', ctx.getNode().id, runIndex, itemIndex, name, accountId, [...rights].sort()]))
 			.digest('hex')
 			.slice(0, 32),
 	};

@@ -14,7 +14,7 @@ import {
 
 import { hmacSettingsFromCredentials } from '../../credentials/ApiSyncHmacApi.credentials';
 import { assertValidSignatureSettings, BODY_COVERING_TEMPLATE, renderPayload } from '../../credentials/common/hmacSigning';
-import { callKeys, claim, deliveryStore, IN_FLIGHT_RETRY_AFTER_SECONDS, settle } from './deliveries';
+import { callKeys, claim, IN_FLIGHT_RETRY_AFTER_SECONDS, MAX_WINDOW_KEYS, nonceSet, settle, workflowStore } from './deliveries';
 import { isIpAllowed, parseAllowList } from './ipAllowList';
 import {
 	credentialBearingHeaders,
@@ -124,9 +124,19 @@ async function verificationSettings(
 	return {
 		scheme,
 		secrets: secretsOf(credentials, 'secret', 'previousSecret'),
-		apiKeyHeader: scheme === 'apiKeyHeader' ? String(ctx.getNodeParameter('apiKeyHeader', 'X-API-Key') || 'X-API-Key') : undefined,
+		apiKeyHeader: scheme === 'apiKeyHeader' ? keyHeaderName(ctx) : undefined,
 		toleranceSeconds,
 	};
+}
+
+/**
+ * The header that carries the key. Version 1 keeps it in `apiKeyHeader`, masked (n8n's verification scanner asks
+ * every parameter named like an API key to be masked, and saved workflows use that name); from version 1.1 it is
+ * `keyHeaderName`, shown as text.
+ */
+function keyHeaderName(ctx: IWebhookFunctions): string {
+	const parameter = ctx.getNode().typeVersion >= 1.1 ? 'keyHeaderName' : 'apiKeyHeader';
+	return String(ctx.getNodeParameter(parameter, 'X-API-Key') || 'X-API-Key');
 }
 
 /**
@@ -140,7 +150,9 @@ export class ApiSyncWebhook implements INodeType {
 		name: 'apiSyncWebhook',
 		icon: { light: 'file:apiSyncWebhook.svg', dark: 'file:apiSyncWebhook.dark.svg' },
 		group: ['trigger'],
-		version: 1,
+		// 1.1: the key header's name is shown as text (Key Header Name) instead of the masked API Key Header field.
+		version: [1, 1.1],
+		defaultVersion: 1.1,
 		subtitle: '={{"Verify: " + $parameter["verification"]}}',
 		description: 'Starts the workflow when another system calls it, after verifying the call (signature, token or key)',
 		defaults: { name: 'API Sync Webhook' },
@@ -218,12 +230,21 @@ export class ApiSyncWebhook implements INodeType {
 				displayName: 'API Key Header',
 				name: 'apiKeyHeader',
 				type: 'string',
-				// Not a secret, but n8n's verification scanner asks every parameter whose name contains "apiKey" to be
-				// masked, and the name is fixed (saved workflows use it).
+				// Version 1 only. Not a secret, but n8n's verification scanner asks every parameter whose name contains
+				// "apiKey" to be masked, and saved version-1 workflows use this name. Version 1.1: keyHeaderName.
 				typeOptions: { password: true },
 				default: 'X-API-Key',
 				description: 'Header that carries the key; the key itself is in the credential',
-				displayOptions: { show: { verification: ['apiKeyHeader'] } },
+				displayOptions: { show: { verification: ['apiKeyHeader'], '@version': [1] } },
+			},
+			{
+				displayName: 'Key Header Name',
+				name: 'keyHeaderName',
+				type: 'string',
+				default: 'X-API-Key',
+				placeholder: 'X-API-Key',
+				description: 'Header that carries the key; the key itself is in the credential',
+				displayOptions: { show: { verification: ['apiKeyHeader'], '@version': [{ _cnd: { gte: 1.1 } }] } },
 			},
 			{
 				displayName: 'Respond',
@@ -295,7 +316,8 @@ export class ApiSyncWebhook implements INodeType {
 						type: 'number',
 						typeOptions: { minValue: 1 },
 						default: 86400,
-						description: 'How long a handled delivery counts as recent, for Drop Repeated Deliveries (at most 3,000 IDs and signatures are kept)',
+						description:
+							'How long a handled delivery counts as recent, for Drop Repeated Deliveries (at most 3,000 IDs per node; signatures inside the replay window are never forgotten early)',
 					},
 					{
 						displayName: 'Replay Window (Seconds)',
@@ -415,11 +437,14 @@ export class ApiSyncWebhook implements INodeType {
 		const body = parseBody(rawBody, headerValue(req.headers, 'content-type') ?? '');
 		const deliveryId = deliveryIdOf(scheme, req.headers, body, String(options.deliveryIdHeader ?? ''));
 		const respondNow = this.getNodeParameter('responseMode', 'onReceived') === 'onReceived';
+		// The test URL (Listen for test event): every delivery reaches the editor, repeats included, and nothing about
+		// them is remembered; nonces are still used up (a replay is refused there too).
+		const testCall = this.getMode() === 'manual';
 
 		// Repeated deliveries and replays: one store, see deliveries.ts and README "Repeated deliveries".
 		const nowSeconds = Math.floor(receivedAt.getTime() / 1000);
 		const keys = callKeys({
-			dropRepeats: options.dropRepeatedDeliveries === true,
+			dropRepeats: options.dropRepeatedDeliveries === true && !testCall,
 			deliveryId,
 			...replayFactsOf(settings, inbound),
 			nowSeconds,
@@ -429,11 +454,33 @@ export class ApiSyncWebhook implements INodeType {
 		if (keys.nonce || keys.delivery.length > 0) {
 			const { id: workflowId } = this.getWorkflow();
 			const node = this.getNode();
-			const store = deliveryStore(`${this.getMode()}\u0000${workflowId ?? ''}\u0000${node.id ?? node.name}`);
-			const outcome = claim(store, this.getWorkflowStaticData('node'), keys, nowSeconds, respondNow);
+			const nodeId = node.id || node.name;
+			// A nonce is used up for its credential: every webhook verifying with it refuses the replay (in this process).
+			const credentialId = scheme === 'hmac' ? node.credentials?.[HMAC_CREDENTIAL]?.id : undefined;
+			const outcome = claim(
+				{
+					store: workflowStore(workflowId ?? ''),
+					nodeId,
+					copy: this.getWorkflowStaticData('global'),
+					legacy: this.getWorkflowStaticData('node'),
+					nonces: nonceSet(credentialId ? `credential\u0000${credentialId}` : `node\u0000${workflowId ?? ''}\u0000${nodeId}`),
+				},
+				keys,
+				nowSeconds,
+				respondNow,
+			);
 			if (outcome.outcome === 'nonceReused') {
 				log('the nonce was already used (a replayed call)');
 				return reject(res, 401);
+			}
+			if (outcome.outcome === 'full') {
+				this.logger.warn(
+					`API Sync Webhook refused a call: ${MAX_WINDOW_KEYS} signatures or nonces inside the replay window are remembered already (the limit); the sender is asked to retry in ${outcome.retryAfterSeconds} s`,
+					{ node: node.name, ip: req.ip },
+				);
+				res.setHeader('Retry-After', String(outcome.retryAfterSeconds));
+				res.status(503).json({ message: 'Too many calls inside the replay window; retry later' });
+				return { noWebhookResponse: true };
 			}
 			if (outcome.outcome === 'handled') {
 				this.logger.info('API Sync Webhook dropped a repeated delivery', { node: node.name, deliveryId });

@@ -1,4 +1,4 @@
-import type { INodeCredentialDescription, INodeProperties } from 'n8n-workflow';
+import { NodeOperationError, type INode, type INodeCredentialDescription, type INodeProperties } from 'n8n-workflow';
 
 /** The package's credential types; these are also the stable values of the Authentication option. */
 export const CREDENTIAL_TYPES = {
@@ -51,10 +51,25 @@ export const credentialDescriptions: INodeCredentialDescription[] = OPTIONS.map(
 /** List pages read at once by default (offset and page-number paging; see nodes/shared/pagination.ts). */
 export const DEFAULT_READ_CONCURRENCY = 4;
 
-/** The Pages Read at Once option as a whole number from 1 to 16 (an expression may give anything). */
-export function readConcurrency(value: unknown): number {
-	const number = Math.floor(Number(value));
-	return Number.isFinite(number) ? Math.min(16, Math.max(1, number)) : DEFAULT_READ_CONCURRENCY;
+/**
+ * A whole-number option an expression may have set: a number or numeric text, rounded down and kept within
+ * [min, max]; empty gives `fallback`. Anything else (`"four"`, an object) is an error naming the option, rather
+ * than a NaN that would silently read one page or run no worker.
+ */
+export function wholeNumberOption(node: INode, value: unknown, option: string, min: number, max: number, fallback: number): number {
+	if (value === undefined || value === null || (typeof value === 'string' && value.trim() === '')) return fallback;
+	const number = typeof value === 'number' ? value : typeof value === 'string' ? Number(value.trim()) : NaN;
+	if (!Number.isFinite(number)) {
+		throw new NodeOperationError(node, `${option} must be a number, got ${JSON.stringify(value) ?? String(value)}`, {
+			description: `Set ${option} to a whole number from ${min} to ${max}; an expression there must give a number.`,
+		});
+	}
+	return Math.min(max, Math.max(min, Math.floor(number)));
+}
+
+/** The Pages Read at Once option as a whole number from 1 to 16. */
+export function readConcurrency(node: INode, value: unknown): number {
+	return wholeNumberOption(node, value, 'Request Options → Pages Read at Once', 1, 16, DEFAULT_READ_CONCURRENCY);
 }
 
 /** Per-node request options shared by the nodes that read and write records. */
@@ -84,7 +99,7 @@ export function requestOptionProperties(accountPurpose: string): INodeProperties
 			typeOptions: { minValue: 1, maxValue: 16 },
 			default: DEFAULT_READ_CONCURRENCY,
 			description:
-				'List pages requested at the same time when reading with offset or page-number paging (Get Many, Get Changes, the trigger). At most this many minus one requests go past the end of the list. Sync uses Sync Options → Concurrency instead.',
+				'List pages requested at the same time when reading with offset or page-number paging (Get Many, Get Changes, the trigger). At most this many minus one requests go past the page that shows the end of the list. Sync uses Sync Options → Concurrency instead.',
 		},
 		{
 			displayName: 'Retry Budget',

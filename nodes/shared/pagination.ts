@@ -5,7 +5,8 @@
  * Styles:
  * - `offset`, `page`: the next page is known in advance (offset + count, page + 1), so up to `concurrency` pages
  *   are read at once (see `numberedPages`). Offset pages overlap by one record to detect a listing that shifted
- *   while it was read (a record deleted or inserted between two pages): the listing is then read again.
+ *   while it was read (a record deleted or inserted between two pages): the read then goes on from the record the
+ *   page should have started with (found by ID a little earlier), or, when it cannot be found, starts again.
  * - `nextUrl`, `linkHeader`, `cursor`, `lastId`: the next page comes from the previous answer (a link, a token
  *   in the body, the last record's ID), so they are read one after another.
  * - `none`: one request.
@@ -88,6 +89,18 @@ export const EENVOUDIGFACTUREREN_PAGINATION: PaginationSettings = {
 /** Styles whose pages are known in advance and read concurrently. */
 export const CONCURRENT_STYLES: ReadonlySet<PaginationStyle> = new Set(['offset', 'page']);
 
+/**
+ * Styles whose pages can shift while they are read (someone deletes or inserts a record between two pages) without
+ * the paging layer seeing it: a record is then skipped or read twice. Offset pages overlap by one record and are
+ * read again when they shifted; cursor tokens and last IDs continue after a record, not at a position. Readers that
+ * decide from what is absent (Sync's creates, missing and deletes; Get Changes' deletions) confirm it with another
+ * read on these styles.
+ */
+export const SHIFTING_STYLES: ReadonlySet<PaginationStyle> = new Set(['page', 'nextUrl', 'linkHeader']);
+
+/** Confirming reads at most, after the first, on the styles in `SHIFTING_STYLES`. */
+export const MAX_CONFIRMING_READS = 3;
+
 /** A listing that kept shifting while it was read is read again at most this many times, then it is an error. */
 export const MAX_DRIFT_REREADS = 3;
 
@@ -163,6 +176,14 @@ export async function* paginate(
 	options: PagingOptions = {},
 ): AsyncGenerator<PageInfo> {
 	checkSettings(node, settings);
+	const concurrency = options.concurrency ?? 1;
+	if (!Number.isInteger(concurrency) || concurrency < 1) {
+		throw paginationError(
+			node,
+			`Pages read at once must be a whole number of at least 1, got ${JSON.stringify(options.concurrency)}`,
+			'Set Sync Options → Concurrency (Sync) or Request Options → Pages Read at Once (Get Many, Get Changes, the trigger) to a number such as 4.',
+		);
+	}
 	if (CONCURRENT_STYLES.has(settings.style)) {
 		for (let reread = 0; ; reread++) {
 			const outcome = yield* numberedPages(client, node, request, settings, options, reread > 0);
@@ -192,6 +213,11 @@ interface InFlight {
 	overlapped: boolean;
 	/** The layout it was asked for under (see `Layout`); an answer under an older one is not used. */
 	layout: number;
+	/**
+	 * Asked for after a shift, a little before where the previous page's last record was: that record is looked
+	 * for by ID anywhere in it, and the records after it carry the listing on (see `numberedPages`).
+	 */
+	anchored?: boolean;
 	result: Promise<Settled>;
 }
 
@@ -203,26 +229,47 @@ interface Layout {
 	stride: number;
 	/** Offset pages overlap by one record (page size ≥ 2). */
 	overlapped: boolean;
-	/** A page this long (or longer) is full: more may follow. */
+	/** The page size learnt: a page this long (or longer) is full. */
 	pageSize: number;
+	/**
+	 * A page with at least this many records asks for the page `concurrency` places after it: a full page (offset;
+	 * a preset's page numbers), any page with records (a custom API's page numbers, which only an empty page ends).
+	 */
+	fanOutAt: number;
 }
 
 /** Pages asked for at most this many pages ahead of the one being handled, per page in flight (memory bound). */
 const LOOKAHEAD_PER_SLOT = 4;
 
 /**
+ * Answers to a page number right after a short page that mean "there is no such page" rather than a failure: the
+ * list ended on the short page (WordPress answers 400 `rest_post_invalid_page_number`, others 404 or 416).
+ */
+const NO_SUCH_PAGE = new Set(['400', '404', '416', '422']);
+
+/**
  * One read of an offset or page-number listing. Until the API has shown its real page size, one page at a time:
  * the first, and when it is shorter than asked (a custom API may cap its page size, or the list may end there),
- * the second as well. Then the pages are laid out on that size and `concurrency` of them asked for at once; from
- * there, each page that comes back full asks for the page `concurrency` places after it. So `concurrency` pages
- * stay in flight whatever order the answers come in (no page waits for a slower one before it), pages are handled
- * strictly in order, and the pages asked for are always the same: every page of the list, plus exactly
- * `concurrency − 1` past its end (none for a list that ends on its first or second page read one at a time).
+ * the next as well. Then the pages are laid out on that size and `concurrency` of them asked for at once; from
+ * there, each page that comes back full (custom page numbers: with any record) asks for the page `concurrency`
+ * places after it. So `concurrency` pages stay in flight whatever order the answers come in (no page waits for a
+ * slower one before it), pages are handled strictly in order, and the pages asked for are always the same: every
+ * page of the list, the page that shows its end, and `concurrency − 1` past that one (none for a list that ends
+ * while pages are read one at a time).
+ *
+ * What ends a listing: an empty page; for a preset whose API fills its pages (`fullPagesGuaranteed`), any short
+ * page. A custom API may give fewer records than asked anywhere (a capped page size that drops with depth, records
+ * filtered after paging), so a short page does not end it: page numbers go on to the next page (already in flight),
+ * offset pages go on from the short page's end, one page alone, which shows either the end (only the overlap
+ * record comes back) or the new page size (the pages after are laid out on it again).
  *
  * Offset pages after the first start one record before the previous page's end; that record must be the one
- * the previous page ended with (compared by ID). If it is not, the listing shifted between the two reads (a
- * record deleted or inserted before it) and a record may have been skipped or read twice: returns 'drift', and
- * `paginate` reads the listing again (at most `MAX_DRIFT_REREADS` times).
+ * the previous page ended with (compared by the ID Field; records without it are not compared). If it is not, the
+ * listing shifted between the two reads (a record deleted or inserted before it) and a record may have been
+ * skipped or read twice. The page starting half a page earlier is then asked for (`anchored`): when it holds that
+ * record (by ID) after records the previous page had, the read goes on after it, with nothing read twice; else
+ * (or after more such shifts than pages handled, plus `MAX_DRIFT_REREADS`) returns 'drift', and `paginate` reads the
+ * listing again from the start (at most `MAX_DRIFT_REREADS` times).
  */
 async function* numberedPages(
 	client: ApiClient,
@@ -233,7 +280,7 @@ async function* numberedPages(
 	restart: boolean,
 ): AsyncGenerator<PageInfo, 'done' | 'drift'> {
 	const offsetStyle = settings.style === 'offset';
-	const concurrency = Math.max(1, Math.floor(options.concurrency ?? 1));
+	const concurrency = options.concurrency ?? 1;
 	const want = options.wantRecords ?? Infinity;
 	const lookahead = concurrency * LOOKAHEAD_PER_SLOT;
 	/** Asked for and not yet handled, by page number. */
@@ -243,16 +290,28 @@ async function* numberedPages(
 	/** Asked for under an older layout: awaited at the end, never used. */
 	const dropped: InFlight[] = [];
 	let layout: Layout | undefined;
+	let layouts = 0;
 	let nextToHandle = 1;
 	let stopped = false;
 
 	let largestPage = 0;
+	let previousCount = 0;
+	/** The answer of the page handled last, when it was shorter than the pages before it (page 1: than asked). */
+	let shortAnswer: ApiResponse | undefined;
 	let previousLast: IDataObject | undefined;
 	let previousQuick: string | undefined;
 	let previousRaw: IDataObject[] = [];
 	let recordsRead = 0;
+	/** IDs of the page handled last (offset style with an ID Field): what a page asked for after a shift may repeat. */
+	let previousIds = new Set<string>();
+	let pagesHandled = 0;
+	let resyncs = 0;
+	const idOf = (record: IDataObject | undefined) => {
+		const id = record && settings.idField ? record[settings.idField] : undefined;
+		return typeof id === 'string' || typeof id === 'number' ? String(id) : undefined;
+	};
 
-	const launch = (pageNumber: number, position: number, overlapped: boolean) => {
+	const launch = (pageNumber: number, position: number, overlapped: boolean, anchored = false) => {
 		const query = { ...(request.query ?? {}) };
 		query[offsetStyle ? settings.offsetParam : settings.pageParam] = position;
 		if (offsetStyle) query[settings.limitParam] = settings.pageSize;
@@ -262,44 +321,57 @@ async function* numberedPages(
 			(response): Settled => ({ ok: true, response }),
 			(error: unknown): Settled => ({ ok: false, error }),
 		);
-		launched.set(pageNumber, { pageNumber, position, overlapped, layout: version, result });
+		launched.set(pageNumber, { pageNumber, position, overlapped, layout: version, anchored, result });
 		// A page that comes back full asks for the page `concurrency` places after it (registered before anyone awaits
 		// this answer, so it runs first).
 		void result.then((settled) => {
 			if (stopped || !layout || layout.version !== version) return;
 			const records = settled.ok ? getAtPath(settled.response.body, settings.recordsPath) : undefined;
-			if (Array.isArray(records) && records.length >= layout.pageSize) due(pageNumber + concurrency);
+			if (Array.isArray(records) && records.length >= layout.fanOutAt) due(pageNumber + concurrency);
 		});
 	};
 	/** Asks for a page of the layout, unless past Max Pages, past what the caller wants, or too far ahead. */
 	const due = (pageNumber: number) => {
 		if (stopped || !layout || pageNumber > settings.maxPages || launched.has(pageNumber)) return;
 		const position = layout.fromPosition + (pageNumber - layout.fromPage) * layout.stride;
-		// Records before this page (page style: pages of the size learnt): none is wanted past the caller's Limit.
-		if ((offsetStyle ? position : (pageNumber - 1) * layout.pageSize) >= want) return;
+		// Records before this page (page style: those handled, then pages of the size learnt): none is wanted past
+		// the caller's Limit. A page left out on an estimate that turns out too high is asked for once it is next.
+		if ((offsetStyle ? position : recordsRead + (pageNumber - nextToHandle) * layout.pageSize) >= want) return;
 		if (pageNumber > nextToHandle + lookahead) {
 			deferred.add(pageNumber);
 			return;
 		}
 		launch(pageNumber, position, layout.overlapped);
 	};
-	/** From here on pages are laid out on `pageSize`, starting right after the page just handled. */
-	const layOut = (handled: InFlight, count: number, pageSize: number) => {
+	/** Pages asked for so far are not used (awaited at the end): the listing goes on from `handled`. */
+	const dropLayout = () => {
 		for (const [number, page] of launched) {
 			launched.delete(number);
 			dropped.push(page);
 		}
 		deferred.clear();
+		layout = undefined;
+	};
+	/** From here on pages are laid out on `pageSize`, starting right after the page just handled. */
+	const layOut = (handled: InFlight, count: number, pageSize: number) => {
+		dropLayout();
 		const overlapped = offsetStyle && pageSize >= 2;
 		layout = {
-			version: (layout?.version ?? 0) + 1,
+			version: ++layouts,
 			fromPage: handled.pageNumber + 1,
 			fromPosition: offsetStyle ? handled.position + count - (overlapped ? 1 : 0) : handled.position + 1,
 			stride: offsetStyle ? pageSize - (overlapped ? 1 : 0) : 1,
 			overlapped,
 			pageSize,
+			fanOutAt: offsetStyle || settings.fullPagesGuaranteed ? pageSize : 1,
 		};
 		for (let number = handled.pageNumber + 1; number <= handled.pageNumber + concurrency; number++) due(number);
+	};
+	/** The page after `handled` alone, starting at its end: it shows the end of the list or the real page size. */
+	const askAlone = (handled: InFlight, count: number) => {
+		dropLayout();
+		const overlapped = offsetStyle && count >= 2;
+		launch(handled.pageNumber + 1, offsetStyle ? handled.position + count - (overlapped ? 1 : 0) : handled.position + 1, overlapped);
 	};
 
 	launch(1, offsetStyle ? 0 : settings.firstPage, false);
@@ -310,11 +382,20 @@ async function* numberedPages(
 				deferred.delete(number);
 				due(number);
 			}
+			if (!launched.has(nextToHandle)) due(nextToHandle);
 			const page = launched.get(nextToHandle);
 			if (!page) return 'done';
 			launched.delete(nextToHandle);
 			const settled = await page.result;
-			if (!settled.ok) throw settled.error;
+			if (!settled.ok) {
+				// A page number right after a short page that the API says does not exist: the list ended there.
+				const status = (settled.error as { httpCode?: unknown }).httpCode;
+				if (!offsetStyle && shortAnswer && typeof status === 'string' && NO_SUCH_PAGE.has(status)) {
+					throwIfMoreSignalled(client, node, request, shortAnswer, settings);
+					return 'done';
+				}
+				throw settled.error;
+			}
 			const { response } = settled;
 			const raw = recordsOf(response.body, settings, node, request);
 			if (raw.length > 0) {
@@ -325,20 +406,45 @@ async function* numberedPages(
 				previousRaw = raw;
 			}
 			let records = raw;
-			if (page.overlapped) {
-				if (raw.length === 0 || previousLast === undefined || !sameRecord(raw[0], previousLast, settings.idField)) return 'drift';
+			if (page.anchored) {
+				// Asked for after a shift: the previous page's last record must be in it, and every record before it must
+				// be one the previous page had (else records were inserted right there, or the order is unstable).
+				const anchor = idOf(previousLast);
+				const at = raw.findIndex((record) => idOf(record) === anchor);
+				if (at < 0 || !raw.slice(0, at).every((record) => previousIds.has(idOf(record) ?? ''))) return 'drift';
+				records = raw.slice(at + 1);
+			} else if (page.overlapped) {
+				if (raw.length === 0 || previousLast === undefined || !sameRecord(raw[0], previousLast, settings.idField)) {
+					// The listing shifted between the previous page and this one (records deleted or inserted before it). Where
+					// records have IDs, read on from the previous page's last record, looked for in a page that starts half a
+					// page before where it was (up to that many deletions, or a page less that many insertions): the records
+					// already read stay, nothing is read twice. Else, or after too many shifts, the listing is read again.
+					const size = layout?.pageSize ?? previousCount;
+					if (idOf(previousLast) === undefined || size < 2 || resyncs >= MAX_DRIFT_REREADS + pagesHandled) return 'drift';
+					resyncs++;
+					dropLayout();
+					launch(page.pageNumber, Math.max(0, page.position - Math.floor(size / 2)), false, true);
+					continue;
+				}
 				records = raw.slice(1);
 			}
 
-			const last = isLastPage(raw.length, largestPage, settings);
+			// A page asked for after a shift that ends with the previous page's last record: the end if it is short.
+			const last =
+				page.anchored && records.length === 0
+					? raw.length < (settings.fullPagesGuaranteed ? settings.pageSize : previousCount)
+					: isLastPage(records.length, raw.length, settings);
 			yield { pageNumber: page.pageNumber, records, ...(restart && page.pageNumber === 1 ? { restart: true } : {}) };
 			if (last) {
 				throwIfMoreSignalled(client, node, request, response, settings);
 				return 'done';
 			}
 			recordsRead += records.length;
+			shortAnswer = raw.length < (page.pageNumber === 1 ? settings.pageSize : largestPage) ? response : undefined;
 			largestPage = Math.max(largestPage, raw.length);
 			previousLast = raw[raw.length - 1];
+			if (offsetStyle && settings.idField) previousIds = new Set(raw.map(idOf).filter((id): id is string => id !== undefined));
+			pagesHandled++;
 			nextToHandle = page.pageNumber + 1;
 			// The caller (Get Many with a Limit) has all it wants: it stops here, no further page is asked for.
 			if (recordsRead >= want) return 'done';
@@ -351,19 +457,21 @@ async function* numberedPages(
 			}
 
 			if (!layout) {
-				if (raw.length >= settings.pageSize || page.pageNumber > 1) {
-					// A page as long as asked, or a second page as long as the first: the API's real page size.
-					layOut(page, raw.length, raw.length);
-				} else {
-					// Shorter than asked: the end, or a capped page size. The second page tells, asked for alone.
-					const overlapped = offsetStyle && raw.length >= 2;
-					launch(2, offsetStyle ? page.position + raw.length - (overlapped ? 1 : 0) : page.position + 1, overlapped);
-				}
+				// A page as long as asked, or (after a short one) as long as the page before it: the API's real page
+				// size. Page numbers do not depend on it: they are laid out after the second page whatever its size.
+				const sizeShown = page.pageNumber === 1 ? raw.length >= settings.pageSize : !offsetStyle || raw.length >= previousCount;
+				if (sizeShown) layOut(page, raw.length, offsetStyle ? raw.length : largestPage);
+				else askAlone(page, raw.length);
 			} else if (offsetStyle && raw.length > layout.pageSize) {
 				// Longer than the size learnt: the pages after it were laid out on a size too small. Their answers are
 				// not used; the listing goes on from the end of this one.
 				layOut(page, raw.length, raw.length);
+			} else if (offsetStyle && raw.length < layout.pageSize) {
+				// Shorter than the size learnt (a custom API: a preset's short page is the last): the end, or a page size
+				// that dropped. The pages laid out after it would skip records; the next one, asked for alone, tells.
+				askAlone(page, raw.length);
 			}
+			previousCount = raw.length;
 		}
 	} finally {
 		// Pages asked for past the end (or before an error, a re-read, or a caller that stopped early) are awaited, so
@@ -374,21 +482,24 @@ async function* numberedPages(
 }
 
 /**
- * Offset and page styles: an empty page ends the listing. A short page ends it too when the API is known to fill
- * its pages, or when it is shorter than an earlier page (the API has shown its real page size, which may be below
- * the size asked); the first short page of an API that may cap page sizes does not.
+ * Offset and page styles: a page that brings no new record (empty, or an overlapping offset page with only the
+ * record the previous page ended with) ends the listing. A short page ends it only when the API is known to fill
+ * its pages (`fullPagesGuaranteed`): a custom API may give fewer records than asked in the middle of a list.
  */
-function isLastPage(count: number, largestEarlierPage: number, settings: PaginationSettings): boolean {
-	if (count === 0) return true;
-	if (settings.fullPagesGuaranteed) return count < settings.pageSize;
-	return count < largestEarlierPage;
+function isLastPage(newRecords: number, count: number, settings: PaginationSettings): boolean {
+	if (newRecords === 0) return true;
+	return settings.fullPagesGuaranteed && count < settings.pageSize;
 }
 
-/** The same record: by ID where both have one, else by content. */
+/**
+ * The same record, compared by the ID Field. Records without an ID cannot be compared: content may differ from
+ * one answer to the next (signed URLs, timestamps), so the position is trusted, as for page numbers.
+ */
 function sameRecord(a: IDataObject, b: IDataObject, idField: string): boolean {
 	const [x, y] = idField ? [a[idField], b[idField]] : [undefined, undefined];
-	if (x !== undefined && x !== null && y !== undefined && y !== null) return String(x) === String(y);
-	return JSON.stringify(a) === JSON.stringify(b);
+	const usable = (id: unknown) => id !== undefined && id !== null && id !== '' && typeof id !== 'object';
+	if (usable(x) && usable(y)) return String(x as string | number) === String(y as string | number);
+	return true;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -481,20 +592,20 @@ function following(
 			return next ? linkPage(next) : undefined;
 		}
 		case 'cursor': {
-			if (hasMore === false) return undefined;
+			if (readFlag(hasMore) === false) return undefined;
 			const token = getAtPath(response.body, settings.cursorPath);
-			if (token === undefined || token === null || token === '') return undefined;
+			if (noToken(token)) return undefined;
 			if (typeof token !== 'string' && typeof token !== 'number') {
 				throw paginationError(
 					node,
-					`The value at Cursor Path "${settings.cursorPath}" in the response to ${where} is ${Array.isArray(token) ? 'a list' : 'an object'}, not a token`,
-					`Set Cursor Path to the token itself, e.g. paging.next.after (HubSpot), next_cursor or offset (Airtable). Fields there: ${Object.keys(token).slice(0, 10).join(', ')}.`,
+					`The value at Cursor Path "${settings.cursorPath}" in the response to ${where} is ${Array.isArray(token) ? 'a list' : typeof token === 'object' ? 'an object' : `${JSON.stringify(token)}`}, not a token`,
+					`Set Cursor Path to the token itself, e.g. paging.next.after (HubSpot), next_cursor or offset (Airtable).${typeof token === 'object' && token !== null ? ` Fields there: ${Object.keys(token).slice(0, 10).join(', ')}.` : ''}`,
 				);
 			}
 			return tokenPage(current, settings, String(token), `The next-page token does not advance on ${where}: ${settings.cursorParam}=${String(token)} was already sent`);
 		}
 		case 'lastId': {
-			if (hasMore === false || records.length === 0) return undefined;
+			if (readFlag(hasMore) === false || records.length === 0) return undefined;
 			const id = records[records.length - 1][settings.idField];
 			if (id === undefined || id === null || id === '' || typeof id === 'object') {
 				throw paginationError(
@@ -541,10 +652,34 @@ interface MoreSignal {
 }
 
 const TRUE_FLAGS = ['has_more', 'hasMore', 'has_next', 'hasNext', 'has_next_page', 'hasNextPage', 'more_records', 'moreRecords'];
-const TOKEN_KEYS = ['next_cursor', 'nextCursor', 'next_page_token', 'nextPageToken', 'next_token', 'nextToken'];
+const TOKEN_KEYS = ['next_cursor', 'nextCursor', 'next_page_token', 'nextPageToken', 'next_token', 'nextToken', 'page_token', 'pageToken'];
 const LINK_KEYS = ['next', 'next_url', 'nextUrl', 'next_page_url', 'nextPageUrl', 'next_link', 'nextLink', '@odata.nextLink', 'next_page', 'nextPage'];
 /** Objects beside the records that hold paging information in common APIs. */
-const ENVELOPE_KEYS = ['paging', 'pagination', 'meta', 'links', '_links', 'response_metadata', 'page_info', 'pageInfo'];
+const ENVELOPE_KEYS = ['paging', 'pagination', 'meta', 'info', 'links', '_links', 'response_metadata', 'page_info', 'pageInfo'];
+
+/**
+ * A has-more flag as APIs write it: `true`/`false`, the strings `"true"`/`"false"` (any case), `1`/`0`, `"1"`/`"0"`.
+ * Anything else says nothing (undefined). The one reader for Has More Path, the cursor and last-ID styles and the
+ * partial-read guard, so that they never disagree.
+ */
+export function readFlag(value: unknown): boolean | undefined {
+	if (typeof value === 'boolean') return value;
+	if (typeof value === 'number') return value === 1 ? true : value === 0 ? false : undefined;
+	if (typeof value !== 'string') return undefined;
+	const text = value.trim().toLowerCase();
+	return text === 'true' || text === '1' ? true : text === 'false' || text === '0' ? false : undefined;
+}
+
+/**
+ * No next-page token: missing, null, empty, or `0`/`"0"` (Twitter-style cursoring ends with `next_cursor: 0`;
+ * a token 0 would ask for the first page again).
+ */
+export function noToken(value: unknown): boolean {
+	if (value === undefined || value === null) return true;
+	if (typeof value === 'number') return value === 0 || !Number.isFinite(value);
+	if (typeof value === 'string') return value.trim() === '' || value.trim() === '0';
+	return false;
+}
 
 /**
  * Whether an answer says that more records follow, looking only at the envelope (the body's top level and the
@@ -553,9 +688,9 @@ const ENVELOPE_KEYS = ['paging', 'pagination', 'meta', 'links', '_links', 'respo
  */
 export function moreSignalled(response: ApiResponse, settings: PaginationSettings): MoreSignal | undefined {
 	if (settings.hasMorePath) {
-		const flag = getAtPath(response.body, settings.hasMorePath);
-		if (flag === false || flag === 'false') return undefined;
-		if (flag === true || flag === 'true') return { what: `${settings.hasMorePath}: true`, advice: adviceForFlag(settings.hasMorePath) };
+		const flag = readFlag(getAtPath(response.body, settings.hasMorePath));
+		if (flag === false) return undefined;
+		if (flag === true) return { what: `${settings.hasMorePath}: true`, advice: adviceForFlag(settings.hasMorePath) };
 	}
 	const linkKey = Object.keys(response.headers ?? {}).find((h) => h.toLowerCase() === 'link');
 	if (linkKey && nextLinkFromHeader(response.headers[linkKey])) {
@@ -563,12 +698,21 @@ export function moreSignalled(response: ApiResponse, settings: PaginationSetting
 	}
 	const body = response.body;
 	if (body === null || typeof body !== 'object' || Array.isArray(body)) return undefined;
-	const scopes: Array<[string, IDataObject]> = [['', body as IDataObject]];
-	for (const key of ENVELOPE_KEYS) {
-		const value = (body as IDataObject)[key];
-		if (value !== null && typeof value === 'object' && !Array.isArray(value)) scopes.push([`${key}.`, value as IDataObject]);
+	const isObject = (value: unknown): value is IDataObject => value !== null && typeof value === 'object' && !Array.isArray(value);
+	// The top level and, when Records Path goes through an object (`data.items`), that object: paging fields sit
+	// beside the records (Lark/Feishu `data.has_more`, `data.page_token`). In each, the paging objects it holds.
+	const bases: Array<[string, IDataObject]> = [['', body as IDataObject]];
+	const parentPath = settings.recordsPath.includes('.') ? settings.recordsPath.slice(0, settings.recordsPath.lastIndexOf('.')) : '';
+	const parent = parentPath ? getAtPath(body, parentPath) : undefined;
+	if (isObject(parent)) bases.push([`${parentPath}.`, parent]);
+	const scopes: Array<[string, IDataObject]> = [];
+	for (const [prefix, base] of bases) {
+		scopes.push([prefix, base]);
+		for (const key of ENVELOPE_KEYS) if (isObject(base[key])) scopes.push([`${prefix}${key}.`, base[key]]);
 	}
-	const present = (value: unknown) => (typeof value === 'string' && value.trim() !== '') || (typeof value === 'number' && Number.isFinite(value));
+	// A has-more flag that says false is trusted over tokens and links (an API may leave a spent cursor in place).
+	if (scopes.some(([, scope]) => TRUE_FLAGS.some((key) => readFlag(scope[key]) === false))) return undefined;
+	const present = (value: unknown) => (typeof value === 'string' || typeof value === 'number') && !noToken(value);
 	for (const [prefix, scope] of scopes) {
 		for (const key of TOKEN_KEYS) {
 			if (present(scope[key])) return { what: `a next-page token at ${prefix}${key}`, advice: adviceForToken(`${prefix}${key}`) };
@@ -580,11 +724,10 @@ export function moreSignalled(response: ApiResponse, settings: PaginationSetting
 					? { what: `a next-page link at ${prefix}${key}`, advice: `Set Pagination → Style to "Next URL in Response Body" and Next URL Path to ${prefix}${key}.` }
 					: { what: `a next-page token at ${prefix}${key}`, advice: adviceForToken(`${prefix}${key}`) };
 			}
-			if (value !== null && typeof value === 'object' && !Array.isArray(value) && Object.keys(value).length > 0) {
-				const inner = value as IDataObject;
-				if (present(inner.after)) return { what: `a next-page token at ${prefix}${key}.after`, advice: adviceForToken(`${prefix}${key}.after`) };
+			if (isObject(value) && Object.keys(value).length > 0) {
+				if (present(value.after)) return { what: `a next-page token at ${prefix}${key}.after`, advice: adviceForToken(`${prefix}${key}.after`) };
 				for (const linkField of ['link', 'href', 'url']) {
-					if (present(inner[linkField])) {
+					if (present(value[linkField])) {
 						return {
 							what: `a next-page link at ${prefix}${key}.${linkField}`,
 							advice: `Set Pagination → Style to "Next URL in Response Body" and Next URL Path to ${prefix}${key}.${linkField}.`,
@@ -599,7 +742,7 @@ export function moreSignalled(response: ApiResponse, settings: PaginationSetting
 			return { what: 'a next-page token at offset', advice: adviceForToken('offset') };
 		}
 		for (const key of TRUE_FLAGS) {
-			if (scope[key] === true) return { what: `${prefix}${key}: true`, advice: adviceForFlag(`${prefix}${key}`) };
+			if (readFlag(scope[key]) === true) return { what: `${prefix}${key}: true`, advice: adviceForFlag(`${prefix}${key}`) };
 		}
 	}
 	return undefined;
@@ -649,7 +792,19 @@ function checkSettings(node: INode, settings: PaginationSettings): void {
 		throw missing('Cursor Parameter', settings.style === 'lastId' ? 'starting_after (Stripe)' : 'after (HubSpot), cursor, or offset (Airtable)');
 	}
 	if (settings.style === 'lastId' && !settings.idField) throw missing('ID Field', 'id');
-	if (!(settings.pageSize >= 1)) throw missing('a Page Size of at least 1', '100');
+	// Numbers may come from expressions: anything else would page wrongly without a word (NaN pages, no Max Pages).
+	const whole = (value: unknown, min: number) => typeof value === 'number' && Number.isInteger(value) && value >= min;
+	const notANumber = (field: string, value: unknown, rule: string, example: string) =>
+		paginationError(
+			node,
+			`Pagination setting ${field} must be ${rule}, got ${JSON.stringify(value) ?? 'nothing'}`,
+			`Set ${field} under Custom Path → Pagination to ${rule}, e.g. ${example}; an expression there must give a number.`,
+		);
+	if (!whole(settings.pageSize, 1)) throw notANumber('Page Size', settings.pageSize, 'a whole number of at least 1', '100');
+	if (!whole(settings.maxPages, 1)) throw notANumber('Max Pages', settings.maxPages, 'a whole number of at least 1', '1000');
+	if (settings.style === 'page' && !whole(settings.firstPage, Number.MIN_SAFE_INTEGER)) {
+		throw notANumber('First Page Number', settings.firstPage, 'a whole number', '1 (or 0 for APIs that count from 0)');
+	}
 }
 
 function recordsOf(body: unknown, settings: PaginationSettings, node: INode, request: ApiRequest): IDataObject[] {

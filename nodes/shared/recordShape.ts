@@ -35,6 +35,11 @@ export interface RecordShape {
 	fieldsParam: string;
 	/** Nested objects inside the fields become dot-path fields (`metadata.plan`), and back on write. */
 	nestedFields: boolean;
+	/**
+	 * Set by Sync when it maps or matches on a field named like the ID field: a record whose envelope also holds a
+	 * field of that name (an Airtable column `id`) is then an error, since the name would mean two things.
+	 */
+	refuseIdFieldInEnvelope?: boolean;
 }
 
 /** A flat JSON record at `{path}/{id}`: what every API of this package spoke before envelopes. */
@@ -88,21 +93,44 @@ function getAtDotPath(value: unknown, path: string): unknown {
 	return current;
 }
 
-/** `{a: {b: 1}, c: [2]}` → `{"a.b": 1, c: [2]}`: objects become dot paths, lists stay values. */
+/** A key that cannot stand between dots in a field name: it holds a dot (Stripe allows `order.ref` as a metadata key). */
+const NEEDS_BRACKETS = /[.[\]]/;
+/** A key with a bracket cannot be named at all: the object holding it stays one field. */
+const HAS_BRACKET = /[[\]]/;
+
+/** The name of field `key` inside the field named `prefix`: `metadata.plan`, or `metadata[order.ref]` for a dotted key. */
+function fieldName(prefix: string, key: string): string {
+	if (NEEDS_BRACKETS.test(key)) return `${prefix}[${key}]`;
+	return prefix ? `${prefix}.${key}` : key;
+}
+
+/**
+ * `{a: {b: 1}, c: [2]}` → `{"a.b": 1, c: [2]}`: objects become dot paths, lists stay values. A key holding a dot is
+ * named in brackets, so it stays one key when written back: `{metadata: {"order.ref": "R-1"}}` →
+ * `{"metadata[order.ref]": "R-1"}`. An object with a key holding a bracket is kept whole (one field).
+ */
 export function flattenFields(fields: IDataObject, prefix = '', into: IDataObject = {}): IDataObject {
 	for (const [key, value] of Object.entries(fields)) {
-		const name = prefix ? `${prefix}.${key}` : key;
-		if (isPlainObject(value) && Object.keys(value).length > 0) flattenFields(value, name, into);
+		const name = prefix === '' && HAS_BRACKET.test(key) ? key : fieldName(prefix, key);
+		const keys = isPlainObject(value) ? Object.keys(value) : [];
+		if (keys.length > 0 && !keys.some((inner) => HAS_BRACKET.test(inner))) flattenFields(value as IDataObject, name, into);
 		else into[name] = value;
 	}
 	return into;
 }
 
-/** `{"a.b": 1}` → `{a: {b: 1}}`: the inverse of {@link flattenFields} for what is written. */
+/** The path of keys a flattened field name stands for: `metadata.plan` → metadata, plan; `metadata[order.ref]` → metadata, order.ref. */
+export function fieldPath(name: string): string[] {
+	const grammar = /^(?:[^.[\]]+|\[[^\]]*\])(?:\.[^.[\]]+|\[[^\]]*\])*$/;
+	if (!grammar.test(name)) return [name];
+	return [...name.matchAll(/(?:^|\.)([^.[\]]+)|\[([^\]]*)\]/g)].map((match) => match[1] ?? match[2]);
+}
+
+/** `{"a.b": 1, "m[x.y]": 2}` → `{a: {b: 1}, m: {"x.y": 2}}`: the inverse of {@link flattenFields} for what is written. */
 export function nestFields(fields: IDataObject): IDataObject {
 	const nested: IDataObject = {};
 	for (const [name, value] of Object.entries(fields)) {
-		const parts = name.split('.');
+		const parts = fieldPath(name);
 		let target = nested;
 		for (const part of parts.slice(0, -1)) {
 			if (!isPlainObject(target[part])) target[part] = {};
@@ -135,28 +163,62 @@ export function plainRecord(raw: IDataObject, shape: RecordShape, idField: strin
 }
 
 /**
- * The API's records (as paging yields them) as plain records. A Fields Path that is not in the records is a
- * settings error, said once with what the records do hold.
+ * The API's records (as paging yields them) as plain records. A record without the fields object, but with its ID,
+ * has no fields (JSON:API makes `attributes` optional) when the Fields Path is right for the listing: JSON:API's
+ * `attributes`, or one another record of the listing has. A Fields Path that no record has is a settings error, said once with what the records do
+ * hold; so is a record whose fields object is not an object, or that has no ID.
  */
 export function plainRecords(raws: IDataObject[], shape: RecordShape, idField: string, node: INode): IDataObject[] {
 	if (!shape.fieldsPath && !shape.nestedFields) return raws;
-	return raws.map((raw) => {
-		const plain = plainRecord(raw, shape, idField);
-		if (plain === undefined) throw fieldsPathError(node, raw, shape.fieldsPath);
+	const plains = raws.map((raw) => plainRecord(raw, shape, idField));
+	// JSON:API's own envelope (attributes), or a Fields Path another record of the listing has.
+	const pathIsRight = (Boolean(shape.jsonApiType) && shape.fieldsPath === 'attributes') || plains.some((plain) => plain !== undefined);
+	return plains.map((plain, i) => {
+		const raw = raws[i];
+		if (plain === undefined) {
+			const id = isPlainObject(raw) ? raw[idField] : undefined;
+			const absent = isPlainObject(raw) && getAtDotPath(raw, shape.fieldsPath) === undefined;
+			if (!pathIsRight || !absent || id === undefined || id === null || id === '') throw fieldsPathError(node, raw, shape, idField, pathIsRight);
+			return { [idField]: id };
+		}
+		if (shape.refuseIdFieldInEnvelope && shape.fieldsPath) {
+			const fields = getAtDotPath(raw, shape.fieldsPath) as IDataObject;
+			if (Object.prototype.hasOwnProperty.call(fields, idField)) throw idFieldClashError(node, raw, shape.fieldsPath, idField);
+		}
 		return plain;
 	});
 }
 
-function fieldsPathError(node: INode, raw: IDataObject, fieldsPath: string): NodeOperationError {
+function fieldsPathError(node: INode, raw: IDataObject, shape: RecordShape, idField: string, pathIsRight: boolean): NodeOperationError {
+	const { fieldsPath } = shape;
 	const seen = Object.keys(raw ?? {}).slice(0, 20).join(', ') || 'none';
+	if (pathIsRight) {
+		const id = isPlainObject(raw) ? raw[idField] : undefined;
+		const which = id === undefined || id === null || id === '' ? `A remote record without "${idField}"` : `Remote record ${String(id as string)}`;
+		const what = isPlainObject(raw) && getAtDotPath(raw, fieldsPath) !== undefined ? `has a "${fieldsPath}" that is not an object` : `has no "${fieldsPath}" object and no ID`;
+		return new NodeOperationError(node, `${which} ${what}`, {
+			description: `Other records hold their fields in "${fieldsPath}"; this one cannot be read. Fields seen: ${seen}. Check the record in the remote system; nothing was written.`,
+		});
+	}
 	const objects = Object.entries(raw ?? {})
 		.filter(([, value]) => isPlainObject(value))
 		.map(([key]) => key);
+	const advice = objects.length
+		? ` Objects among them: ${objects.join(', ')}: set Fields Path to the one that holds the fields.`
+		: ' Leave Fields Path empty for an API whose records are flat; with a preset, check that the credential’s Base URL is that API’s.';
 	return new NodeOperationError(node, `Remote records have no "${fieldsPath}" object (the Fields Path)`, {
-		description: `The Fields Path must name the object inside each record that holds its fields. Fields seen: ${seen}.${
-			objects.length ? ` Objects among them: ${objects.join(', ')}.` : ' Leave Fields Path empty for an API whose records are flat.'
-		}`,
+		description: `The Fields Path must name the object inside each record that holds its fields. Fields seen: ${seen}.${advice}`,
 	});
+}
+
+function idFieldClashError(node: INode, raw: IDataObject, fieldsPath: string, idField: string): NodeOperationError {
+	return new NodeOperationError(
+		node,
+		`Remote record ${String(raw[idField] as string)} has a field "${idField}" inside "${fieldsPath}", and "${idField}" is also its record ID: the field mapping or Match On cannot tell them apart`,
+		{
+			description: `Sync reads "${idField}" as the record ID (beside "${fieldsPath}"), so the field "${idField}" could never be compared or written. Rename that field in the remote system (e.g. to "External ID") and map the new name, or take "${idField}" out of the field mapping and Match On. Nothing was written.`,
+		},
+	);
 }
 
 /**
@@ -200,17 +262,23 @@ export function createdId(body: unknown, shape: RecordShape, idField: string): u
 
 /**
  * A form body with nested keys, as Stripe and Rails-style APIs read it: `{metadata: {plan: "pro"}, tags: ["a"]}` →
- * `metadata[plan]=pro&tags[0]=a`. `null` is sent as an empty value (such APIs clear a field that way); an empty
- * object or list sends nothing.
+ * `metadata[plan]=pro&tags[0]=a`. `null`, and an empty object or list, are sent as an empty value: such APIs clear a
+ * field that way (Stripe: `metadata=` unsets every metadata key, `preferred_locales=` empties the list), and a form
+ * cannot say "empty object" otherwise — dropping it would send nothing at all.
  */
 export function formUrlEncode(fields: IDataObject): string {
 	const params = new URLSearchParams();
 	const add = (name: string, value: unknown) => {
 		if (value === undefined) return;
 		if (value === null) params.append(name, '');
-		else if (Array.isArray(value)) value.forEach((entry, i) => add(`${name}[${i}]`, entry));
-		else if (isPlainObject(value)) for (const [key, entry] of Object.entries(value)) add(`${name}[${key}]`, entry);
-		else params.append(name, String(value));
+		else if (Array.isArray(value)) {
+			if (value.length === 0) params.append(name, '');
+			value.forEach((entry, i) => add(`${name}[${i}]`, entry));
+		} else if (isPlainObject(value)) {
+			const entries = Object.entries(value).filter(([, entry]) => entry !== undefined);
+			if (entries.length === 0) params.append(name, '');
+			for (const [key, entry] of entries) add(`${name}[${key}]`, entry);
+		} else params.append(name, String(value));
 	};
 	for (const [name, value] of Object.entries(fields)) add(name, value);
 	return params.toString();

@@ -1,4 +1,4 @@
-import type { INodeProperties } from 'n8n-workflow';
+import type { IDataObject, INodeProperties } from 'n8n-workflow';
 
 import { EENVOUDIGFACTUREREN_PAGINATION, type PaginationSettings, type PaginationStyle } from './pagination';
 import { AIRTABLE_BATCH, eenvoudigFactureren, HUBSPOT_BATCH, type BulkShape } from './bulkShape';
@@ -63,6 +63,11 @@ export interface ResolvedResource extends ResourcePreset {
 	shape: RecordShape;
 	/** The API's batch endpoint for creates and updates, if it has one (bulkShape.ts). */
 	bulkShape?: BulkShape;
+	/**
+	 * Sync's *Max Requests per Second* when the user has not set it: an API preset's documented limit (with room for
+	 * timing jitter); undefined: the option's default, 10.
+	 */
+	defaultRequestsPerSecond?: number;
 }
 
 /**
@@ -80,6 +85,8 @@ export interface ApiPreset {
 	pagination: Partial<PaginationSettings>;
 	shape: Partial<RecordShape>;
 	bulkShape?: BulkShape;
+	/** Sync's default *Max Requests per Second* for this API: under its documented rate limit. */
+	maxRequestsPerSecond: number;
 }
 
 export const API_PRESETS = {
@@ -93,6 +100,8 @@ export const API_PRESETS = {
 		pagination: { style: 'cursor', cursorPath: 'offset', cursorParam: 'offset', pageSizeParam: 'pageSize', pageSize: 100, recordsPath: 'records' },
 		shape: { fieldsPath: 'fields', writeKey: 'fields' },
 		bulkShape: AIRTABLE_BATCH,
+		// Airtable: 5 requests per second per base, then a 429 and 30 s before any request succeeds again.
+		maxRequestsPerSecond: 4,
 	},
 	hubspotContacts: {
 		label: 'HubSpot: Contacts',
@@ -109,6 +118,8 @@ export const API_PRESETS = {
 			readOnlyFields: ['hs_object_id', 'createdate', 'lastmodifieddate'],
 		},
 		bulkShape: HUBSPOT_BATCH,
+		// HubSpot private apps: 100 requests per 10 seconds (Free and Starter; 190 on Professional and Enterprise).
+		maxRequestsPerSecond: 9,
 	},
 	shopifyCustomers: {
 		label: 'Shopify: Customers',
@@ -123,6 +134,8 @@ export const API_PRESETS = {
 			recordPath: '/customers/{id}.json',
 			readOnlyFields: ['created_at', 'updated_at', 'orders_count', 'total_spent', 'admin_graphql_api_id', 'last_order_id', 'last_order_name', 'currency'],
 		},
+		// Shopify REST Admin: a bucket of 40 requests that empties at 2 per second (standard plans).
+		maxRequestsPerSecond: 2,
 	},
 	stripeCustomers: {
 		label: 'Stripe: Customers',
@@ -138,6 +151,8 @@ export const API_PRESETS = {
 			nestedFields: true,
 			readOnlyFields: ['object', 'created', 'livemode', 'delinquent', 'currency', 'discount', 'default_source', 'test_clock'],
 		},
+		// Stripe: 100 operations per second in live mode, 25 in test mode.
+		maxRequestsPerSecond: 10,
 	},
 } satisfies Record<string, ApiPreset>;
 
@@ -199,7 +214,8 @@ export const resourceProperties: INodeProperties[] = [
 		default: '',
 		required: true,
 		placeholder: '/appXXXXXXXXXXXXXX/Customers',
-		description: 'The base ID and the table name or ID, as /{base ID}/{table}. The credential’s Base URL is https://api.airtable.com/v0.',
+		description:
+			'The base ID and the table ID or name, as /{base ID}/{table}, e.g. /appXXXXXXXXXXXXXX/tblXXXXXXXXXXXXXX (a table ID keeps working when the table is renamed). A name is sent percent-encoded. The credential’s Base URL is https://api.airtable.com/v0.',
 		displayOptions: { show: { remoteResource: ['airtableRecords'] } },
 	},
 	{
@@ -365,7 +381,7 @@ export const resourceProperties: INodeProperties[] = [
 				type: 'boolean',
 				default: false,
 				description:
-					'Whether objects inside a record become fields of their own, named with dots (metadata.plan), so each is mapped and compared alone and written back nested',
+					'Whether objects inside a record become fields of their own, named with dots (metadata.plan; a key that holds a dot in brackets: metadata[order.ref]), so each is mapped and compared alone and written back nested',
 			},
 			{
 				displayName: 'Read-Only Fields',
@@ -404,7 +420,7 @@ export function resolveResource(
 	if (isApiPreset(name)) {
 		const preset: ApiPreset = API_PRESETS[name];
 		return {
-			path: preset.path || customPathOf(getParam),
+			path: preset.path || baseAndTableOf(getParam),
 			idField: preset.idField,
 			bulk: false,
 			updateMethod: preset.updateMethod,
@@ -422,6 +438,7 @@ export function resolveResource(
 			efListParameters: false,
 			shape: { ...PLAIN_SHAPE, ...preset.shape },
 			bulkShape: preset.bulkShape,
+			defaultRequestsPerSecond: preset.maxRequestsPerSecond,
 		};
 	}
 	if (name !== 'custom') {
@@ -449,6 +466,8 @@ export function resolveResource(
 			...EENVOUDIGFACTUREREN_PAGINATION,
 			maxPages: 1000,
 			...paging,
+			// Numbers an expression gave as text count as numbers; anything else is refused by paginate, by name.
+			...numbersOf(paging, ['pageSize', 'maxPages', 'firstPage']),
 			style,
 			cursorPath: text(paging.cursorPath),
 			cursorParam: text(paging.cursorParam),
@@ -466,8 +485,40 @@ export function resolveResource(
 	};
 }
 
+/** The fields given as numeric text (`"100"`), as numbers; other values stay as they are. */
+function numbersOf(paging: IDataObject, fields: string[]): IDataObject {
+	const numbers: IDataObject = {};
+	for (const field of fields) {
+		const value = paging[field];
+		if (typeof value === 'string' && value.trim() !== '' && Number.isFinite(Number(value.trim()))) numbers[field] = Number(value.trim());
+	}
+	return numbers;
+}
+
 function customPathOf(getParam: (name: string, fallback?: unknown) => unknown): string {
 	return `/${String(getParam('customPath', '')).trim().replace(/^\/+|\/+$/g, '')}`;
+}
+
+/**
+ * Airtable's *Base and Table*, `/{base ID}/{table name or ID}`, as a URL path: the table name is free text
+ * (`Orders #2`, `Q&A?`, `In/Out`), so everything after the base ID is one segment, percent-encoded. A name typed
+ * already encoded (`Orders%20%232`) is not encoded twice.
+ */
+function baseAndTableOf(getParam: (name: string, fallback?: unknown) => unknown): string {
+	const text = String(getParam('customPath', '')).trim().replace(/^\/+|\/+$/g, '');
+	const slash = text.indexOf('/');
+	if (slash < 0) return `/${encodeSegment(text)}`;
+	return `/${encodeSegment(text.slice(0, slash))}/${encodeSegment(text.slice(slash + 1))}`;
+}
+
+function encodeSegment(segment: string): string {
+	let decoded = segment;
+	try {
+		decoded = decodeURIComponent(segment);
+	} catch {
+		// Not percent-encoding (a lone "%"): the text as typed.
+	}
+	return encodeURIComponent(decoded);
 }
 
 /** The Record Format collection of a custom path as a record shape; JSON:API implies its envelope and media type. */

@@ -7,8 +7,10 @@
  *   `/types/credentials.json`; the test reads both from the running n8n and applies the same rules.
  * - each credential authenticates a request the HTTP Request node sends through n8n's legacy request
  *   path (`requestWithAuthentication`, URL in `uri`), and the sandbox verifies every scheme;
- * - HMAC signs method, path with query and the JSON body exactly as the node sends it, and a raw JSON body ending
- *   in a newline byte for byte (issue 16.11);
+ * - HMAC signs method, path with query and the JSON body exactly as the node sends it, a raw JSON body ending
+ *   in a newline byte for byte (issue 16.11), and a form-urlencoded body (Body Content Type "Form Urlencoded", or
+ *   "Raw" with that content type) as the text of exactly the bytes signed — sent to the sandbox's Stripe persona,
+ *   which takes form bodies only;
  * - a redirect to another origin (a second local server on another port) receives none of the five credentials
  *   from HTTP Request 4.2 or 4.4 — except OAuth2 with 4.2, where n8n itself re-adds the token (issue 16.10, README).
  */
@@ -30,6 +32,7 @@ let foreign: Recorder;
 const VERSIONS = [4.2, 4.4];
 const RAW_BODY = '{"name": "Raw body with a newline", "city": "Gent"}\n';
 const BODY_TEMPLATE = '{timestamp}\\n{method}\\n{path}\\n{body}';
+const RAW_FORM = 'name=Raw+form+client&metadata[city]=Brugge';
 
 function httpRequestNode(
 	kind: CredentialKind,
@@ -104,6 +107,36 @@ beforeAll(async () => {
 					rawContentType: 'application/json',
 					body: RAW_BODY,
 				}),
+			],
+		}),
+		chainWorkflow({
+			id: 'http-hmac-form',
+			nodes: [
+				httpRequestNode(
+					'hmac',
+					'body-hmac',
+					{
+						method: 'POST',
+						url: `${sandbox.baseUrl}/personas/stripe/v1/customers`,
+						sendBody: true,
+						contentType: 'form-urlencoded',
+						bodyParameters: { parameters: [{ name: 'name', value: 'Form client' }, { name: 'metadata[city]', value: 'Gent' }] },
+					},
+					{ name: 'Form Urlencoded' },
+				),
+				httpRequestNode(
+					'hmac',
+					'body-hmac',
+					{
+						method: 'POST',
+						url: `${sandbox.baseUrl}/personas/stripe/v1/customers`,
+						sendBody: true,
+						contentType: 'raw',
+						rawContentType: 'application/x-www-form-urlencoded',
+						body: RAW_FORM,
+					},
+					{ name: 'Raw form' },
+				),
 			],
 		}),
 		chainWorkflow({ id: 'http-redirects', nodes: redirectProbes(sandbox.baseUrl) }),
@@ -185,6 +218,28 @@ it('hmac: a raw JSON body ending in a newline is signed byte for byte as sent (i
 		const [post] = env.sandbox.log.slice(mark).filter((e) => e.method === 'POST');
 		expect(post).toMatchObject({ status: 201, auth: { scheme: 'hmac', principal: HMAC_KEYS[0].keyId } });
 		expect(post.body).toBe(RAW_BODY);
+	} finally {
+		env.sandbox.reset();
+	}
+});
+
+// README: "HMAC signs what that node sends: … a JSON, form-urlencoded or raw body byte for byte". n8n's legacy request
+// path re-encodes a form body that is not a string (a Buffer went out as `0=110&1=97…`, and the API answered 401).
+it('hmac: a Form Urlencoded body, and a raw form-urlencoded body, reach the API as signed', async () => {
+	env.sandbox.setHmacConfig({ template: BODY_TEMPLATE, keyId: HMAC_KEYS[0].keyId });
+	try {
+		const mark = env.sandbox.log.length;
+		const result = await env.n8n.execute('http-hmac-form');
+		const posts = env.sandbox.log.slice(mark).filter((e) => e.method === 'POST');
+		expect({ received: posts.map((e) => [e.body, e.status, e.auth?.scheme]), error: result.errorMessage }).toEqual({
+			received: [
+				['name=Form+client&metadata%5Bcity%5D=Gent', 200, 'hmac'],
+				[RAW_FORM, 200, 'hmac'],
+			],
+			error: undefined,
+		});
+		const customers = env.sandbox.personas.stripe.customers.rows(ACCOUNTS.owner).map((c) => [c.name, c.metadata.city]);
+		expect(customers).toEqual(expect.arrayContaining([['Form client', 'Gent'], ['Raw form client', 'Brugge']]));
 	} finally {
 		env.sandbox.reset();
 	}

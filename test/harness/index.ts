@@ -23,3 +23,5 @@ export type { CredentialTestResult } from './credential-test';
 export { testCredential } from './credential-test';
 export { BUILTIN_NODE_TYPES } from './builtins';
 export { PACKAGE_NAME, loadTypes } from './node-types';
+export type { WebhookCall, WebhookRequest } from './webhook';
+export { HarnessResponse, WebhookWorkflow } from './webhook';

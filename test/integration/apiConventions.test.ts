@@ -40,6 +40,11 @@ interface Convention {
 	item(i: number, variant?: 'changed' | 'new'): IDataObject;
 	/** A request for a page after the first (for a 429 in the middle of paging). */
 	laterPage: RegExp;
+	/**
+	 * The persona enforces the API's rate limit (Airtable: 5 per second per base, then 30 s refused): Sync keeps the
+	 * preset's default Max Requests per Second instead of the tests' usual 0 (no limit).
+	 */
+	rateLimited?: boolean;
 }
 
 function run(convention: Convention, parameters: IDataObject, items?: IDataObject[]): Promise<RunResult> {
@@ -65,7 +70,7 @@ function sync(convention: Convention, items: IDataObject[], syncOptions: IDataOb
 			operation: 'sync',
 			syncMode: 'upsert',
 			columns: { mappingMode: 'defineBelow', value: convention.mapping, matchingColumns: convention.matchOn, schema: [] },
-			syncOptions: { maxRequestsPerSecond: 0, ...syncOptions },
+			syncOptions: { ...(convention.rateLimited ? {} : { maxRequestsPerSecond: 0 }), ...syncOptions },
 			...extra,
 		},
 		items,
@@ -187,6 +192,7 @@ const airtable: Convention = {
 		score: variant === 'new' ? 1 : i,
 	}),
 	laterPage: /offset=/,
+	rateLimited: true,
 };
 
 const cursorApi: Convention = {
@@ -421,15 +427,17 @@ describe('HubSpot contacts', () => {
 		expect(result.output[4][0].json.error).toMatch(/^The remote record \(id 5101\) no longer exists: it was deleted after this run read it/);
 	});
 
-	it('a batch create refused as a whole (one invalid e-mail): each record is tried alone, the valid one is created', async () => {
+	it('a batch create with one invalid e-mail is multi-status (207, trace IDs): the valid one is created by the batch, the invalid one is tried alone and reaches Failed', async () => {
 		const result = await sync(hubspot, [hubspot.item(0, 'new'), { ...hubspot.item(0, 'new'), email: 'not-an-email', shopId: 9998 }], {}, {
 			columns: { mappingMode: 'defineBelow', value: hubspot.mapping, matchingColumns: ['shop_customer_id'], schema: [] },
 		});
 		expect(counts(result)).toEqual([1, 0, 0, 0, 1]);
+		expect(result.output[0][0].json.id).toBe(sandbox.personas.hubspot.contacts.rows(OWNER)[0].id);
 		expect(result.output[4][0].json.error).toMatch(/400 Bad Request from POST .*\/contacts: "Property values were not valid: .*INVALID_EMAIL/);
 		const writes = writeRequests().map((w) => `${w.method} ${w.path.replace('/api/v1/personas/hubspot/crm/v3/objects/contacts', '{path}')} ${w.status}`);
-		expect(writes[0]).toBe('POST {path}/batch/create 400');
-		expect(writes.slice(1).sort()).toEqual(['POST {path} 201', 'POST {path} 400']);
+		expect(writes).toEqual(['POST {path}/batch/create 207', 'POST {path} 400']);
+		expect(JSON.parse(writeRequests()[0].body).inputs.map((input: IDataObject) => input.objectWriteTraceId)).toEqual(['n8n-0', 'n8n-1']);
+		expect(sandbox.personas.hubspot.contacts.rows(OWNER)).toHaveLength(1);
 	});
 
 	it('a 409 (e-mail already used) reaches Failed in HubSpot’s words', async () => {
@@ -549,6 +557,10 @@ describe('Airtable records', () => {
 		const ids = new Set(sandbox.personas.airtable.records.rows(OWNER).map((r) => r.id));
 		expect(result.output[0].every((o) => ids.has(o.json.id as string))).toBe(true);
 		expect(new Set(result.output[0].map((o) => o.json.id)).size).toBe(11);
+		// Each updated record comes back as {id, fields} with the values written: proof enough, no re-read after the
+		// writes — the one read after them is the overlap check's (the run created records).
+		const lastWrite = Math.max(...apiRequests().map((entry, i) => (entry.method === 'GET' ? -1 : i)));
+		expect(apiRequests().slice(lastWrite + 1).map((entry) => `${entry.method} ${entry.query.offset ?? 'first page'}`)).toEqual(['GET first page']);
 	});
 
 	it('one record at a time: POST and PATCH /{table}/{record ID} with {"fields": …}', async () => {
@@ -623,6 +635,9 @@ describe('Get Changes over the conventions (content hash, every page)', () => {
 		expect(first.error).toBeUndefined();
 		expect(first.output[0]).toHaveLength(250);
 		record()[field] = 'Changed elsewhere';
+		// Airtable: 5 requests per second per base. Get Changes does not space its requests (only Sync's Max Requests
+		// per Second does; README, Known limits), so the next run waits a second, as a scheduled one would.
+		if (convention.rateLimited) await new Promise((resolve) => setTimeout(resolve, 1000));
 		const second = await runNode({
 			node: { type: 'apiSync', parameters: { authentication: CREDENTIAL_TYPE[convention.credential], ...convention.resource, ...parameters } },
 			credentials: [{ type: CREDENTIAL_TYPE[convention.credential], data: credentialData(convention.credential, personaUrl(convention.persona) + (convention.baseSuffix ?? '')) }],

@@ -3,7 +3,7 @@
  */
 import type { ICredentialDataDecryptedObject, IDataObject } from 'n8n-workflow';
 
-import { runNode, type RunResult } from '../harness';
+import { BUILTIN_NODE_TYPES, runNode, runWorkflow, type RunResult, type TestCredential } from '../harness';
 import { ACCOUNTS, ALL_SECRETS } from '../sandbox/fixtures';
 import { startSandbox, type Sandbox } from '../sandbox/server';
 import { ACCOUNTANT, CREDENTIAL_TYPE, credentialData, OWNER } from '../support/credentials';
@@ -258,5 +258,149 @@ describe('API Sync API Key: create', () => {
 	it('declares the key as sensitive output', async () => {
 		const { ApiSyncApiKey } = await import('../../nodes/ApiSyncApiKey/ApiSyncApiKey.node');
 		expect(new ApiSyncApiKey().description.sensitiveOutputFields).toEqual(['apiKey']);
+	});
+});
+
+/** A workflow: Manual Trigger → a list of accounts → API Key, with the node settings given (e.g. Retry On Fail). */
+function keyWorkflow(accounts: string[], parameters: IDataObject = {}, settings: IDataObject = {}): Promise<RunResult> {
+	const credentials: TestCredential[] = [{ type: CREDENTIAL_TYPE.basic, data: accountantBasic() }];
+	return runWorkflow(
+		{
+			nodes: [
+				{ id: 't1', name: 'Manual Trigger', type: BUILTIN_NODE_TYPES.manualTrigger, typeVersion: 1, position: [0, 0], parameters: {} },
+				{
+					id: 'a1',
+					name: 'Accounts',
+					type: BUILTIN_NODE_TYPES.items,
+					typeVersion: 1,
+					position: [200, 0],
+					parameters: { items: JSON.stringify(accounts.map((account) => ({ account }))) },
+				},
+				{
+					id: 'k1',
+					name: 'API Key',
+					type: 'n8n-nodes-api-sync.apiSyncApiKey',
+					typeVersion: 1,
+					position: [400, 0],
+					parameters: {
+						keyName: '={{ "Webshop " + $json.account }}',
+						rights: [],
+						additionalRights: 'clients:read',
+						accountId: '={{ $json.account }}',
+						...parameters,
+					},
+					credentials: { [CREDENTIAL_TYPE.basic]: { id: null, name: '' } },
+					...settings,
+				},
+			],
+			connections: {
+				'Manual Trigger': { main: [[{ node: 'Accounts', type: 'main', index: 0 }]] },
+				Accounts: { main: [[{ node: 'API Key', type: 'main', index: 0 }]] },
+			},
+		},
+		{ credentials, nodeUnderTest: 'API Key' },
+	);
+}
+
+// n8n waits at least 1 s between tries whatever is set (0 counts as unset), and tries at least twice.
+const RETRY_ON_FAIL = { retryOnFail: true, maxTries: 2, waitBetweenTries: 0 };
+const WITH_KEY = { options: { idempotencyKeyHeader: 'Idempotency-Key' } };
+
+describe('API Sync API Key: n8n\'s Retry On Fail never repeats a POST whose outcome is unknown (README "Retries and safety")', () => {
+	it('Retry On Fail without an Idempotency Key Header: refused before any POST, saying why and what to do (a 500 after the key was created made 2 keys)', async () => {
+		sandbox.setFaults({ scripted: [{ method: 'POST', path: '/api/v1/apikeys', status: 500, afterApply: true }] });
+		const result = await keyWorkflow([ACCOUNTS.portalClients[0]], {}, RETRY_ON_FAIL);
+		const error = result.error as Error & { description?: string };
+		expect(error.message).toBe('Retry On Fail would create API keys twice: nothing was sent');
+		expect(error.description).toMatch(/^This node's Settings > Retry On Fail is on\. .*Turn Retry On Fail off .*or, if the API honours idempotency keys, set Options > Idempotency Key Header/);
+		expect({ posts: posts().length, keys: sandbox.issuedApiKeys().length }).toEqual({ posts: 0, keys: 0 });
+	});
+
+	it('Retry On Fail without an Idempotency Key Header: refused even when nothing fails (a failure on item 3 would re-create keys 1 and 2)', async () => {
+		const result = await keyWorkflow(ACCOUNTS.portalClients.slice(0, 2), {}, RETRY_ON_FAIL);
+		expect((result.error as Error).message).toBe('Retry On Fail would create API keys twice: nothing was sent');
+		expect(sandbox.log).toEqual([]);
+	});
+
+	it('Retry On Fail with an Idempotency Key Header: n8n\'s retry after a 403 on item 3 re-sends items 1 and 2 with their keys, and the API creates no second key', async () => {
+		const result = await keyWorkflow([...ACCOUNTS.portalClients.slice(0, 2), ACCOUNTS.other], WITH_KEY, RETRY_ON_FAIL);
+		expect((result.error as Error).message).toMatch(/^403 Forbidden/);
+		// n8n ran the node twice: items 1 and 2 sent again with the same keys, answered from the replay store.
+		const sent = posts();
+		expect(sent.filter((e) => !e.replayed && e.status === 201)).toHaveLength(2);
+		expect(sent.filter((e) => e.replayed).map((e) => e.status)).toEqual([201, 201]);
+		expect(new Set(sent.map((e) => e.headers['idempotency-key'])).size).toBe(3);
+		expect(sandbox.issuedApiKeys()).toHaveLength(2);
+	});
+
+	it('Retry On Fail with an Idempotency Key Header: a 500 after the key was created is retried by n8n with the same key, and one key exists', async () => {
+		sandbox.setFaults({ scripted: [{ method: 'POST', path: '/api/v1/apikeys', status: 500, afterApply: true }] });
+		const result = await keyWorkflow([ACCOUNTS.portalClients[0]], WITH_KEY, RETRY_ON_FAIL);
+		const sent = posts();
+		expect(new Set(sent.map((e) => e.headers['idempotency-key'])).size).toBe(1);
+		// The sandbox kept the answer of the applied request (as Stripe keeps a request's result): the retry gets the key.
+		expect(sent.map((e) => [e.status, e.replayed === true])).toEqual([
+			[500, false],
+			[201, true],
+		]);
+		expect(result.error).toBeUndefined();
+		expect(sandbox.issuedApiKeys()).toHaveLength(1);
+		expect(result.output[0][0].json).toMatchObject({ apikey_id: sandbox.issuedApiKeys()[0].id, verified: true });
+	});
+});
+
+describe('API Sync API Key: an idempotency key identifies one POST of one run of the node', () => {
+	it('the node running twice in one execution (two branches into it) creates two keys, not one key reported twice', async () => {
+		const credentials: TestCredential[] = [{ type: CREDENTIAL_TYPE.basic, data: accountantBasic() }];
+		const items = (name: string, id: string) => ({
+			id,
+			name,
+			type: BUILTIN_NODE_TYPES.items,
+			typeVersion: 1,
+			position: [200, 0] as [number, number],
+			parameters: { items: JSON.stringify([{ account: ACCOUNTS.portalClients[0] }]) },
+		});
+		const result = await runWorkflow(
+			{
+				nodes: [
+					{ id: 't1', name: 'Manual Trigger', type: BUILTIN_NODE_TYPES.manualTrigger, typeVersion: 1, position: [0, 0], parameters: {} },
+					items('Branch A', 'a1'),
+					items('Branch B', 'b1'),
+					{
+						id: 'k1',
+						name: 'API Key',
+						type: 'n8n-nodes-api-sync.apiSyncApiKey',
+						typeVersion: 1,
+						position: [400, 0],
+						parameters: {
+							keyName: 'Webshop',
+							rights: [],
+							additionalRights: 'clients:read',
+							accountId: '={{ $json.account }}',
+							...WITH_KEY,
+						},
+						credentials: { [CREDENTIAL_TYPE.basic]: { id: null, name: '' } },
+					},
+				],
+				connections: {
+					'Manual Trigger': { main: [[{ node: 'Branch A', type: 'main', index: 0 }, { node: 'Branch B', type: 'main', index: 0 }]] },
+					'Branch A': { main: [[{ node: 'API Key', type: 'main', index: 0 }]] },
+					'Branch B': { main: [[{ node: 'API Key', type: 'main', index: 0 }]] },
+				},
+			},
+			{ credentials, nodeUnderTest: 'API Key' },
+		);
+		expect(result.error).toBeUndefined();
+		const runs = result.runData['API Key'];
+		expect(runs).toHaveLength(2);
+		const reported = runs.map((run) => run.data?.main[0]?.[0]?.json.apikey_id);
+		const replayed = sandbox.log.filter((e) => e.replayed).length;
+		// Two runs of the node, two keys reported: both exist, none answered from the replay store.
+		expect({ keys: sandbox.issuedApiKeys().length, replayed, distinctIdsReported: new Set(reported).size }).toEqual({
+			keys: 2,
+			replayed: 0,
+			distinctIdsReported: 2,
+		});
+		expect(new Set(posts().map((e) => e.headers['idempotency-key'])).size).toBe(2);
 	});
 });

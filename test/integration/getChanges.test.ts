@@ -348,9 +348,9 @@ describe('custom APIs', () => {
 		const first = await runGeneric({ changeDetection: 'cursor', cursorField: 'id', firstRun: 'from', startFrom: '20' });
 		expect(first.error).toBeUndefined();
 		expect(first.output[0].map((item) => item.json.id)).toEqual([20, 21, 22, 23]);
-		// Page 1, then four at once (Pages Read at Once, default 4); page 2, full, asks for page 6: pages 4 to 6 are
-		// the three requests past the end.
-		expect([...generic.requests].sort()).toEqual([1, 2, 3, 4, 5, 6].map((page) => `GET /v2/paged?page=${page}&per_page=10`));
+		// Page 1, then four at once (Pages Read at Once, default 4); pages 2 and 3 (3 records: a custom API's short
+		// page does not end the list) ask for pages 6 and 7. Page 4, empty, ends it; 5 to 7 are the three past it.
+		expect([...generic.requests].sort()).toEqual([1, 2, 3, 4, 5, 6, 7].map((page) => `GET /v2/paged?page=${page}&per_page=10`));
 		const second = await runGeneric({ changeDetection: 'cursor', cursorField: 'id', firstRun: 'from', startFrom: '20' }, first.staticData);
 		expect(second.output[0]).toEqual([]);
 	});

@@ -10,7 +10,7 @@
 import type { IDataObject } from 'n8n-workflow';
 
 import { runNode, type RunResult } from '../harness';
-import { ALL_SECRETS, HMAC_KEYS } from '../sandbox/fixtures';
+import { ACCOUNTS, ALL_SECRETS, HMAC_KEYS } from '../sandbox/fixtures';
 import { startSandbox, type Sandbox } from '../sandbox/server';
 import { CREDENTIAL_TYPE, credentialData, type CredentialKind } from '../support/credentials';
 import { startRecorder, type Recorder } from '../support/genericApi';
@@ -125,5 +125,50 @@ describe('HMAC signs exactly the bytes the HTTP Request node sends (issue 16.11)
 		const [post] = sandbox.log.filter((e) => e.method === 'POST');
 		expect(post).toMatchObject({ status: 201, auth: { scheme: 'hmac' } });
 		expect(post.body).toBe(body);
+	});
+
+	// README: "HMAC signs what that node sends: … a JSON, form-urlencoded or raw body byte for byte". n8n's legacy
+	// request path re-encodes a form body that is not a string (`qs.stringify(buffer)` → `0=110&1=97…`). The sandbox's
+	// Stripe persona takes form bodies only (and checks the signature like every sandbox API).
+	const stripeCustomers = () => `${sandbox.baseUrl}/personas/stripe/v1/customers`;
+	const stripeNames = () => sandbox.personas.stripe.customers.rows(ACCOUNTS.owner).map((c) => [c.name, c.metadata]);
+
+	it('a raw application/x-www-form-urlencoded body reaches the API as signed', async () => {
+		const body = 'name=Form+client&metadata[shop_id]=WS-1';
+		const result = await httpRequest('hmac', { payloadTemplate: template, keyId: HMAC_KEYS[0].keyId }, {
+			httpRequestVersion: 4.2,
+			method: 'POST',
+			url: stripeCustomers(),
+			body,
+			rawContentType: 'application/x-www-form-urlencoded',
+		});
+		expect(result.error).toBeUndefined();
+		const [post] = sandbox.log.filter((e) => e.method === 'POST');
+		expect(post).toMatchObject({ status: 200, auth: { scheme: 'hmac' }, body });
+		expect(stripeNames()).toContainEqual(['Form client', { shop_id: 'WS-1' }]);
+	});
+
+	it.each([4.2, 4.4])('HTTP Request %s, Body Content Type "Form Urlencoded": the form reaches the API as signed', async (version) => {
+		const result = await httpRequest('hmac', { payloadTemplate: template, keyId: HMAC_KEYS[0].keyId }, {
+			httpRequestVersion: version,
+			method: 'POST',
+			url: stripeCustomers(),
+			formFields: JSON.stringify({ name: 'Form client & Co', 'metadata[city]': 'Gent' }),
+		});
+		expect(result.error).toBeUndefined();
+		const [post] = sandbox.log.filter((e) => e.method === 'POST');
+		expect(post).toMatchObject({ status: 200, auth: { scheme: 'hmac' }, body: 'name=Form+client+%26+Co&metadata%5Bcity%5D=Gent' });
+		expect(stripeNames()).toContainEqual(['Form client & Co', { city: 'Gent' }]);
+	});
+});
+
+describe('README "a 3xx stops the node with that status": the error carries no secret', () => {
+	it.each(KINDS)('%s: a same-origin 301 stops the HTTP Request node without the secret in the error or the logs', async (_, kind, overrides) => {
+		sandbox.setFaults({ scripted: [{ method: 'GET', path: '/api/v1/clients', status: 301, headers: { Location: `${sandbox.baseUrl}/clients/` } }] });
+		const result = await httpRequest(kind, overrides, { httpRequestVersion: 4.2, url: `${sandbox.baseUrl}/clients` });
+		expect(result.error).toBeDefined();
+		expect(JSON.stringify(result.error)).toMatch(/301/);
+		const visible = JSON.stringify({ error: result.error, message: (result.error as Error).message, logs: result.logs });
+		for (const secret of ALL_SECRETS) expect(visible).not.toContain(secret);
 	});
 });

@@ -1,7 +1,7 @@
 /**
  * Paging reads everything, also from APIs that cap their page size below what was asked (asked 200, gives
- * 100): offset and page-number paging of custom paths go on until an empty page, or a page shorter than an
- * earlier one. Get Many, Sync and content-hash Get Changes against capped APIs.
+ * 100): offset and page-number paging of custom paths go on until a page brings no new record (empty, or only the
+ * overlap record); a short page does not end them. Get Many, Sync and content-hash Get Changes against capped APIs.
  */
 import type { IDataObject, INodeParameters } from 'n8n-workflow';
 
@@ -58,16 +58,18 @@ describe('Get Many', () => {
 		expect(result.output[0]).toHaveLength(250);
 		expect(new Set(result.output[0].map((o) => o.json.client_id)).size).toBe(250);
 		// The second page confirms the cap (one at a time until then); pages then overlap by one record and go four at
-		// once: 297, 396 and 495 were asked for while skip=198 (the last, short page) was read.
-		expect(sandbox.log.map((e) => Number(e.query.skip)).sort((a, b) => a - b)).toEqual([0, 99, 198, 297, 396, 495]);
+		// once: 297, 396 and 495 were asked for while skip=198 (52 records, short) was read. A custom API may give a
+		// short page anywhere, so the page starting at its last record (249) is asked for alone: only that record, the end.
+		expect(sandbox.log.map((e) => Number(e.query.skip)).sort((a, b) => a - b)).toEqual([0, 99, 198, 249, 297, 396, 495]);
 	});
 
-	it('offset paging: a page shorter than an earlier one ends the listing (5 given of 50 asked)', async () => {
+	it('offset paging: a page shorter than an earlier one is followed by one page alone, which shows the end (5 given of 50 asked)', async () => {
 		addClients(12);
 		sandbox.setListing({ maxPageSize: 5 });
 		const result = await run({ operation: 'getAll', returnAll: true, ...CUSTOM_CLIENTS(50) });
 		expect(result.output[0]).toHaveLength(12);
-		expect(sandbox.log.map((e) => Number(e.query.skip)).sort((a, b) => a - b)).toEqual([0, 4, 8, 12, 16, 20]);
+		// 0 and 4 alone (the cap), then 8, 12, 16, 20 at once; 8 gives 4 records: 11, alone, gives only the overlap.
+		expect(sandbox.log.map((e) => Number(e.query.skip)).sort((a, b) => a - b)).toEqual([0, 4, 8, 11, 12, 16, 20]);
 	});
 
 	it('offset paging: a single short first page is followed by one more request, which brings nothing new', async () => {
@@ -100,10 +102,12 @@ describe('Get Many', () => {
 			'GET /v2/capped?page=1&per_page=50',
 			'GET /v2/capped?page=2&per_page=50',
 			'GET /v2/capped?page=3&per_page=50',
-			// Asked for with page 3 (four at once once the cap is known): three requests past the end.
+			// Four at once once the cap is known (3 to 6); page 3 (3 records) asks for page 7. Page 4 comes back empty:
+			// that ends the list (a custom API's short page does not), and 5 to 7 were asked past it.
 			'GET /v2/capped?page=4&per_page=50',
 			'GET /v2/capped?page=5&per_page=50',
 			'GET /v2/capped?page=6&per_page=50',
+			'GET /v2/capped?page=7&per_page=50',
 		]);
 	});
 
@@ -203,10 +207,11 @@ describe('concurrent page reads', () => {
 		expect(result.error).toBeUndefined();
 		expect(ids(result)).toEqual(allIds());
 		const skips = listReads().map((e) => Number(e.query.skip));
-		// 0 and 6 one at a time (the second page confirms the cap), then pages of 7 overlapping by one: 12, 18, ...
+		// 0 and 6 one at a time (the second page confirms the cap), then pages of 7 overlapping by one: 12, 18, ...,
+		// 96 (4 records: short); 99, asked alone after it, brings only the overlap record: the end.
 		expect(skips.slice(0, 2)).toEqual([0, 6]);
-		expect([...skips].sort((a, b) => a - b)).toEqual(Array.from({ length: skips.length }, (_, i) => i * 6));
-		expect(skips.filter((skip) => skip >= 100).length).toBeLessThanOrEqual(3);
+		expect([...skips].filter((skip) => skip !== 99).sort((a, b) => a - b)).toEqual(Array.from({ length: skips.length - 1 }, (_, i) => i * 6));
+		expect(skips.filter((skip) => skip >= 100)).toHaveLength(3);
 		expect(maxInFlight()).toBe(4);
 	});
 
@@ -225,7 +230,8 @@ describe('concurrent page reads', () => {
 		expect(result.error).toBeUndefined();
 		expect(ids(result)).toEqual(allIds());
 		const pages = listReads().map((e) => Number(e.query.page));
-		expect(pages.filter((page) => page > 10).length).toBeLessThanOrEqual(3);
+		// Page 10 (5 records) does not end a custom listing; page 11, empty, does, and 12 to 14 were asked past it.
+		expect(pages.filter((page) => page > 10).sort((a, b) => a - b)).toEqual([11, 12, 13, 14]);
 		expect(maxInFlight()).toBe(4);
 	});
 

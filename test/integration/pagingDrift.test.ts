@@ -5,7 +5,8 @@
  * creates a duplicate of it, Update Only reports it missing.
  *
  * Offset paging (EenvoudigFactureren, custom offset): pages overlap by one record; a page that does not start
- * with the record the previous one ended with means the listing shifted, and it is read again. Page numbers and
+ * with the record the previous one ended with means the listing shifted: the read goes on from that record, found
+ * by ID in a page asked half a page earlier (or, when it is not there, the listing is read again). Page numbers and
  * next links (custom APIs): Sync confirms the records it believes absent with one more read, merged by ID.
  */
 import type { IDataObject } from 'n8n-workflow';
@@ -77,15 +78,17 @@ describe.each([
 		expect(duplicates()).toEqual([]);
 		// ext-100 moved from page 2 to page 1 after page 1 was read: it is found, not created again.
 		expect(notes(result, 0)).not.toContain('ext-100');
+		// The deleted ext-10 was read (page 1) before it was deleted, so this run counts it as there, as for a delete
+		// right after the read; the next run creates it again.
+		expect(result.output.map((o) => o.length)).toEqual([0, 0, 250, 0, 0]);
 		if (pageNumbers) {
-			// Two reads merged by ID: the deleted ext-10 was in the first, so this run still counts it as there; the
-			// next run creates it again.
-			expect(result.output.map((o) => o.length)).toEqual([0, 0, 250, 0, 0]);
+			// Two reads merged by ID.
+			expect(listReads().filter((e) => e.query.page === '1')).toHaveLength(2);
 		} else {
-			// The listing is read again after the shift: ext-10 is gone, and created again from the input.
-			expect(notes(result, 0)).toEqual(['ext-10']);
-			expect(result.output.map((o) => o.length)).toEqual([1, 0, 249, 0, 0]);
-			expect(listReads().filter((e) => e.query.skip === '0').length).toBeGreaterThanOrEqual(2);
+			// One read: after the shift it goes on from ext-99 (the second page's expected first record), found in a page
+			// asked half a page earlier (skip=49), not from the start.
+			expect(listReads().filter((e) => e.query.skip === '0')).toHaveLength(1);
+			expect(listReads().filter((e) => e.query.skip === '49')).toHaveLength(1);
 		}
 	});
 
@@ -93,34 +96,50 @@ describe.each([
 		const result = await sync(resource, 'updateOnly', itemsFor(250));
 		expect(result.error).toBeUndefined();
 		const missing = notes(result, 2).filter((note) => note.includes('No remote record matches'));
-		expect(missing).toEqual(pageNumbers ? [] : ['ext-10: No remote record matches (Update Only: nothing created)']);
+		expect(missing).toEqual([]);
 		expect(sandbox.log.filter((e) => e.method !== 'GET')).toHaveLength(0);
 	});
 });
 
 describe('Get Many while the listing shifts', () => {
-	it('a delete between pages: every remaining record once (the listing is read again)', async () => {
+	it('a delete between pages: every record once, the read going on from the shifted page (not from the start)', async () => {
 		const ids = addClients(450);
-		sandbox.setFaults({ changes: [{ path: /skip=(198|200)&/, account: OWNER, domain: 'clients', delete: [ids[5], ids[150]] }] });
+		sandbox.setFaults({ changes: [{ path: /skip=198&/, account: OWNER, domain: 'clients', delete: [ids[5], ids[150]] }] });
+		const result = await run({ operation: 'getAll', returnAll: true, ...EF });
+		expect(result.error).toBeUndefined();
+		// Every record once, in order: the two deleted ones too, since they had been read (pages 1 and 2) before.
+		expect(result.output[0].map((o) => o.json.client_id)).toEqual(ids);
+		// skip=198 came back shifted by two; the page at 148 holds the record it should have started with (index 48).
+		const skips = listReads().map((e) => Number(e.query.skip));
+		expect(skips.filter((skip) => skip === 0)).toHaveLength(1);
+		expect(skips).toContain(148);
+	});
+
+	it('a delete of more than half a page between two pages: the listing is read again from the start', async () => {
+		const ids = addClients(450);
+		sandbox.setFaults({ changes: [{ path: /skip=198&/, account: OWNER, domain: 'clients', delete: ids.slice(100, 160) }] });
 		const result = await run({ operation: 'getAll', returnAll: true, ...EF });
 		expect(result.error).toBeUndefined();
 		expect(result.output[0].map((o) => o.json.client_id)).toEqual(sandbox.store.list(OWNER, 'clients').map((c) => c.client_id));
+		expect(listReads().filter((e) => e.query.skip === '0')).toHaveLength(2);
 	});
 
-	it('an insert at the front of a sorted listing (newest first): no record twice', async () => {
-		addClients(300);
+	it('an insert at the front of a sorted listing (newest first): no record twice, none skipped', async () => {
+		const ids = addClients(300);
 		sandbox.setFaults({ changes: [{ path: /skip=[1-9]/, account: OWNER, domain: 'clients', insert: [{ name: 'Brand new', external_client_id: 'new-1' }] }] });
 		const result = await run({ operation: 'getAll', returnAll: true, ...EF, listOptions: { sort: '-client_id' } });
 		expect(result.error).toBeUndefined();
-		const got = result.output[0].map((o) => o.json.client_id as number);
-		expect(new Set(got).size).toBe(got.length);
-		expect(got).toEqual(sandbox.store.list(OWNER, 'clients').map((c) => c.client_id as number).reverse());
+		// Every record that was there when the read began, once, in order; the one added at the front after page 1
+		// was read is not (as if it had been added right after the read).
+		expect(result.output[0].map((o) => o.json.client_id as number)).toEqual([...ids].reverse());
+		expect(listReads().filter((e) => e.query.skip === '0')).toHaveLength(1);
 	});
 
-	it('a listing that keeps shifting is an error after 3 re-reads, not a partial list', async () => {
-		const ids = addClients(300);
-		// A delete right before every read's second page.
-		sandbox.setFaults({ changes: ids.slice(0, 4).map((id) => ({ path: /skip=99&/, account: OWNER, domain: 'clients', delete: [id] })) });
+	it('a listing that keeps shifting by more than half a page is an error after 3 re-reads, not a partial list', async () => {
+		const ids = addClients(600);
+		// 60 deletes right before every read's second page: the record it should start with is not in the page asked
+		// half a page earlier either, so the listing is read again.
+		sandbox.setFaults({ changes: [0, 1, 2, 3].map((i) => ({ path: /skip=99&/, account: OWNER, domain: 'clients', delete: ids.slice(i * 60, i * 60 + 60) })) });
 		const result = await run({ operation: 'getAll', returnAll: true, ...EF });
 		expect(result.error?.message).toBe(
 			'The list on GET /clients kept changing while it was read (records deleted or added between two pages), 4 times in a row',
@@ -129,6 +148,23 @@ describe('Get Many while the listing shifts', () => {
 });
 
 describe('what drift protection costs', () => {
+	it('offset: a shift mid-read costs one page and the pages in flight, not a second read', async () => {
+		const ids = addClients(1000);
+		const plain = await run({ operation: 'getAll', returnAll: true, ...EF });
+		const baseline = listReads().length;
+		sandbox.log.length = 0;
+		// Someone deletes a record of page 6 right before page 7 is served.
+		sandbox.setFaults({ changes: [{ path: /skip=594&/, account: OWNER, domain: 'clients', delete: [ids[550]] }] });
+		const shifted = await run({ operation: 'getAll', returnAll: true, ...EF });
+		expect(shifted.output[0].map((o) => o.json.client_id)).toEqual(plain.output[0].map((o) => o.json.client_id));
+		const extra = listReads().length - baseline;
+		// The page at 544 (half a page before 594) holds the record page 7 should have started with; the up to 4 pages
+		// laid out before the shift was seen are not used. A read from the start would cost 11 more.
+		expect(extra).toBeGreaterThanOrEqual(1);
+		expect(extra).toBeLessThanOrEqual(5);
+		expect(listReads().filter((e) => e.query.skip === '0')).toHaveLength(1);
+	});
+
 	it('offset: one more request per 99 pages or so; page numbers: one more full read only when the plan would create', async () => {
 		addClients(1000);
 		// Unchanged re-sync, EenvoudigFactureren: skip 0, 99, …, 990 (11 pages; 10 without the overlap), plus at

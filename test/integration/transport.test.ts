@@ -165,8 +165,9 @@ describe('pagination', () => {
 	});
 
 	it.each([
-		// After the first page, four in flight: pages 4, 5 and 6 are asked for before page 3, the last, comes back short.
-		['page numbers with a records path', '/v2/paged', { style: 'page', pageSize: 10, recordsPath: 'data' }, 6],
+		// After the first page, four in flight (2 to 5); pages 2 and 3 ask for 6 and 7. Page 3, short, does not end a
+		// custom listing: page 4, empty, does.
+		['page numbers with a records path', '/v2/paged', { style: 'page', pageSize: 10, recordsPath: 'data' }, 7],
 		['a next URL in the body', '/v2/next', { style: 'nextUrl', nextUrlPath: 'links.next', recordsPath: 'items' }, 3],
 		['a Link header', '/v2/linked', { style: 'linkHeader', pageSize: 10 }, 3],
 	])('follows %s', async (_label, path, pagination, requests) => {

@@ -312,11 +312,14 @@ class SandboxInstance implements Sandbox, ApiContext, ControlTarget {
 	/**
 	 * `Idempotency-Key` (Stripe style): the first request with a key is applied and its response kept; the same
 	 * key with the same request from the same caller gets that response again without being applied again; with
-	 * another request it is refused with 422.
+	 * another request it is refused with 422 (a persona: with its API's error, Stripe's 400 `idempotency_error`).
+	 * Personas whose API has no idempotency keys (HubSpot, Airtable, Shopify, JSON:API) ignore the header.
 	 */
 	private replayIdempotent(ex: SandboxExchange): boolean {
 		const key = ex.header('idempotency-key');
 		if (!key) return false;
+		const persona = Personas.handles(ex.pathname) ? this.personas.personaOf(ex.pathname) : undefined;
+		if (Personas.handles(ex.pathname) && !persona?.idempotency) return false;
 		const now = this.now().getTime();
 		for (const [scoped, stored] of this.idempotent) {
 			if (now - stored.storedAt >= this.idempotencyTtlMs) this.idempotent.delete(scoped);
@@ -332,9 +335,17 @@ class SandboxInstance implements Sandbox, ApiContext, ControlTarget {
 		const auth = authenticate(ex, this);
 		const stored = auth.ok ? this.idempotent.get(`${auth.principal.label}\u0000${key}`) : undefined;
 		if (!auth.ok) ex.sendError(401, auth.message);
-		else if (!stored) ex.sendError(422, 'this Idempotency-Key was used by another caller');
-		else if (stored.fingerprint !== fingerprint) ex.sendError(422, 'this Idempotency-Key was used for another request');
-		else {
+		else if (!stored && persona) {
+			// An API's keys are the caller's own (Stripe: per account): another caller's key is a new key here.
+			ex.keepResponse = (response) => {
+				if (ex.auth) this.idempotent.set(`${ex.auth.principal}\u0000${key}`, { ...response, fingerprint, storedAt: now });
+			};
+			return false;
+		} else if (!stored) ex.sendError(422, 'this Idempotency-Key was used by another caller');
+		else if (stored.fingerprint !== fingerprint) {
+			if (persona?.idempotency) persona.idempotency.mismatch(ex, key);
+			else ex.sendError(422, 'this Idempotency-Key was used for another request');
+		} else {
 			ex.replayed = true;
 			ex.send(stored.status, stored.body, stored.contentType, { ...stored.headers, 'Idempotent-Replayed': 'true' });
 		}

@@ -65,13 +65,25 @@ describe('npm test installs Chromium for the browser test', () => {
 		expect(result.stderr).toContain('installing Debian\'s chromium package with apt-get');
 	});
 
-	it('installs it through passwordless sudo when not root', () => {
+	it('installs it through passwordless sudo when not root, non-interactively although sudo resets the environment', () => {
 		fake('id', 'echo 1000');
-		fake('sudo', 'shift; "$@"');
-		fake('apt-get', aptGetInstalling);
+		// Like sudo's default env_reset: the command runs with a fresh environment (PATH kept, as secure_path would).
+		fake('sudo', 'shift; exec /usr/bin/env -i PATH="$PATH" "$@"');
+		// Its environment is gone (CHROMIUM_BIN too), so this apt-get knows where to "install" by itself.
+		const chromium = path.join(dir, 'chromium');
+		fake('apt-get', `echo "apt-get sees DEBIAN_FRONTEND=${'$'}{DEBIAN_FRONTEND:-}" >> "${dir}/calls.log"\nif [ "$1" = install ]; then printf '#!/bin/sh\\n' > "${chromium}"; chmod +x "${chromium}"; fi`);
 		const result = ensureChromium();
 		expect(result.status).toBe(0);
-		expect(result.calls).toEqual(expect.arrayContaining(['sudo -n apt-get update -qq', 'apt-get install -y -qq chromium']));
+		expect(result.calls).toEqual([
+			'id -u',
+			'sudo -n true',
+			'sudo -n env DEBIAN_FRONTEND=noninteractive apt-get update -qq',
+			'apt-get update -qq',
+			'apt-get sees DEBIAN_FRONTEND=noninteractive',
+			'sudo -n env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium',
+			'apt-get install -y -qq chromium',
+			'apt-get sees DEBIAN_FRONTEND=noninteractive',
+		]);
 		expect(fs.existsSync(path.join(dir, 'chromium'))).toBe(true);
 	});
 

@@ -7,6 +7,7 @@ import type { INode } from 'n8n-workflow';
 import { readKeyedReply, traceIdOf } from '../../nodes/shared/bulkShape';
 import {
 	createdId,
+	fieldPath,
 	flattenFields,
 	formUrlEncode,
 	nestFields,
@@ -28,8 +29,22 @@ describe('reading', () => {
 		expect(plainRecords([raw], hubspot, 'id', node)).toEqual([{ email: 'a@b.c', hs_object_id: '51', id: '51' }]);
 	});
 
-	it('the ID wins over a field of the same name inside the envelope', () => {
-		expect(plainRecords([{ id: 'rec1', fields: { id: 'mine', Name: 'A' } }], shape({ fieldsPath: 'fields' }), 'id', node)).toEqual([{ id: 'rec1', Name: 'A' }]);
+	it('the ID wins over a field of the same name inside the envelope; when Sync maps or matches on that name, the clash is an error', () => {
+		const raws = [{ id: 'rec1', fields: { id: 'mine', Name: 'A' } }];
+		expect(plainRecords(raws, shape({ fieldsPath: 'fields' }), 'id', node)).toEqual([{ id: 'rec1', Name: 'A' }]);
+		expect(() => plainRecords(raws, shape({ fieldsPath: 'fields', refuseIdFieldInEnvelope: true }), 'id', node)).toThrow(
+			'Remote record rec1 has a field "id" inside "fields", and "id" is also its record ID',
+		);
+		expect(plainRecords([{ id: 'rec2', fields: { Name: 'B' } }], shape({ fieldsPath: 'fields', refuseIdFieldInEnvelope: true }), 'id', node)).toEqual([{ id: 'rec2', Name: 'B' }]);
+	});
+
+	it('a record without the fields object has no fields when the path is right for the listing (JSON:API attributes, or another record has it)', () => {
+		const jsonApi = shape({ fieldsPath: 'attributes', jsonApiType: 'articles' });
+		expect(plainRecords([{ type: 'articles', id: '2', relationships: {} }], jsonApi, 'id', node)).toEqual([{ id: '2' }]);
+		const airtable = shape({ fieldsPath: 'fields' });
+		expect(plainRecords([{ id: 'rec1', fields: { Name: 'A' } }, { id: 'rec2', createdTime: 'x' }], airtable, 'id', node)).toEqual([{ Name: 'A', id: 'rec1' }, { id: 'rec2' }]);
+		expect(() => plainRecords([{ id: 'rec1', fields: { Name: 'A' } }, { id: 'rec2', fields: 'x' }], airtable, 'id', node)).toThrow('Remote record rec2 has a "fields" that is not an object');
+		expect(() => plainRecords([{ type: 'articles', relationships: {} }], jsonApi, 'id', node)).toThrow('A remote record without "id" has no "attributes" object and no ID');
 	});
 
 	it('a flat record without nested fields is passed on as it is', () => {
@@ -39,6 +54,17 @@ describe('reading', () => {
 
 	it('nested objects become dot-path fields; lists and empty objects stay values', () => {
 		expect(flattenFields({ a: { b: 1, c: { d: 'x' } }, list: [{ e: 1 }], empty: {}, none: null })).toEqual({ 'a.b': 1, 'a.c.d': 'x', list: [{ e: 1 }], empty: {}, none: null });
+	});
+
+	it('a key with a dot (Stripe allows metadata key "order.ref") is named in brackets and stays one key when written back', () => {
+		const raw = { metadata: { shop_id: 'WS-1', 'order.ref': 'R-1' }, 'No.': 3, shipping: { address: { city: 'Gent' } }, odd: { 'x[y]': 1 } };
+		const flat = flattenFields(raw);
+		expect(flat).toEqual({ 'metadata.shop_id': 'WS-1', 'metadata[order.ref]': 'R-1', '[No.]': 3, 'shipping.address.city': 'Gent', odd: { 'x[y]': 1 } });
+		expect(nestFields(flat)).toEqual(raw);
+		expect(fieldPath('a.b[c.d].e')).toEqual(['a', 'b', 'c.d', 'e']);
+		expect(fieldPath('a..b')).toEqual(['a..b']);
+		const stripe = shape({ nestedFields: true, encoding: 'form' });
+		expect(decodeURIComponent(formUrlEncode(writeBody({ 'metadata[order.ref]': 'R-2' }, stripe, 'id')))).toBe('metadata[order.ref]=R-2');
 	});
 
 	it('a Fields Path that is not there is an error naming what the records hold', () => {
@@ -68,9 +94,9 @@ describe('writing', () => {
 		expect(nestFields({ 'a.b.c': 1, d: 2 })).toEqual({ a: { b: { c: 1 } }, d: 2 });
 	});
 
-	it('form bodies: lists by index, null as an empty value (clears the field), booleans and numbers as text', () => {
-		expect(decodeURIComponent(formUrlEncode({ tags: ['a', 'b'], phone: null, active: true, n: 2, skip: undefined, none: {} }))).toBe(
-			'tags[0]=a&tags[1]=b&phone=&active=true&n=2',
+	it('form bodies: lists by index, null and an empty object or list as an empty value (clears the field), booleans and numbers as text', () => {
+		expect(decodeURIComponent(formUrlEncode({ tags: ['a', 'b'], phone: null, active: true, n: 2, skip: undefined, none: {}, locales: [] }))).toBe(
+			'tags[0]=a&tags[1]=b&phone=&active=true&n=2&none=&locales=',
 		);
 	});
 

@@ -5,13 +5,14 @@
 import type { IDataObject, INode } from 'n8n-workflow';
 
 import type { FailedOutcome } from '../../nodes/ApiSync/engine/apply';
-import { readBulkReply } from '../../nodes/ApiSync/engine/bulkReply';
+import { readBulkReply, type SentRecord } from '../../nodes/ApiSync/engine/bulkReply';
 import { foldCase, keysMatch, matchKeyOf, valuesEqual } from '../../nodes/ApiSync/engine/compare';
 import { idempotencyKeyFor } from '../../nodes/ApiSync/engine/idempotency';
 import { planSync, type PlanSettings, type SourceRecord } from '../../nodes/ApiSync/engine/plan';
 import { asCreated, settleAfterReread } from '../../nodes/ApiSync/engine/reconcile';
 import { Slots, WaitLog } from '../../nodes/ApiSync/engine/schedule';
 import { readChangeSettings } from '../../nodes/shared/changes/description';
+import { PLAIN_SHAPE } from '../../nodes/shared/recordShape';
 
 const settings: PlanSettings = { mode: 'upsert', matchFields: ['ext'], caseInsensitive: false, idField: 'id', ignoreFields: [] };
 
@@ -119,13 +120,14 @@ describe('planSync: Mirror never deletes on doubtful input', () => {
 });
 
 describe('readBulkReply', () => {
+	const creates = (n: number): SentRecord[] => Array.from({ length: n }, () => ({ op: 'create' }));
 	it.each([
 		['results', { success: 'ok', results: [{ client_id: 1 }, { error: 'name is required' }] }],
 		['the resource name', { clients: [{ client_id: 1 }, { error: 'name is required' }] }],
 		['data', { data: [{ id: 1 }, { success: false, message: 'name is required' }] }],
 		['a bare list', [1, { errors: [{ message: 'name is required' }] }]],
 	])('reads %s', (_, body) => {
-		expect(readBulkReply(body, ['create', 'create'], 'clients', 'client_id')).toEqual([
+		expect(readBulkReply(body, creates(2), 'clients', 'client_id')).toEqual([
 			{ ok: true, id: 1 },
 			{ ok: false, message: 'name is required' },
 		]);
@@ -136,7 +138,7 @@ describe('readBulkReply', () => {
 		['a list of another length', { results: [{ client_id: 1 }] }],
 		['an unreadable entry', { results: [{ client_id: 1 }, null] }],
 		['text', 'ok'],
-	])('returns undefined for %s', (_, body) => expect(readBulkReply(body, ['create', 'create'], 'clients', 'client_id')).toBeUndefined());
+	])('returns undefined for %s', (_, body) => expect(readBulkReply(body, creates(2), 'clients', 'client_id')).toBeUndefined());
 
 	it.each([
 		['status: "error"', { status: 'error', message: 'name is required' }],
@@ -144,7 +146,7 @@ describe('readBulkReply', () => {
 		['a 4xx status', { status: 422, message: 'name is required' }],
 		['status: "failed"', { status: 'failed', reason: 'x', error_description: 'name is required' }],
 	])('reads a refusal in another shape (%s) as refused, with the API’s words', (_, entry) => {
-		expect(readBulkReply([entry], ['create'], 'clients', 'client_id')).toEqual([{ ok: false, message: 'name is required' }]);
+		expect(readBulkReply([entry], creates(1), 'clients', 'client_id')).toEqual([{ ok: false, message: 'name is required' }]);
 	});
 
 	it.each([
@@ -153,20 +155,100 @@ describe('readBulkReply', () => {
 		['an empty entry', {}, '(its entry is empty)'],
 		['a null id', { client_id: null, status: 'queued' }, '(its entry has client_id, status)'],
 	])('a create with %s is unclear, never Created', (_, entry, fields) => {
-		expect(readBulkReply([entry], ['create'], 'clients', 'client_id')).toEqual([
+		expect(readBulkReply([entry], creates(1), 'clients', 'client_id')).toEqual([
 			{ ok: 'unclear', reason: `the bulk reply gave no client_id for this record ${fields}` },
 		]);
 	});
 
-	it('an update is written with an id or a sign of success, unclear otherwise', () => {
-		const entries = [{ client_id: 7 }, { success: 'client updated' }, { ok: true }, { status: 'ok' }, { message: 'queued' }];
-		expect(readBulkReply(entries, entries.map(() => 'update' as const), 'clients', 'client_id')).toEqual([
+	it.each([
+		['errors', { client_id: 101, errors: ['the welcome e-mail could not be sent'] }, 'the welcome e-mail could not be sent'],
+		['status: "error"', { id: 101, status: 'error', message: 'created, but not indexed' }, 'created, but not indexed'],
+		['success: 0', { client_id: 101, success: 0 }, 'rejected by the bulk call, without a reason'],
+	])('a create with an id AND a refusal sign (%s) is unclear — it may exist — never refused (re-sent)', (_, entry, words) => {
+		const [result] = readBulkReply([entry], creates(1), 'clients', 'client_id')!;
+		expect(result).toEqual({ ok: 'unclear', reason: expect.stringContaining(`the bulk reply gave a client_id and an error for this record ("${words}")`) });
+	});
+
+	it('bare text is an id only when it reads as one: never words, a status word, or a word among numeric ids', () => {
+		expect(readBulkReply([101, 'name is required'], creates(2), 'clients', 'client_id')).toEqual([
+			{ ok: true, id: 101 },
+			{ ok: 'unclear', reason: 'the bulk reply gave text, not an id, for this record ("name is required")' },
+		]);
+		expect(readBulkReply(['ok', 'invalid'], creates(2), 'clients', 'client_id')).toEqual([
+			expect.objectContaining({ ok: 'unclear' }),
+			expect.objectContaining({ ok: 'unclear' }),
+		]);
+		expect(readBulkReply([101, 'invalid_email'], creates(2), 'clients', 'client_id')).toEqual([
+			{ ok: true, id: 101 },
+			{ ok: 'unclear', reason: 'the bulk reply gave "invalid_email" for this record where the others have numeric ids' },
+		]);
+		expect(readBulkReply(['rec0001', 'cus_NffrFeUfNV2Hib', '42'], creates(3), 'clients', 'client_id')).toEqual([
+			{ ok: true, id: 'rec0001' },
+			{ ok: true, id: 'cus_NffrFeUfNV2Hib' },
+			{ ok: true, id: '42' },
+		]);
+	});
+
+	const update = (id: unknown, fields: IDataObject = { city: 'Brugge' }): SentRecord => ({ op: 'update', id, fields });
+
+	it('an update is written only on a real sign of success; an echo of the id sent proves nothing', () => {
+		const entries: unknown[] = [
+			{ client_id: 7, success: 'client updated' },
+			{ success: true },
+			{ success: 1 },
+			{ ok: true },
+			{ status: 'ok' },
+			{ status: 204 },
+			{ client_id: 7 },
+			{ client_id: 7, message: 'name is required' },
+			{ message: 'queued' },
+			7,
+		];
+		expect(readBulkReply(entries, entries.map(() => update(7)), 'clients', 'client_id')).toEqual([
 			{ ok: true, id: 7 },
 			{ ok: true, id: null },
 			{ ok: true, id: null },
 			{ ok: true, id: null },
+			{ ok: true, id: null },
+			{ ok: true, id: null },
+			{ ok: 'unclear', reason: 'the bulk reply did not say whether this record was updated (its entry has client_id)' },
+			{ ok: 'unclear', reason: 'the bulk reply did not say whether this record was updated (its entry has client_id, message)' },
 			{ ok: 'unclear', reason: 'the bulk reply did not say whether this record was updated (its entry has message)' },
+			{ ok: 'unclear', reason: 'the bulk reply gave only an id for this record, which says nothing about the update' },
 		]);
+	});
+
+	it.each([0, -1, '0', 'false', 'FALSE', 'no', 'error', 'failed: name is required', 'not saved'])(
+		'an update with success: %p is refused (tried alone), never Updated',
+		(success) => {
+			expect(readBulkReply([{ client_id: 7, success, message: 'name is required' }], [update(7)], 'clients', 'client_id')).toEqual([
+				{ ok: false, message: 'name is required' },
+			]);
+		},
+	);
+
+	it('an update entry naming another record than the one sent at its place is unclear', () => {
+		expect(readBulkReply([{ client_id: 8, success: 'client updated' }], [update(7)], 'clients', 'client_id')).toEqual([
+			{ ok: 'unclear', reason: 'the bulk reply names another record (client_id 8) at this record\'s place (its entry has client_id, success)' },
+		]);
+	});
+
+	it('an update entry that is the record showing every value written is Updated (Airtable {id, fields}); words beside it are not', () => {
+		const shape = { ...PLAIN_SHAPE, fieldsPath: 'fields' };
+		const sent = [update('rec1', { Status: 'Customer', Score: 7 })];
+		const record = { id: 'rec1', createdTime: '2026-01-01T00:00:00.000Z', fields: { Name: 'Anna', Status: 'Customer', Score: '7' } };
+		expect(readBulkReply({ records: [record] }, sent, 'records', 'id', shape)).toEqual([{ ok: true, id: 'rec1' }]);
+		expect(readBulkReply({ records: [{ ...record, message: 'Score is read-only' }] }, sent, 'records', 'id', shape)).toEqual([
+			expect.objectContaining({ ok: 'unclear' }),
+		]);
+		expect(readBulkReply({ records: [{ ...record, fields: { Status: 'Lead', Score: 7 } }] }, sent, 'records', 'id', shape)).toEqual([
+			expect.objectContaining({ ok: 'unclear' }),
+		]);
+		// Flat records: the values written, echoed with the API's words, are no proof either.
+		expect(readBulkReply([{ client_id: 7, city: 'Brugge', message: 'name is required' }], [update(7)], 'clients', 'client_id')).toEqual([
+			expect.objectContaining({ ok: 'unclear' }),
+		]);
+		expect(readBulkReply([{ client_id: 7, name: 'Acme', city: 'Brugge' }], [update(7)], 'clients', 'client_id')).toEqual([{ ok: true, id: 7 }]);
 	});
 });
 

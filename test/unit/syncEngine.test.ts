@@ -19,6 +19,17 @@ describe('valuesEqual', () => {
 		[3, '3'],
 		[true, 'true'],
 		[{ a: 1, b: [1, 2] }, { b: [1, 2], a: 1 }],
+		// An empty list or object is empty: a form sends it as `name=` like null, and Airtable leaves it out.
+		[[], undefined],
+		[{}, null],
+		[{}, {}],
+		[{ plan: '' }, {}],
+		// Date-times with a time zone are their instant: HubSpot answers without zero milliseconds, Shopify in the shop's zone.
+		['2024-01-01T00:00:00.000Z', '2024-01-01T00:00:00Z'],
+		['2024-01-01T01:00:00.000+01:00', '2024-01-01T00:00:00Z'],
+		['2024-01-01T05:30:00+0530', '2024-01-01T00:00Z'],
+		['2023-12-31T19:00:00-05:00', '2024-01-01 00:00:00z'],
+		['2019-10-30T03:30:17.883Z', '2019-10-30T03:30:17.883000Z'],
 	])('%p equals %p', (a, b) => expect(valuesEqual(a, b)).toBe(true));
 
 	it.each([
@@ -28,6 +39,14 @@ describe('valuesEqual', () => {
 		['10.5', '10.51'],
 		[{ a: 1 }, { a: 2 }],
 		['abc', 'abd'],
+		[[], ['a']],
+		[{}, { plan: 'basic' }],
+		['2024-01-01T00:00:00.001Z', '2024-01-01T00:00:00Z'],
+		// Without a time zone, or a date alone, it is text: which instant it means is not known.
+		['2024-01-01T00:00:00', '2024-01-01T00:00:00Z'],
+		['2024-01-01', '2024-01-01T00:00:00Z'],
+		[1704067200000, '2024-01-01T00:00:00Z'],
+		['2024-02-30T00:00:00Z', '2024-03-01T00:00:00Z'],
 	])('%p differs from %p', (a, b) => expect(valuesEqual(a, b)).toBe(false));
 });
 
@@ -37,6 +56,9 @@ describe('match keys', () => {
 		const two = { matchFields: ['a', 'b'], caseInsensitive: false };
 		expect(keysMatch(matchKeyOf({ a: 'x', b: 'y z' }, two)!, matchKeyOf({ a: 'x y', b: 'z' }, two)!)).toBe(false);
 		expect(matchKeyOf({ a: 'x', b: ' ' }, two)).toBeUndefined();
+		expect(matchKeyOf({ a: 'x', b: [] }, two)).toBeUndefined();
+		const at = { matchFields: ['at'], caseInsensitive: false };
+		expect(keysMatch(matchKeyOf({ at: '2024-01-01T01:00:00.000+01:00' }, at)!, matchKeyOf({ at: '2024-01-01T00:00:00Z' }, at)!)).toBe(true);
 	});
 
 	it('compares only fields that are mapped and not ignored', () => {

@@ -136,7 +136,12 @@ async function applyBulk(batch: Write[], bulk: BulkShape, send: Send, settings: 
 		return batch.map((write) => failed(write.entry, write.op, error, settings));
 	}
 	const entries = batch.map((write) => (write.op === 'create' ? { op: write.op } : { op: write.op, id: write.entry.remoteId }));
-	const inOrder = bulk.replies === 'inOrder' ? readBulkReply(body, batch.map((write) => write.op), listKey, resource.idField) : undefined;
+	const sent = batch.map((write) =>
+		write.op === 'create'
+			? { op: write.op }
+			: { op: write.op, id: write.entry.remoteId, fields: resource.updateMethod === 'PUT' ? write.entry.record : write.entry.changes },
+	);
+	const inOrder = bulk.replies === 'inOrder' ? readBulkReply(body, sent, listKey, resource.idField, resource.shape) : undefined;
 	const results: Array<BulkResult | undefined> = bulk.replies === 'byKey' ? readKeyedReply(body, entries) : (inOrder ?? batch.map(() => undefined));
 	const missing = bulk.replies === 'byKey' ? 'The bulk reply did not list a result for this record' : 'The bulk reply did not list one result per record';
 	return await Promise.all(

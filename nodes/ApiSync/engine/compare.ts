@@ -17,9 +17,19 @@ function isPlainObject(value: unknown): value is IDataObject {
 	return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-/** Empty, null and missing are the same to an API (and blank text is empty). */
+/**
+ * Empty, null and missing are the same to an API (and blank text is empty). So are an empty list and an object
+ * whose members are all empty (`{}`): a form body sends them as an empty value like null (Stripe answers
+ * `address: null` after `address=`), and Airtable leaves an emptied list field out of its answers.
+ */
 function isEmpty(value: unknown): boolean {
-	return value === undefined || value === null || (typeof value === 'string' && value.trim() === '');
+	return (
+		value === undefined ||
+		value === null ||
+		(typeof value === 'string' && value.trim() === '') ||
+		(Array.isArray(value) && value.length === 0) ||
+		(isPlainObject(value) && Object.values(value).every(isEmpty))
+	);
 }
 
 /** Text as compared: trimmed, Unicode NFC (a composed and a decomposed "é" are the same text). */
@@ -27,13 +37,35 @@ function comparableText(text: string): string {
 	return text.trim().normalize('NFC');
 }
 
+/** An ISO 8601 date and time with a time zone: `2024-01-01T00:00:00Z`, `2024-01-01T01:00:00.000+01:00`, `…T00:00Z`. */
+const ZONED_DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?(?:([Zz])|([+-])(\d{2}):?(\d{2}))$/;
+
+/**
+ * The instant a date-time text with a time zone stands for (UTC milliseconds and the fraction below them, as text),
+ * or undefined for any other text — a date alone, a time without a zone, or a day that does not exist.
+ */
+export function instantOf(text: string): string | undefined {
+	const parts = ZONED_DATE_TIME.exec(text);
+	if (!parts) return undefined;
+	const [, year, month, day, hour, minute, second = '0', fraction = '', utc, sign, offsetHours = '0', offsetMinutes = '0'] = parts;
+	const [y, mo, d, h, mi, s] = [year, month, day, hour, minute, second].map(Number);
+	if (h > 23 || mi > 59 || s > 59 || Number(offsetHours) > 23 || Number(offsetMinutes) > 59) return undefined;
+	const date = new Date(0);
+	date.setUTCFullYear(y, mo - 1, d);
+	if (date.getUTCFullYear() !== y || date.getUTCMonth() !== mo - 1 || date.getUTCDate() !== d) return undefined;
+	const offset = utc ? 0 : (sign === '-' ? -1 : 1) * (Number(offsetHours) * 60 + Number(offsetMinutes));
+	const ms = date.getTime() + ((h * 60 + mi - offset) * 60 + s) * 1000 + Number(fraction.slice(0, 3).padEnd(3, '0'));
+	return `${ms}.${fraction.slice(3).padEnd(6, '0')}`;
+}
+
 /**
  * Whether a mapped value already equals the remote value, the way an API round-trips data:
- * - empty text, null and missing are equal;
+ * - empty text, null, missing, an empty list and an empty object are equal;
  * - a number equals a number of the same value, and numeric text of the same value (`"10.50"` = `10.5`,
  *   `"0042"` = `42`): the API stored the text as a number;
  * - text equals text only when it is the same after trimming and NFC normalisation
- *   (`"01000"` ≠ `"1000"`, `"1.10"` ≠ `"1.1"`, `"0470123456"` ≠ `"470123456"`);
+ *   (`"01000"` ≠ `"1000"`, `"1.10"` ≠ `"1.1"`, `"0470123456"` ≠ `"470123456"`), or when both are ISO 8601
+ *   date-times with a time zone for the same instant (`"2024-01-01T00:00:00.000Z"` = `"2024-01-01T01:00:00+01:00"`);
  * - `true`/`false` equal the text `"true"`/`"false"` (any case);
  * - arrays element by element, objects member by member (key order ignored), with these same rules
  *   inside them, so a `null` member equals a missing one.
@@ -63,7 +95,13 @@ export function valuesEqual(local: unknown, remote: unknown): boolean {
 	if (typeof local === 'boolean' || typeof remote === 'boolean') {
 		return String(local).trim().toLowerCase() === String(remote).trim().toLowerCase();
 	}
-	if (typeof local === 'string' && typeof remote === 'string') return comparableText(local) === comparableText(remote);
+	if (typeof local === 'string' && typeof remote === 'string') {
+		const [a, b] = [comparableText(local), comparableText(remote)];
+		if (a === b) return true;
+		// APIs reformat timestamps (HubSpot drops zero milliseconds, Shopify answers in the shop's time zone).
+		const instant = instantOf(a);
+		return instant !== undefined && instant === instantOf(b);
+	}
 	return false;
 }
 
@@ -107,11 +145,14 @@ export function foldCase(text: string): string {
 }
 
 function keyPartOf(value: unknown, caseInsensitive: boolean): KeyPart | undefined {
-	if (value === undefined || value === null) return undefined;
+	if (isEmpty(value)) return undefined;
 	if (typeof value === 'number') return Number.isFinite(value) ? { number: value === 0 ? 0 : value } : undefined;
 	const raw = typeof value === 'object' ? JSON.stringify(value) : String(value);
 	const trimmed = comparableText(raw);
 	if (trimmed === '') return undefined;
+	// A date-time with a time zone is its instant, as in valuesEqual.
+	const instant = instantOf(trimmed);
+	if (instant !== undefined) return { text: `instant ${instant}` };
 	const text = caseInsensitive ? foldCase(trimmed) : trimmed;
 	const number = numberOfText(text);
 	return number === undefined ? { text } : { text, number: number === 0 ? 0 : number };

@@ -1,6 +1,6 @@
 import { NodeOperationError, type IDataObject, type INode, type INodeExecutionData, type IPairedItemData } from 'n8n-workflow';
 
-import { readAllRecords } from '../../shared/pagination';
+import { MAX_CONFIRMING_READS, readAllRecords, SHIFTING_STYLES } from '../../shared/pagination';
 import { plainRecords, wireFormatOf } from '../../shared/recordShape';
 import type { ResolvedResource } from '../../shared/resources';
 import type { ApiClient } from '../../shared/transport';
@@ -354,21 +354,15 @@ function summariseRead(records: IDataObject[], settings: SyncSettings, keepsStat
 }
 
 /**
- * Paging styles whose pages can shift while they are read (someone deletes or inserts a record between two pages)
- * without the paging layer seeing it: a record is then skipped or read twice. Offset pages overlap by one record
- * and are read again when they shifted (see `paginate`); cursor tokens and last IDs continue after a record, not
- * at a position.
- */
-const SHIFTING_STYLES: ReadonlySet<string> = new Set(['page', 'nextUrl', 'linkHeader']);
-/** Confirming reads at most, after the first: a listing that keeps bringing new records is an error. */
-export const MAX_CONFIRMING_READS = 3;
-
-/**
- * Issue 16.8, for the styles that cannot check themselves: before creating a record, or reporting it missing
- * (Update Only), the keys the plan believes absent are confirmed by reading the listing once more. A record the
- * first read skipped (the pages shifted) is in the second: the two reads are merged by ID and the plan made again,
- * until a read brings no record the earlier ones lacked. Costs one more full read when the plan has creates or
- * missing records, nothing otherwise. Records listed twice (a shift the other way) are kept once.
+ * Issue 16.8, for the paging styles that cannot check themselves (`SHIFTING_STYLES`: page numbers, next links): a
+ * record the read skipped because the pages shifted (someone deleted a record before it meanwhile) looks absent.
+ * Before creating a record or reporting it missing (Update Only), the listing is read once more, the reads are
+ * merged by ID (the later read wins) and the plan is made again. Another read follows only while the last one
+ * resolved some of the input items believed absent (found the record for them); a read that resolves none
+ * confirms the rest, whatever else it brings (records others add meanwhile match nothing the plan needs). Mirror
+ * always reads twice: a record not in the input that shifted past the first read would otherwise not be deleted.
+ * Costs one more full read when the plan has creates or missing records (Mirror: always), nothing otherwise; the
+ * merged list and the read being merged are held at once (up to twice the remote records) while planning.
  */
 async function confirmAbsent(
 	first: IDataObject[],
@@ -381,24 +375,38 @@ async function confirmAbsent(
 	if (!SHIFTING_STYLES.has(resource.pagination.style)) return { remote: first, plan: planSync(sources, first, settings) };
 	let remote = mergeById([], first, settings.idField);
 	let plan = planSync(sources, remote, settings);
-	for (let round = 1; believesAbsent(plan); round++) {
+	let absent = absentItems(plan);
+	for (let reads = 0; absent.size > 0 || (settings.mode === 'mirror' && reads === 0); reads++) {
 		const merged = mergeById(remote, await read(), settings.idField);
-		if (merged.length === remote.length) break;
-		if (round >= MAX_CONFIRMING_READS) {
-			throw new NodeOperationError(node, `The remote list kept changing while it was read (${MAX_CONFIRMING_READS + 1} reads, each found records the one before had missed). Nothing was written.`, {
-				description:
-					'Records are being added or deleted in the remote system right now, and this paging style cannot read a consistent list while that happens. Run again later; where the API offers it, offset, cursor-token or last-record-ID paging avoid the problem.',
-			});
+		const next = planSync(sources, merged, settings);
+		const stillAbsent = absentItems(next);
+		const resolved = [...absent.keys()].filter((item) => !stillAbsent.has(item));
+		if (resolved.length > 0 && reads + 1 >= MAX_CONFIRMING_READS && stillAbsent.size > 0) {
+			const named = resolved.slice(0, 5).map((item) => JSON.stringify(absent.get(item)));
+			throw new NodeOperationError(
+				node,
+				`The remote list kept changing while it was read (${MAX_CONFIRMING_READS + 1} reads, each found records for input items the one before had missed, the last: ${named.join(', ')}${resolved.length > 5 ? ', …' : ''}). Nothing was written.`,
+				{
+					description:
+						'Records are being deleted or added in the remote system right now, and page-number or next-link paging cannot read a consistent list while that happens. Run again later; where the API offers it, offset, cursor-token or last-record-ID paging avoid the problem.',
+				},
+			);
 		}
 		remote = merged;
-		plan = planSync(sources, remote, settings);
+		plan = next;
+		// A read that found none of the records believed absent confirms them.
+		if (resolved.length === 0) break;
+		absent = stillAbsent;
 	}
 	return { remote, plan };
 }
 
-/** The plan would create a record, or report one missing (Update Only). */
-function believesAbsent(plan: SyncPlan): boolean {
-	return plan.creates.length > 0 || plan.unchanged.some((u) => u.remoteId === null);
+/** Input items the plan believes have no remote record (creates; Update Only: missing), with their match values. */
+function absentItems(plan: SyncPlan): Map<number, IDataObject> {
+	const items = new Map<number, IDataObject>();
+	for (const create of plan.creates) items.set(create.itemIndex, create.match);
+	for (const unchanged of plan.unchanged) if (unchanged.remoteId === null) items.set(unchanged.itemIndex, unchanged.match);
+	return items;
 }
 
 /** Records of both lists, each ID once (the later read wins); records without an ID are kept from `later` only. */

@@ -88,7 +88,9 @@ export async function runPool<T, R>(tasks: T[], concurrency: number, work: (task
 			results[index] = await work(tasks[index]);
 		}
 	};
-	await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, tasks.length)) }, worker));
+	// At least one worker whatever it is given (NaN would start none and silently do nothing).
+	const workers = Number.isFinite(concurrency) ? Math.max(1, Math.min(Math.floor(concurrency), tasks.length)) : 1;
+	await Promise.all(Array.from({ length: workers }, worker));
 	return results;
 }
 

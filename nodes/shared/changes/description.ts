@@ -273,7 +273,7 @@ export function readChangeSettings({ node, getParam, options, baseUrl, accountId
 		emitDeletions: mode === 'hash' && getParam('emitDeletions', false) === true,
 		sampleSize,
 		headers: accountHeader(account),
-		readConcurrency: readConcurrency(options.readConcurrency ?? getParam('options.readConcurrency', DEFAULT_READ_CONCURRENCY)),
+		readConcurrency: readConcurrency(node, options.readConcurrency ?? getParam('options.readConcurrency', DEFAULT_READ_CONCURRENCY)),
 		// The state belongs to the account it read: the node's Account ID, else the credential's.
 		fingerprint: settingsFingerprint([
 			baseUrl,

@@ -12,7 +12,7 @@
  */
 import { NodeOperationError, type IDataObject, type INode } from 'n8n-workflow';
 
-import { readAllRecords } from '../pagination';
+import { MAX_CONFIRMING_READS, readAllRecords, SHIFTING_STYLES } from '../pagination';
 import type { ResolvedResource } from '../resources';
 import type { ApiClient, ApiRequest } from '../transport';
 import { compareCursors, lookbackStart, toCursorValue, type CursorValue } from './cursor';
@@ -154,7 +154,10 @@ async function hashRun(
 	settings: ChangeFeedSettings,
 	stored: ChangeState | undefined,
 ): Promise<ChangeRun> {
-	const records = await readAll(client, node, settings, {});
+	let records = await readAll(client, node, settings, {});
+	if (stored && SHIFTING_STYLES.has(settings.resource.pagination.style)) {
+		records = await confirmVanished(records, async () => await readAll(client, node, settings, {}), settings.resource.idField, stored.seen);
+	}
 	const plan = planHashRun({
 		records,
 		idField: settings.resource.idField,
@@ -165,6 +168,49 @@ async function hashRun(
 	const nextState: ChangeState = { v: STATE_VERSION, fp: settings.fingerprint, mode: 'hash', seen: plan.seen };
 	if (plan.numericIds !== undefined) nextState.numericIds = plan.numericIds;
 	return { records: plan.changes, nextState, read: records.length };
+}
+
+/**
+ * Page-number and link paging cannot see a listing shift while it is read (`SHIFTING_STYLES`): a record deleted
+ * before page 2 is read moves a record of page 2 onto page 1, already read, and that record looks deleted (with Emit
+ * Deletions a false `_deleted`; without, it leaves the state and comes back later as a false change). So when
+ * records the state remembers are missing, the listing is read again and the reads merged by ID (the later read
+ * wins): a record counts as gone only when two reads in a row miss it. When the second read misses records the
+ * first had (deleted between the reads, or shifted out of the second), it is read once more, at most
+ * `MAX_CONFIRMING_READS` times; a record missed by one read only stays remembered and is looked at again next run.
+ * Costs a read only when something looks deleted. Records without a usable ID are left to `planHashRun` (an error).
+ */
+async function confirmVanished(
+	first: IDataObject[],
+	read: () => Promise<IDataObject[]>,
+	idField: string,
+	remembered: Record<string, string>,
+): Promise<IDataObject[]> {
+	const keyOf = (record: IDataObject) => {
+		const id = record[idField];
+		return (typeof id === 'number' && Number.isFinite(id)) || (typeof id === 'string' && id !== '') ? String(id) : undefined;
+	};
+	const missing = (records: IDataObject[]) => {
+		const present = new Set(records.map(keyOf));
+		return new Set(Object.keys(remembered).filter((key) => !present.has(key)));
+	};
+	if (first.some((record) => keyOf(record) === undefined)) return first;
+	let missedBefore = missing(first);
+	if (missedBefore.size === 0) return first;
+	const merged = new Map(first.map((record) => [keyOf(record) as string, record]));
+	for (let reads = 1; ; reads++) {
+		const again = await read();
+		if (again.some((record) => keyOf(record) === undefined)) return again;
+		for (const record of again) merged.set(keyOf(record) as string, record);
+		const missedNow = missing(again);
+		const newlyMissed = [...missedNow].some((key) => !missedBefore.has(key));
+		if (!newlyMissed || reads >= MAX_CONFIRMING_READS) {
+			// Gone: missed by the last two reads. Everything else read in any of them is there.
+			for (const key of missedNow) if (missedBefore.has(key)) merged.delete(key);
+			return [...merged.values()];
+		}
+		missedBefore = missedNow;
+	}
 }
 
 function listRequest(settings: ChangeFeedSettings, query: IDataObject): ApiRequest {

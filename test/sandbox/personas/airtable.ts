@@ -7,6 +7,10 @@
  *   `PATCH …/{recordId}` with `{"fields": …}`, or `PATCH …` with `{"records": [{"id", "fields"}]}` (at most 10).
  *   JSON only. An unknown field name, a value of the wrong type, or a computed field is a 422.
  * - Errors: `{"error": {"type", "message"}}`; a record that is not there: 404 `{"error": "NOT_FOUND"}`.
+ * - Rate limit (support.airtable.com, "Managing API call limits"): 5 requests per second per base; above it a 429
+ *   `{"errors": [{"error": "RATE_LIMIT_REACHED", …}]}` without Retry-After, and every request to that base is refused
+ *   for 30 seconds. Counted over any 1-second window, per account and base; {@link AirtablePersona.setRateLimit}
+ *   shortens the block for tests (reset() restores 5 per second and 30 s).
  *
  * The table here: Name, Email, Phone (text), Status (single select: Lead, Customer, Churned), Score (number),
  * Active (checkbox), Notes (long text), Created (created time: computed).
@@ -36,13 +40,30 @@ export const AIRTABLE_MAX_RECORDS = 10;
 export const AIRTABLE_BASE = 'appSandbox000001';
 export const AIRTABLE_TABLE = 'Customers';
 
+/** Airtable's documented limit: requests per second per base, and how long a base is refused after going over. */
+export interface AirtableRateLimit {
+	perSecond: number;
+	blockMs: number;
+}
+export const AIRTABLE_RATE_LIMIT: AirtableRateLimit = { perSecond: 5, blockMs: 30_000 };
+
 export class AirtablePersona implements Persona {
 	readonly records = new AccountTable<AirtableRecord>();
 	private sequence = 0;
+	private rateLimit: AirtableRateLimit = { ...AIRTABLE_RATE_LIMIT };
+	/** Arrival times (ms) of the last second's served requests, and the end of a block, per account and base. */
+	private readonly arrivals = new Map<string, number[]>();
+	private readonly blockedUntil = new Map<string, number>();
+	/** Requests answered 429 because of the rate limit, since the last reset. */
+	rateLimited = 0;
 
 	reset(seed: boolean): void {
 		this.records.clear();
 		this.sequence = 0;
+		this.rateLimit = { ...AIRTABLE_RATE_LIMIT };
+		this.arrivals.clear();
+		this.blockedUntil.clear();
+		this.rateLimited = 0;
 		if (seed) {
 			this.insert('A10000001', { Name: 'Anna Peeters', Email: 'anna@shop.example', Status: 'Customer', Score: 7 });
 			this.insert('A10000001', { Name: 'Bram Janssens', Email: 'bram@shop.example', Status: 'Lead', Score: 3 });
@@ -65,8 +86,33 @@ export class AirtablePersona implements Persona {
 		ex.sendJson(401, { error: { type: 'AUTHENTICATION_REQUIRED', message: `Authentication required: ${message}` } });
 	}
 
+	/** Test setup: another limit or block (e.g. a block of 300 ms instead of 30 s); `perSecond: 0` turns it off. */
+	setRateLimit(limit: Partial<AirtableRateLimit>): void {
+		this.rateLimit = { ...this.rateLimit, ...limit };
+	}
+
+	/** Whether this request goes over the base's rate limit (then it is answered 429 here). Real time, not the sandbox clock. */
+	private overRateLimit({ ex, account, segments }: PersonaRequest): boolean {
+		if (this.rateLimit.perSecond <= 0) return false;
+		const base = `${account}\u0000${segments[1] ?? ''}`;
+		const now = Date.now();
+		const blocked = (this.blockedUntil.get(base) ?? 0) > now;
+		// Requests served in the last second; a refused one does not count (it was not served).
+		const recent = (this.arrivals.get(base) ?? []).filter((time) => now - time < 1000);
+		this.arrivals.set(base, recent);
+		if (!blocked && recent.length < this.rateLimit.perSecond) {
+			recent.push(now);
+			return false;
+		}
+		if (!blocked) this.blockedUntil.set(base, now + this.rateLimit.blockMs);
+		this.rateLimited++;
+		ex.sendJson(429, { errors: [{ error: 'RATE_LIMIT_REACHED', message: 'Rate limit exceeded. Please try again later' }] });
+		return true;
+	}
+
 	handle(request: PersonaRequest): void {
 		const { ex, segments } = request;
+		if (this.overRateLimit(request)) return;
 		if (segments[0] !== 'v0' || segments[1] !== AIRTABLE_BASE || segments[2] !== AIRTABLE_TABLE || segments.length > 4) {
 			return ex.sendJson(404, { error: { type: 'NOT_FOUND', message: 'Could not find what you are looking for' } });
 		}

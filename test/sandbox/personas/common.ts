@@ -24,6 +24,11 @@ export interface Persona {
 	unauthorized(ex: Exchange, message: string): void;
 	/** A header carrying an API key the way this API wants it (Shopify: X-Shopify-Access-Token). */
 	keyHeader?: string;
+	/**
+	 * The API honours `Idempotency-Key` (Stripe): the sandbox's replay store answers a repeated request, and this sends
+	 * the API's own error for a key reused with other parameters. Absent: the header is ignored, as the API does.
+	 */
+	idempotency?: { mismatch(ex: Exchange, key: string): void };
 }
 
 export type Row = Record<string, unknown>;

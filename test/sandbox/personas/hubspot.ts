@@ -5,11 +5,17 @@
  *   properties come back; `paging.next.link` carries only `after` (not limit or properties).
  * - Every property value is a string (numbers and booleans come back as text); `hs_object_id`, `createdate` and
  *   `lastmodifieddate` are read-only.
+ * - Dates and times (developers.hubspot.com, "How should timestamps be formatted"): a datetime property (`closedate`)
+ *   takes an ISO 8601 date-time or Unix milliseconds and is answered in ISO 8601 UTC, without milliseconds when they
+ *   are zero (`2024-01-01T00:00:00Z`, `2019-10-30T03:30:17.883Z`); a date property (`contract_start`, a custom one)
+ *   takes `YYYY-MM-DD` or the milliseconds of midnight UTC (any other time is a 400) and is answered `YYYY-MM-DD`.
  * - `POST …/contacts` and `PATCH …/contacts/{id}` take `{"properties": {…}}` as JSON; a property that does not exist,
  *   or a read-only one, is a 400; an e-mail already used is a 409 naming the existing ID.
  * - `POST …/batch/create` (`{inputs: [{properties, objectWriteTraceId?}]}`) and `…/batch/update`
  *   (`{inputs: [{id, properties}]}`), at most 100 inputs; results come back in no particular order (here: reversed),
- *   unknown IDs of an update are listed under `errors` (207 Multi-Status).
+ *   unknown IDs of an update are listed under `errors` (207 Multi-Status). A batch create with a unique
+ *   `objectWriteTraceId` on every input is multi-status: the valid inputs are created, the refused ones listed under
+ *   `errors` with `context.objectWriteTraceId` (207); without trace IDs one bad input refuses the whole batch (400).
  * - Errors: `{status: "error", message, correlationId, category}`.
  */
 import type { Exchange } from '../exchange';
@@ -23,7 +29,9 @@ export interface HubSpotContact {
 	archived: boolean;
 }
 
-const WRITABLE = ['email', 'firstname', 'lastname', 'phone', 'company', 'website', 'city', 'jobtitle', 'lifecyclestage', 'shop_customer_id'];
+const DATETIME = ['closedate'];
+const DATE = ['contract_start'];
+const WRITABLE = ['email', 'firstname', 'lastname', 'phone', 'company', 'website', 'city', 'jobtitle', 'lifecyclestage', 'shop_customer_id', ...DATETIME, ...DATE];
 const READ_ONLY = ['hs_object_id', 'createdate', 'lastmodifieddate'];
 const DEFAULT_PROPERTIES = ['email', 'firstname', 'lastname', ...READ_ONLY];
 export const HUBSPOT_MAX_BATCH = 100;
@@ -122,10 +130,14 @@ export class HubSpotPersona implements Persona {
 		ex.sendJson(200, render(contact));
 	}
 
-	private batchCreate({ ex, account, now }: PersonaRequest): void {
+	private batchCreate(request: PersonaRequest): void {
+		const { ex, account, now } = request;
 		const inputs = this.readBatch(ex);
 		if (!inputs) return;
-		// HubSpot checks a batch create as a whole: one bad input refuses every one.
+		if (inputs.length > 0 && inputs.every((input) => typeof input.objectWriteTraceId === 'string' && input.objectWriteTraceId !== '')) {
+			return this.batchCreateMultiStatus(request, inputs);
+		}
+		// Without a trace ID on every input, HubSpot checks a batch create as a whole: one bad input refuses every one.
 		for (const input of inputs) {
 			const properties = input.properties;
 			if (!isObject(properties)) return fail(ex, 400, 'VALIDATION_ERROR', 'Invalid input JSON: every input needs properties');
@@ -137,6 +149,31 @@ export class HubSpotPersona implements Persona {
 			return input.objectWriteTraceId === undefined ? contact : { ...contact, objectWriteTraceId: input.objectWriteTraceId };
 		});
 		ex.sendJson(201, batchReply(results.reverse(), [], now));
+	}
+
+	/**
+	 * Multi-status batch create (developers.hubspot.com, error handling): with a unique `objectWriteTraceId` on every
+	 * input, the valid inputs are created and the others listed under `errors`, each with
+	 * `context.objectWriteTraceId`; 207 when some failed, 201 when none did.
+	 */
+	private batchCreateMultiStatus({ ex, account, now }: PersonaRequest, inputs: Row[]): void {
+		const traceIds = inputs.map((input) => String(input.objectWriteTraceId));
+		if (new Set(traceIds).size !== traceIds.length) return fail(ex, 400, 'VALIDATION_ERROR', 'Invalid input JSON: objectWriteTraceId values must be unique');
+		const results: Row[] = [];
+		const errors: Row[] = [];
+		for (const input of inputs) {
+			const traceId = String(input.objectWriteTraceId);
+			const properties = input.properties;
+			const problem = isObject(properties)
+				? this.validate(account, properties, undefined, inputs)
+				: { status: 400, category: 'VALIDATION_ERROR', message: 'Invalid input JSON: every input needs properties' };
+			if (problem) {
+				errors.push({ status: 'error', category: problem.category, message: problem.message, context: { objectWriteTraceId: [traceId] } });
+				continue;
+			}
+			results.push({ ...render(this.insert(account, properties as Row, now)), objectWriteTraceId: traceId });
+		}
+		ex.sendJson(errors.length ? 207 : 201, batchReply(results.reverse(), errors, now));
 	}
 
 	private batchUpdate({ ex, account, now }: PersonaRequest): void {
@@ -225,6 +262,11 @@ export class HubSpotPersona implements Persona {
 			if (READ_ONLY.includes(name)) invalid.push(`{"isValid":false,"message":"\\"${name}\\" is a read only property; its value cannot be set.","error":"READ_ONLY_VALUE","name":"${name}"}`);
 			else if (!WRITABLE.includes(name)) invalid.push(`{"isValid":false,"message":"Property \\"${name}\\" does not exist","error":"PROPERTY_DOESNT_EXIST","name":"${name}"}`);
 		}
+		for (const [name, value] of Object.entries(properties)) {
+			if (!DATETIME.includes(name) && !DATE.includes(name)) continue;
+			const problem = timeValue(name, value).error;
+			if (problem) invalid.push(`{"isValid":false,"message":${JSON.stringify(problem)},"error":"INVALID_DATE","name":"${name}"}`);
+		}
 		const email = properties.email;
 		if (typeof email === 'string' && email !== '' && !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(email)) {
 			invalid.push(`{"isValid":false,"message":"Email address ${email} is invalid","error":"INVALID_EMAIL","name":"email"}`);
@@ -242,8 +284,33 @@ export class HubSpotPersona implements Persona {
 
 function asText(properties: Row): Record<string, string> {
 	const text: Record<string, string> = {};
-	for (const [name, value] of Object.entries(properties)) text[name] = value === null || value === undefined ? '' : String(value);
+	for (const [name, value] of Object.entries(properties)) {
+		text[name] = value === null || value === undefined ? '' : (timeValue(name, value).text ?? String(value));
+	}
 	return text;
+}
+
+/**
+ * A date or datetime property's value as HubSpot answers it, or why it is refused. Datetime: ISO 8601 or Unix
+ * milliseconds, answered as ISO 8601 UTC (Java's Instant: `…:00Z`, `….883Z`). Date: `YYYY-MM-DD` or the
+ * milliseconds of a midnight UTC, answered `YYYY-MM-DD`. Other properties: no change (`text` undefined).
+ */
+function timeValue(name: string, value: unknown): { text?: string; error?: string } {
+	const isDate = DATE.includes(name);
+	if ((!isDate && !DATETIME.includes(name)) || value === null || value === undefined || value === '') return {};
+	const raw = String(value).trim();
+	let ms: number;
+	if (/^\d+$/.test(raw)) ms = Number(raw);
+	else if (isDate && /^\d{4}-\d{2}-\d{2}$/.test(raw)) ms = Date.parse(`${raw}T00:00:00Z`);
+	else if (!isDate && /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2}))?$/i.test(raw)) ms = Date.parse(raw);
+	else return { error: `${raw} is not a valid ${isDate ? 'date' : 'datetime'}: use ${isDate ? 'YYYY-MM-DD' : 'an ISO 8601 date-time'} or a Unix timestamp in milliseconds` };
+	if (!Number.isFinite(ms)) return { error: `${raw} is not a valid ${isDate ? 'date' : 'datetime'}` };
+	const iso = new Date(ms).toISOString();
+	if (isDate) {
+		if (!iso.endsWith('T00:00:00.000Z')) return { error: `${raw} is not midnight UTC: a date property takes the date only` };
+		return { text: iso.slice(0, 10) };
+	}
+	return { text: iso.replace('.000Z', 'Z') };
 }
 
 function applyUpdate(contact: HubSpotContact, properties: Row, now: Date): void {

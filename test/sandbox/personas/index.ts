@@ -2,8 +2,8 @@
  * API personas: servers that follow the public documentation of well-known APIs, under
  * `/api/v1/personas/{name}` of the sandbox, so that each convention the nodes support (envelopes, write wrappers,
  * form bodies, JSON:API, cursor tokens, Link headers, error shapes) is tested end to end against a server that
- * refuses what the real API refuses. They share the sandbox's identities, account rules, fault model, log and
- * idempotency-key replay; each keeps its own records per account.
+ * refuses what the real API refuses. They share the sandbox's identities, account rules, fault model and log; the
+ * idempotency-key replay only where the API has it (Stripe); each keeps its own records per account.
  *
  * A credential's Base URL for a persona: `{sandbox.baseUrl}/personas/hubspot` (then the API's own paths, e.g.
  * `/crm/v3/objects/contacts`).
@@ -39,6 +39,13 @@ export class Personas {
 
 	reset(seed: boolean): void {
 		for (const persona of Object.values(this.all)) persona.reset(seed);
+	}
+
+	/** The persona a request path is for, or undefined (the EenvoudigFactureren routes, or no such persona). */
+	personaOf(pathname: string): Persona | undefined {
+		if (!Personas.handles(pathname)) return undefined;
+		const [name] = pathname.slice(PERSONA_PREFIX.length).split('/').filter((segment) => segment !== '');
+		return this.all[name];
 	}
 
 	/** Whether this request is for a persona (the EenvoudigFactureren routes handle the rest). */

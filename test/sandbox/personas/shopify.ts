@@ -8,6 +8,9 @@
  *   JSON only. A body without the `customer` wrapper is a 400 `{"errors": {"customer": "Required parameter missing
  *   or invalid"}}`; an e-mail or phone already used is a 422 `{"errors": {"email": ["has already been taken"]}}`.
  *   Read-only attributes (`created_at`, `orders_count`, …) in a body are ignored, as are unknown ones.
+ * - `phone` is stored and answered in E.164 (`+16135551212`), whatever format it was written in (the docs list
+ *   6135551212, +16135551212, (613)555-1212 and +1 613-555-1212 as valid); a national number is taken as the shop's
+ *   country (here North America, +1); a number that cannot be dialled is a 422 `{"errors": {"phone": ["is invalid"]}}`.
  * - Authentication: `X-Shopify-Access-Token` (the sandbox's API keys), or any sandbox credential.
  * - Errors: `{"errors": "…"}` or `{"errors": {field: [messages]}}`; 404 `{"errors": "Not Found"}`.
  */
@@ -149,9 +152,14 @@ export class ShopifyPersona implements Persona {
 
 	private rejectTaken(ex: Exchange, account: string, input: Row, ownId: number | undefined): boolean {
 		const errors: Record<string, string[]> = {};
+		if (typeof input.phone === 'string' && input.phone.trim() !== '' && e164(input.phone) === undefined) {
+			ex.sendJson(422, { errors: { phone: ['is invalid'] } });
+			return true;
+		}
 		for (const field of ['email', 'phone'] as const) {
-			const value = input[field];
-			if (typeof value !== 'string' || value === '') continue;
+			const raw = input[field];
+			if (typeof raw !== 'string' || raw === '') continue;
+			const value = field === 'phone' ? (e164(raw) ?? raw) : raw;
 			if (this.customers.rows(account).some((row) => row.id !== ownId && row[field]?.toLowerCase() === value.toLowerCase())) {
 				errors[field] = ['has already been taken'];
 			}
@@ -181,11 +189,27 @@ function assign(customer: ShopifyCustomer, values: Row, now: Date): void {
 		if (!(field in values)) continue;
 		const value = values[field];
 		if (field === 'tags') customer.tags = value === null || value === undefined ? '' : String(value);
+		else if (field === 'phone' && value !== null && value !== '') customer.phone = e164(String(value)) ?? String(value);
 		else customer[field] = value === null || value === '' ? null : String(value);
 	}
 	for (const flag of WRITABLE_FLAGS) if (flag in values) customer[flag] = values[flag] === true || values[flag] === 'true';
 	if (Array.isArray(values.addresses)) customer.addresses = values.addresses.filter(isObject);
 	customer.updated_at = now.toISOString().replace(/\.\d{3}Z$/, '+00:00');
+}
+
+/**
+ * A phone number in E.164, as Shopify stores it: `+1 613-555-1212`, `(613)555-1212`, `6135551212` → `+16135551212`.
+ * A number without a country code is taken as North American (the sandbox shop's country). Undefined: not a number
+ * that can be dialled from anywhere.
+ */
+export function e164(phone: string): string | undefined {
+	const text = phone.trim();
+	if (!/^\+?[\d\s().-]+$/.test(text)) return undefined;
+	const digits = text.replace(/\D/g, '');
+	if (text.startsWith('+')) return digits.length >= 8 && digits.length <= 15 && !digits.startsWith('0') ? `+${digits}` : undefined;
+	if (digits.length === 10 && !/^[01]/.test(digits)) return `+1${digits}`;
+	if (digits.length === 11 && digits.startsWith('1')) return `+${digits}`;
+	return undefined;
 }
 
 function notFound(ex: Exchange): void {

@@ -5,7 +5,9 @@
  * - `POST /v1/customers` creates, `POST /v1/customers/{id}` updates; bodies are form-encoded with nested keys
  *   (`metadata[plan]=pro`, `address[city]=Gent`); a JSON body is refused. Metadata is merged key by key, an empty
  *   value removes a key. An unknown (or read-only) parameter is a 400 naming it.
- * - `Idempotency-Key` is honoured (the sandbox's general replay, see server.ts).
+ * - `Idempotency-Key` is honoured (docs.stripe.com/api/idempotent_requests; the sandbox's replay store, see
+ *   server.ts): the same key with the same request is answered with the first response (`Idempotent-Replayed: true`);
+ *   with other parameters it is a 400 of type `idempotency_error`. Keys are per caller.
  * - Errors: `{"error": {"type", "message", "param"?, "code"?}}`.
  */
 import type { Exchange } from '../exchange';
@@ -65,6 +67,17 @@ export class StripePersona implements Persona {
 		};
 		return this.customers.add(account, customer);
 	}
+
+	readonly idempotency = {
+		mismatch(ex: Exchange, key: string): void {
+			ex.sendJson(400, {
+				error: {
+					type: 'idempotency_error',
+					message: `Keys for idempotent requests can only be used with the same parameters they were first used with. Try using a key other than '${key}' if you meant to execute a different request.`,
+				},
+			});
+		},
+	};
 
 	unauthorized(ex: Exchange, message: string): void {
 		fail(ex, 401, `Invalid API Key provided: ${message}`);

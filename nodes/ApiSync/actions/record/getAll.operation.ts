@@ -94,7 +94,7 @@ export const getAll: ItemOperation = {
 				headers: accountHeader(this.getNodeParameter('options.accountId', itemIndex, '') as string),
 			},
 			pagination,
-			{ limit, concurrency: readConcurrency(this.getNodeParameter('options.readConcurrency', itemIndex, DEFAULT_READ_CONCURRENCY)) },
+			{ limit, concurrency: readConcurrency(this.getNode(), this.getNodeParameter('options.readConcurrency', itemIndex, DEFAULT_READ_CONCURRENCY)) },
 		);
 		return records.map((json) => ({ json }));
 	},

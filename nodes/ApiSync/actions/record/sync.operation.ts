@@ -1,11 +1,13 @@
 import {
 	NodeOperationError,
+	type INode,
 	type IDataObject,
 	type IExecuteFunctions,
 	type ResourceMapperValue,
 } from 'n8n-workflow';
 
 import { settingsFingerprint } from '../../../shared/changes/state';
+import { wholeNumberOption } from '../../../shared/authentication';
 import { showFor, type BatchOperation } from '../../../shared/operation';
 import { credentialAccountId } from '../../../shared/changes';
 import { accountHeader } from '../../../shared/recordData';
@@ -155,7 +157,7 @@ export const sync: BatchOperation = {
 					typeOptions: { minValue: 0 },
 					default: 10,
 					description:
-						'Upper limit on request starts per second (0 = no limit). EenvoudigFactureren may block an account that makes too many calls in a row.',
+						'Upper limit on request starts per second (0 = no limit). Without this option: 10, or for an API preset its documented limit (Airtable 4, HubSpot 9, Shopify 2). Airtable blocks a base for 30 s above 5 per second; EenvoudigFactureren may block an account that makes too many calls in a row.',
 				},
 				{
 					displayName: 'Remove Duplicates of Overlapping Runs',
@@ -205,12 +207,17 @@ export const sync: BatchOperation = {
 		}
 		const nodeAccount = String(this.getNodeParameter('options.accountId', 0, '') ?? '').trim();
 		const idempotencyHeader = String(options.idempotencyHeader ?? '').trim() || undefined;
+		const sources = mapItems(this, columns);
+		// A field named like the ID field (an Airtable column "id") would mean two things where a record keeps its
+		// fields in an envelope: when it is mapped or matched on, such records are refused with a clear error.
+		const usesIdField = matchFields.includes(resource.idField) || sources.some(({ record }) => resource.idField in record);
+		const shape = resource.shape.fieldsPath && usesIdField ? { ...resource.shape, refuseIdFieldInEnvelope: true } : resource.shape;
 		const skip = options.skipUnchanged === true ? await skipOptions(this, options, client.baseUrl, resource, matchFields) : undefined;
 		const { outputs, summary, warning, skipState } = await runSync({
 			skip,
 			client,
 			node: this.getNode(),
-			resource,
+			resource: { ...resource, shape },
 			settings: {
 				mode: this.getNodeParameter('syncMode', 0, 'upsert') as SyncMode,
 				matchFields,
@@ -228,11 +235,13 @@ export const sync: BatchOperation = {
 				maxDeletes: this.getNodeParameter('maxDeletes', 0, 10) as number,
 				removeOverlapDuplicates: removeOverlapDuplicates(options.overlapDuplicates, this.getNodeParameter('remoteResource', 0) as string),
 			},
-			sources: mapItems(this, columns),
+			sources,
 			write: {
 				useBulk: options.useBulk !== false,
-				concurrency: Number(options.concurrency ?? 4),
-				maxRequestsPerSecond: Number(options.maxRequestsPerSecond ?? 10),
+				concurrency: wholeNumberOption(this.getNode(), options.concurrency, 'Sync Options → Concurrency', 1, 32, 4),
+				// Not set: the API preset's documented limit (Airtable 4, HubSpot 9, Shopify 2), else 10. A value the user
+				// set (also one saved in a workflow) is used as it is.
+				maxRequestsPerSecond: requestsPerSecond(this.getNode(), options.maxRequestsPerSecond, resource.defaultRequestsPerSecond ?? 10),
 				headers: accountHeader(nodeAccount),
 				idempotencyHeader,
 				// A key identifies one write of this run: never reused by another run, account or Base URL.
@@ -268,14 +277,16 @@ async function skipOptions(
 	matchFields: string[],
 ): Promise<SkipOptions> {
 	const node = ctx.getNode();
+	// Numbers, or numeric text from an expression, as the other number options.
 	const number = (name: string, fallback: number) => {
-		const value = options[name] ?? fallback;
-		if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+		const value = options[name] === undefined || options[name] === null || options[name] === '' ? fallback : options[name];
+		const parsed = typeof value === 'number' ? value : typeof value === 'string' ? Number(value.trim()) : NaN;
+		if (!Number.isFinite(parsed) || parsed < 0) {
 			throw new NodeOperationError(node, `Sync Options → ${name === 'fullCheckRuns' ? 'Full Check Every N Runs' : 'Full Check Every N Hours'} must be a number of 0 or more, not ${JSON.stringify(value)}`, {
 				description: 'Set how often Skip Unchanged Input compares every item with the remote side (0 turns that schedule off).',
 			});
 		}
-		return value;
+		return parsed;
 	};
 	const everyRuns = Math.floor(number('fullCheckRuns', 0));
 	const everyHours = number('fullCheckHours', 24);
@@ -304,6 +315,18 @@ async function skipOptions(
 		schedule: { everyRuns, everyHours },
 		noStaticData: manual ? 'a manual run: n8n keeps no state for manual executions, so nothing is skipped and nothing is remembered' : undefined,
 	};
+}
+
+/** Max Requests per Second: 0 or more (0 = no limit), fractions allowed; an expression giving no number is an error. */
+function requestsPerSecond(node: INode, value: unknown, fallback: number): number {
+	if (value === undefined || value === null || (typeof value === 'string' && value.trim() === '')) return fallback;
+	const number = typeof value === 'number' ? value : typeof value === 'string' ? Number(value.trim()) : NaN;
+	if (!Number.isFinite(number) || number < 0) {
+		throw new NodeOperationError(node, `Sync Options → Max Requests per Second must be a number of 0 or more, got ${JSON.stringify(value) ?? String(value)}`, {
+			description: 'Set Max Requests per Second to a number such as 10 (0 = no limit); an expression there must give a number.',
+		});
+	}
+	return number;
 }
 
 /** Remove Duplicates of Overlapping Runs: Auto is on except for numbered documents, where a delete leaves a gap. */

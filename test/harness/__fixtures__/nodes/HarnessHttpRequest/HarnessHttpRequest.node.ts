@@ -8,7 +8,8 @@ const CREDENTIAL_TYPES = ['apiSyncApiKeyApi', 'apiSyncBasicAuthApi', 'apiSyncBea
  * Fixture node: replays what n8n's stock HTTP Request node (nodes-base HttpRequestV3, 4.2 and 4.4) does with a
  * predefined credential — the same request options, built the same way for the chosen version (redirects followed
  * by default, `sendCredentialsOnCrossOriginRedirect` true before 4.4, the credential's allowed domains, a raw body
- * with its content type and `json: false`), then `requestWithAuthentication`: the credential's `authenticate`, then
+ * with its content type and `json: false`, or Body Content Type "Form Urlencoded": the fields as an object in `form`),
+ * then `requestWithAuthentication`: the credential's `authenticate`, then
  * n8n-core's legacy request path (axios). Only what these tests need is modelled; the real node runs in
  * test/e2e/httpRequestNode.e2e.test.ts.
  */
@@ -36,6 +37,7 @@ export class HarnessHttpRequest implements INodeType {
 			{ displayName: 'URL', name: 'url', type: 'string', default: '' },
 			{ displayName: 'Raw Body', name: 'body', type: 'string', default: '' },
 			{ displayName: 'Raw Content Type', name: 'rawContentType', type: 'string', default: 'application/json' },
+			{ displayName: 'Form Fields (JSON)', name: 'formFields', type: 'string', default: '' },
 		],
 	};
 
@@ -47,6 +49,7 @@ export class HarnessHttpRequest implements INodeType {
 			const nodeCredentialType = this.getNodeParameter('nodeCredentialType', itemIndex) as string;
 			const method = this.getNodeParameter('method', itemIndex) as string;
 			const body = this.getNodeParameter('body', itemIndex) as string;
+			const formFields = this.getNodeParameter('formFields', itemIndex) as string;
 			const credentialData = await this.getCredentials(nodeCredentialType, itemIndex);
 			const allowedDomains = getCredentialAllowedDomains({ node: this.getNode(), credentialData, surface: 'HTTP Request or GraphQL' });
 			// HttpRequestV3.node.ts, as of n8n 2.41.1: the options the node builds before requestWithAuthentication.
@@ -66,7 +69,11 @@ export class HarnessHttpRequest implements INodeType {
 			requestOptions.followRedirect = true;
 			requestOptions.followAllRedirects = true;
 			requestOptions.maxRedirects = undefined;
-			if (body !== '') {
+			if (formFields !== '') {
+				// Body Content Type "Form Urlencoded": `requestOptions.form = requestOptions.body; delete requestOptions.body`.
+				requestOptions.form = JSON.parse(formFields) as IDataObject;
+				requestOptions.json = true;
+			} else if (body !== '') {
 				requestOptions.body = body;
 				requestOptions.json = false;
 				(requestOptions.headers as IDataObject)['content-type'] = this.getNodeParameter('rawContentType', itemIndex) as string;
