@@ -450,6 +450,7 @@ describe('Skip Unchanged Input: where n8n keeps no state, and bad input', () => 
 		[{ fullCheckHours: 0, fullCheckRuns: 0 }, /^Skip Unchanged Input needs a full check: Full Check Every N Hours and Full Check Every N Runs are both 0$/],
 		[{ fullCheckHours: -1 }, /^Sync Options → Full Check Every N Hours must be a number of 0 or more, not -1$/],
 		[{ fullCheckRuns: 'often' }, /^Sync Options → Full Check Every N Runs must be a number of 0 or more, not "often"$/],
+		[{ fullCheckHours: '0', fullCheckRuns: ' 0 ' }, /^Skip Unchanged Input needs a full check/],
 	])('options %j: a clear error before anything is read', async (options, message) => {
 		const result = await sync(customers(2), { syncOptions: options });
 		expect(result.error?.message).toMatch(message);
