@@ -16,7 +16,7 @@
  */
 import { ACCOUNTS, ALL_SECRETS, HMAC_KEYS } from '../sandbox/fixtures';
 import { CREDENTIAL_TYPE, SANDBOX_SCHEME, type CredentialKind } from '../support/credentials';
-import type { StartedN8n } from './support/n8n';
+import { n8nMajorVersion, type StartedN8n } from './support/n8n';
 import { sandboxCredential, startPackageE2e, stopPackageE2e, type PackageE2e } from './support/packageE2e';
 import { startRecorder, type Recorder } from '../support/genericApi';
 import { chainWorkflow, type ChainNode } from './support/workflow';
@@ -29,7 +29,8 @@ const HTTP_REQUEST = 'n8n-nodes-base.httpRequest';
 
 let env: PackageE2e;
 let foreign: Recorder;
-const VERSIONS = [4.2, 4.4];
+/** HTTP Request versions probed: 4.2 and 4.4 (n8n 2.x); n8n 1.x has no 4.4 (its newest is 4.3), so 4.2 only. */
+let VERSIONS = [4.2, 4.4];
 const RAW_BODY = '{"name": "Raw body with a newline", "city": "Gent"}\n';
 const BODY_TEMPLATE = '{timestamp}\\n{method}\\n{path}\\n{body}';
 const RAW_FORM = 'name=Raw+form+client&metadata[city]=Brugge';
@@ -66,6 +67,7 @@ const redirectProbes = (baseUrl: string): ChainNode[] =>
 
 beforeAll(async () => {
 	env = await startPackageE2e();
+	if (n8nMajorVersion(env.n8n.installDir) < 2) VERSIONS = [4.2];
 	foreign = await startRecorder('{"answeredBy": "another origin"}');
 	const { n8n, sandbox } = env;
 	await n8n.importCredentials([
