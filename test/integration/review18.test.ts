@@ -155,3 +155,50 @@ describe('review18 F2: a lookup by key must not miss a record the node would mat
 		expect(counts(run)).toEqual([0, 1, 3, 0, 0]);
 	});
 });
+
+describe('review18 F4: a changed value must never hash like the old one (JS Date values)', () => {
+	// README: "Its mapped record (without the ID field and Fields to Ignore) is hashed. Unchanged since the last run:
+	// ... no request"; "Digests can collide: ... odds of about 1 in 10^18 per change". A mapping expression such as
+	// {{ new Date($json.when) }} gives a JS Date (n8n converts Luxon DateTimes to text, not Dates); the node sends it
+	// as its ISO text and compares it correctly without the option — but every Date hashes as `{}`.
+	const call = (when: string, staticData: IDataObject, skipUnchanged = true) =>
+		runNode({
+			node: {
+				type: 'apiSync',
+				parameters: {
+					authentication: CREDENTIAL_TYPE.apiKey,
+					operation: 'sync',
+					remoteResource: 'clients',
+					syncMode: 'upsert',
+					columns: {
+						mappingMode: 'defineBelow',
+						value: { external_client_id: '={{ $json.ref }}', name: '={{ $json.name }}', city: '={{ new Date($json.when) }}' },
+						matchingColumns: ['external_client_id'],
+						schema: [],
+					},
+					syncOptions: { maxRequestsPerSecond: 0, skipUnchanged },
+				},
+			},
+			items: [{ ref: 'D-1', name: 'Dated', when }],
+			mode: 'trigger',
+			staticData,
+			credentials: [{ type: CREDENTIAL_TYPE.apiKey, data: credentialData('apiKey', sandbox.baseUrl, {}) }],
+		});
+
+	it('a date that changed between runs is sent, not reported "Unchanged since the last run"', async () => {
+		const first = await call('2024-01-01T00:00:00Z', {});
+		expect(first.error).toBeUndefined();
+		expect(byRef('D-1').city).toBe('2024-01-01T00:00:00.000Z');
+		const second = await call('2025-06-01T00:00:00Z', first.staticData);
+		expect(second.error).toBeUndefined();
+		expect(counts(second)).toEqual([0, 1, 0, 0, 0]);
+		expect(byRef('D-1').city).toBe('2025-06-01T00:00:00.000Z');
+	});
+
+	it('control: without the option the changed date is updated', async () => {
+		await call('2024-01-01T00:00:00Z', {}, false);
+		const second = await call('2025-06-01T00:00:00Z', {}, false);
+		expect(counts(second)).toEqual([0, 1, 0, 0, 0]);
+		expect(byRef('D-1').city).toBe('2025-06-01T00:00:00.000Z');
+	});
+});
