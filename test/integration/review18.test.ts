@@ -3,16 +3,14 @@
  * of the README / CONTRIBUTING and tries to break it. Real workflows through n8n-core's WorkflowExecute in production
  * mode ('trigger', so static data is carried from run to run), HTTP to the sandbox. See /work/notes/review18.md.
  */
-import type { IDataObject, INodeExecutionData } from 'n8n-workflow';
+import type { IDataObject } from 'n8n-workflow';
 
-import { SKIP_STATE_KEY, SKIPPED_NOTE, UNREAD_UPDATE_NOTE, type SkipState } from '../../nodes/ApiSync/engine/skipUnchanged';
 import { runNode, type RunResult } from '../harness';
 import { ACCOUNTS, API_KEYS } from '../sandbox/fixtures';
 import { startSandbox, type Sandbox } from '../sandbox/server';
 import { CREDENTIAL_TYPE, credentialData } from '../support/credentials';
 
 const OWNER = ACCOUNTS.owner;
-const NODE_KEY = 'node:API Sync';
 
 let sandbox: Sandbox;
 beforeAll(async () => {
@@ -69,11 +67,8 @@ function sync(items: IDataObject[], call: SyncCall = {}): Promise<RunResult> {
 
 const counts = (r: RunResult) => r.output.map((o) => o.length);
 const summary = (r: RunResult) => r.hints[0]?.message ?? '';
-const stateOf = (r: RunResult) => (r.staticData[NODE_KEY] as IDataObject | undefined)?.[SKIP_STATE_KEY] as SkipState | undefined;
-const requests = () => sandbox.log.map((e) => `${e.method} ${e.path}${e.query.filter ? ` filter=${e.query.filter}` : ''}${'bulk' in e.query ? '?bulk' : ''}`);
 const remote = (account: string = OWNER) => sandbox.store.list(account, 'clients');
 const byRef = (ref: string, account: string = OWNER) => remote(account).find((c) => c.external_client_id === ref)!;
-const matchOf = (item: INodeExecutionData) => (item.json.match as IDataObject).external_client_id;
 
 /** Inserts records directly, as another system would: the remote side then holds more than one page. */
 function seedOthers(count: number): void {

@@ -27,7 +27,7 @@ interface Api {
 	credentialOverrides?: IDataObject;
 	resource: INodeParameters;
 	seed(count: number): void;
-	mapping: IDataObject;
+	mapping: Record<string, string>;
 	matchOn: string[];
 	item(i: number): IDataObject;
 	remoteCount(): number;
