@@ -42,6 +42,18 @@ describe('digests', () => {
 		expect(recordDigest({ ref: 'A', city: 'Gent', zip: null }, ignore)).not.toBe(digest);
 		expect(digest).toHaveLength(10);
 	});
+
+	it('a value with toJSON (a JS Date, a Luxon DateTime) is hashed as it is sent: its JSON form, not its own keys', () => {
+		const ignore = new Set<string>();
+		const at = (iso: string) => recordDigest({ ref: 'A', when: new Date(iso) as unknown as IDataObject[string] }, ignore);
+		expect(at('2024-01-01T00:00:00Z')).not.toBe(at('2025-06-01T00:00:00Z'));
+		expect(at('2024-01-01T00:00:00Z')).toBe(recordDigest({ ref: 'A', when: '2024-01-01T00:00:00.000Z' }, ignore));
+		const luxonLike = { toJSON: () => '2024-01-01T01:00:00.000+01:00', c: { year: 2024 } };
+		expect(recordDigest({ ref: 'A', when: luxonLike as unknown as IDataObject[string] }, ignore)).toBe(
+			recordDigest({ ref: 'A', when: '2024-01-01T01:00:00.000+01:00' }, ignore),
+		);
+		expect(() => recordDigest({ ref: 'A', n: BigInt(1) as unknown as IDataObject[string] }, ignore)).not.toThrow();
+	});
 });
 
 describe('lookupFilter (EenvoudigFactureren filter= for a key never seen)', () => {

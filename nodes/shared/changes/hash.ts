@@ -5,6 +5,13 @@ import { createHash } from 'crypto';
  * text whatever order the API sends fields in. Array order is kept (it is part of the content).
  */
 export function canonicalJson(value: unknown): string {
+	// As JSON would send it: a value with toJSON (a JS Date, a Luxon DateTime, a decimal type) is its JSON form,
+	// not its own keys (a Date has none: every Date would otherwise read `{}`).
+	if (value !== null && typeof value === 'object' && typeof (value as { toJSON?: unknown }).toJSON === 'function') {
+		return canonicalJson((value as { toJSON: () => unknown }).toJSON());
+	}
+	// JSON.stringify throws on a BigInt; its digits are what it stands for.
+	if (typeof value === 'bigint') return value.toString();
 	if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
 	if (Array.isArray(value)) return `[${value.map((entry) => canonicalJson(entry ?? null)).join(',')}]`;
 	const entries = Object.keys(value)
