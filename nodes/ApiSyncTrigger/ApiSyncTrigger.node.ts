@@ -17,6 +17,7 @@ import {
 	changeFeedProperties,
 	changeOptionProperties,
 	credentialAccountId,
+	credentialIdentity,
 	readChangeSettings,
 	runChangeFeed,
 } from '../shared/changes';
@@ -99,6 +100,7 @@ export class ApiSyncTrigger implements INodeType {
 			baseUrl: client.baseUrl,
 			accountId: String(options.accountId ?? ''),
 			credentialAccountId: await credentialAccountId(this, this.getNodeParameter('authentication') as string),
+			credentialIdentity: await credentialIdentity(this, this.getNodeParameter('authentication') as string),
 		});
 		const records = await runChangeFeed({
 			client,

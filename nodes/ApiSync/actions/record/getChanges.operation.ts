@@ -4,6 +4,7 @@ import {
 	changeFeedProperties,
 	changeOptionProperties,
 	credentialAccountId,
+	credentialIdentity,
 	readChangeSettings,
 	readStoredState,
 	runChangeFeed,
@@ -40,6 +41,7 @@ export const getChanges: BatchOperation = {
 				baseUrl: client.baseUrl,
 				accountId: this.getNodeParameter('options.accountId', 0, '') as string,
 				credentialAccountId: await credentialAccountId(this, this.getNodeParameter('authentication', 0) as string),
+				credentialIdentity: await credentialIdentity(this, this.getNodeParameter('authentication', 0) as string),
 			});
 			const staticData = this.getWorkflowStaticData('node');
 			const manual = this.getMode() === 'manual';

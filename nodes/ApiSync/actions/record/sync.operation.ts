@@ -9,7 +9,7 @@ import {
 import { settingsFingerprint } from '../../../shared/changes/state';
 import { wholeNumberOption } from '../../../shared/authentication';
 import { showFor, type BatchOperation } from '../../../shared/operation';
-import { credentialAccountId } from '../../../shared/changes';
+import { credentialAccountId, credentialIdentity } from '../../../shared/changes';
 import { accountHeader } from '../../../shared/recordData';
 import { DOCUMENT_PRESETS, type ResolvedResource } from '../../../shared/resources';
 import type { SourceRecord, SyncMode } from '../../engine/plan';
@@ -297,15 +297,19 @@ async function skipOptions(
 		});
 	}
 	const account = (ctx.getNodeParameter('options.accountId', 0, '') as string).trim();
-	const credentialAccount = await credentialAccountId(ctx, ctx.getNodeParameter('authentication', 0) as string);
+	const credentialType = ctx.getNodeParameter('authentication', 0) as string;
+	const credentialAccount = await credentialAccountId(ctx, credentialType);
 	const manual = ctx.getMode() === 'manual';
 	return {
 		stored: manual ? undefined : ctx.getWorkflowStaticData('node')[SKIP_STATE_KEY],
-		// The state belongs to the account it describes: the node's Account ID, else the credential's.
+		// The state belongs to the account it describes: the node's Account ID, else the credential's; and to the
+		// credential itself (its n8n id and a digest of what identifies its account: the key, token or user), so a
+		// switch to another key or credential compares in full even when no Account ID is set anywhere.
 		fingerprint: settingsFingerprint([
 			'sync',
 			baseUrl,
 			account || credentialAccount,
+			await credentialIdentity(ctx, credentialType),
 			resource.path,
 			resource.idField,
 			matchFields,
