@@ -364,6 +364,45 @@ describe('Skip Unchanged Input with Mirror and Update Only', () => {
 		expect(sandbox.log).toEqual([]);
 	});
 
+	it('Mirror: a 410 Gone on the read before delete counts as gone, like a 404', async () => {
+		const first = await firstRun(customers(5), { syncMode: 'mirror' });
+		const gone = byRef('WS-4').client_id as number;
+		sandbox.store.remove(OWNER, 'clients', gone);
+		sandbox.setFaults({ scripted: [{ method: 'GET', path: `/api/v1/clients/${gone}`, status: 410, body: '{"error": "Gone"}' }] });
+		sandbox.log.length = 0;
+		const second = await sync(customers(4), { syncMode: 'mirror', staticData: first.staticData });
+		expect(second.error).toBeUndefined();
+		expect(requests()).toEqual([`GET /api/v1/clients/${gone}`]);
+		expect(counts(second)).toEqual([0, 0, 4, 0, 0]);
+		expect(Object.keys(stateOf(second)!.k)).toHaveLength(4);
+	});
+
+	it('Mirror: a read before delete the API refuses (403) makes the run compare in full, saying why — not fail every run', async () => {
+		const first = await firstRun(customers(5), { syncMode: 'mirror' });
+		const removed = byRef('WS-4').client_id as number;
+		sandbox.setFaults({ scripted: [{ method: 'GET', path: `/api/v1/clients/${removed}`, status: 403, body: '{"error": "Forbidden"}' }] });
+		const second = await sync(customers(4), { syncMode: 'mirror', staticData: first.staticData });
+		expect(second.error).toBeUndefined();
+		expect(summary(second)).toMatch(
+			new RegExp(`full check, every item compared — reading remembered record client_id ${removed} before deleting it failed \\(.*\\): compared in full instead`),
+		);
+		// The full comparison decides from the listing: the record is deleted as without the option.
+		expect(counts(second)).toEqual([0, 0, 4, 1, 0]);
+		expect(remote().map((c) => c.external_client_id).sort()).toEqual(['WS-0', 'WS-1', 'WS-2', 'WS-3']);
+	});
+
+	it('Mirror: an answer to the read before delete that is not a record is an error naming what to check, never "gone"', async () => {
+		const first = await firstRun(customers(5), { syncMode: 'mirror' });
+		const kept = byRef('WS-4').client_id as number;
+		sandbox.setFaults({ scripted: [{ method: 'GET', path: `/api/v1/clients/${kept}`, status: 200, body: '[]' }] });
+		const second = await sync(customers(4), { syncMode: 'mirror', staticData: first.staticData });
+		expect(second.error?.message).toMatch(new RegExp(`Remembered record client_id ${kept} could not be read before Mirror deletes it`));
+		expect(second.error?.description).toMatch(/Check the Record Path .* Full Check Every N Runs to 1/);
+		expect(remote()).toHaveLength(5);
+		// Nothing stored by the failed run: the state still holds the record, so it is not forgotten.
+		expect(second.staticData).toEqual(first.staticData);
+	});
+
 	it('Mirror: a remembered record whose key is now in the input (changed elsewhere) makes the run compare in full', async () => {
 		const first = await firstRun(customers(5), { syncMode: 'mirror' });
 		sandbox.store.update(OWNER, 'clients', byRef('WS-3').client_id as number, { external_client_id: 'WS-0' });

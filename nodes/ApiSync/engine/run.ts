@@ -189,6 +189,7 @@ function skipContextOf(run: SyncRun, apply: ApplySettings, readFields: string | 
 	const { client, node, resource } = run;
 	return {
 		client,
+		node,
 		skip: run.skip!,
 		settings: run.settings,
 		sources: run.sources,

@@ -3,8 +3,9 @@
  * must, and after the writes, the state that follows them. Anything the state cannot vouch for makes the run
  * compare in full instead, decided before anything is written.
  */
-import type { IDataObject } from 'n8n-workflow';
+import { NodeOperationError, type IDataObject, type INode } from 'n8n-workflow';
 
+import { answeredRecord, plainRecord, recordPathOf, wireFormatOf } from '../../shared/recordShape';
 import type { ApiClient } from '../../shared/transport';
 import { wrongRecordUrlReason, type ApplySettings, type Outcome } from './apply';
 import { matchKeyOf, matchValuesOf } from './compare';
@@ -42,6 +43,7 @@ export type ReadRecords = (fields: string | undefined, query: Record<string, str
 
 export interface SkipContext {
 	client: ApiClient;
+	node: INode;
 	skip: SkipOptions;
 	settings: PlanSettings & { dryRun: boolean; maxDeletes: number; removeOverlapDuplicates: boolean };
 	sources: SourceRecord[];
@@ -132,7 +134,7 @@ export async function planSkippingUnchanged(ctx: SkipContext): Promise<SkippingR
 			return full(`Mirror would delete up to ${candidates.length} remembered records, more than Max Deletes: compared in full to count them exactly`);
 		} else {
 			const verified = await verifyMirrorDeletes(ctx, candidates, triage.input.index, forget);
-			if (verified === 'drift') return full('a record to delete now has a key that is in the input (changed in the remote system)');
+			if (!Array.isArray(verified)) return full(verified.full);
 			plan.deletes = verified;
 		}
 	}
@@ -148,39 +150,89 @@ export async function planSkippingUnchanged(ctx: SkipContext): Promise<SkippingR
 	};
 }
 
+/** Why a skipping Mirror run compares in full after reading its delete candidates, instead of deleting from them. */
+type VerifyFallback = { full: string };
+
+/** Statuses that say a record is not there (any more): 404 Not Found, 410 Gone. */
+const GONE_STATUSES = [404, 410];
+
 /**
- * Reads each remembered record Mirror would delete, by id: one already gone is left out; one whose key is now in
- * the input means the remote side changed, and the run compares in full instead.
+ * Reads each remembered record Mirror would delete, by id, as the Get operation and the sync reads do: its Record
+ * Path (`/customers/{id}.json`), the Fields query (`properties=`), the Accept type, and its record shape (`{customer:
+ * …}`, `{id, properties}`, JSON:API `data.attributes`, Airtable `fields`) turned into a plain record before its key is
+ * taken. Only a 404 or 410 means gone (forgotten, nothing to delete). A record whose key is now in the input, or
+ * that now has no key, makes the run compare in full; so does a read the API refused (403, or a failure after the
+ * retries), which a full comparison settles from the listing. A 200 answer that is not a record of this shape is an
+ * error saying what to check: never "gone".
  */
 async function verifyMirrorDeletes(
 	ctx: SkipContext,
 	candidates: Array<{ key: string; remoteId: string | number }>,
 	inputIndex: ReturnType<typeof triageInput>['input']['index'],
 	forget: string[],
-): Promise<PlannedDelete[] | 'drift'> {
+): Promise<PlannedDelete[] | VerifyFallback> {
 	const { client, apply, settings } = ctx;
+	const { resource } = apply;
+	const fields = resource.shape.fieldsParam && ctx.readFields ? { [resource.shape.fieldsParam]: ctx.readFields } : undefined;
+	let refused: string | undefined;
 	const records = await runPool(candidates, apply.concurrency, async ({ remoteId }) => {
+		if (refused !== undefined) return undefined;
 		await apply.limiter.acquire();
-		const response = await client.request<IDataObject>({
-			method: 'GET',
-			path: `${apply.resource.path}/${encodeURIComponent(String(remoteId))}`,
-			headers: apply.headers,
-			allowStatuses: [404],
-		});
-		return response.status === 404 || !response.body || typeof response.body !== 'object' ? undefined : response.body;
+		try {
+			const response = await client.request<unknown>({
+				method: 'GET',
+				path: recordPathOf(resource.path, resource.shape, remoteId),
+				query: fields,
+				headers: apply.headers,
+				accept: wireFormatOf(resource.shape).accept,
+				allowStatuses: GONE_STATUSES,
+			});
+			if (GONE_STATUSES.includes(response.status)) return 'gone' as const;
+			return readOneRecord(ctx, response.body, remoteId);
+		} catch (error) {
+			if (error instanceof NodeOperationError) throw error;
+			refused ??= `reading remembered record ${settings.idField} ${String(remoteId)} before deleting it failed (${(error as Error).message})`;
+			return undefined;
+		}
 	});
+	if (refused !== undefined) return { full: `${refused}: compared in full instead, where the listing decides` };
 	const deletes: PlannedDelete[] = [];
 	for (const [i, record] of records.entries()) {
-		// Gone already, or now without a key (Mirror leaves such a record alone): nothing to delete, nothing to remember.
-		const key = record ? matchKeyOf(record, settings) : undefined;
-		if (!record || key === undefined) {
+		if (record === 'gone') {
+			// Gone already: nothing to delete, nothing to remember.
 			forget.push(candidates[i].key);
 			continue;
 		}
-		if (inputIndex.find(key).length > 0) return 'drift';
-		deletes.push({ match: matchValuesOf(record, settings.matchFields), remoteId: candidates[i].remoteId, remote: record });
+		const key = matchKeyOf(record!, settings);
+		// Now without a key: Mirror leaves such a record alone, but only a full comparison can tell that from a record
+		// read otherwise than it is listed.
+		if (key === undefined) return { full: `remembered record ${settings.idField} ${String(candidates[i].remoteId)} now has no ${settings.matchFields.join(' + ')}` };
+		if (inputIndex.find(key).length > 0) return { full: 'a record to delete now has a key that is in the input (changed in the remote system)' };
+		deletes.push({ match: matchValuesOf(record!, settings.matchFields), remoteId: candidates[i].remoteId, remote: record! });
 	}
 	return deletes;
+}
+
+/** One record as the API answered it by ID, as a plain record; an answer that is not one is an error saying what to check. */
+function readOneRecord(ctx: SkipContext, body: unknown, remoteId: string | number): IDataObject {
+	const { resource } = ctx.apply;
+	const { idField } = ctx.settings;
+	const answered = answeredRecord(body, resource.shape, idField);
+	const plain = answered ? plainRecord(answered, resource.shape, idField) : undefined;
+	const id = plain?.[idField];
+	if (!plain || (id !== undefined && id !== null && String(id) !== String(remoteId))) {
+		const seen = body && typeof body === 'object' ? Object.keys(body).slice(0, 20).join(', ') || 'none' : typeof body;
+		throw new NodeOperationError(
+			ctx.node,
+			`Remembered record ${idField} ${String(remoteId)} could not be read before Mirror deletes it: the answer to ${recordPathOf(resource.path, resource.shape, remoteId)} is not that record${
+				resource.shape.fieldsPath ? ` with its fields in "${resource.shape.fieldsPath}"` : ''
+			}`,
+			{
+				description: `Skip Unchanged Input reads each record Mirror would delete by its ID first; nothing was deleted or written. Fields seen: ${seen}. Check the Record Path (where one record is, e.g. /customers/{id}.json) and the Fields Path. Until then, set Sync Options → Full Check Every N Runs to 1 (every run compares in full and deletes from the listing) or switch Skip Unchanged Input off.`,
+			},
+		);
+	}
+	return { ...plain, [idField]: id ?? remoteId };
 }
 
 /**
