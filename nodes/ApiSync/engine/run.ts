@@ -120,9 +120,8 @@ export async function runSync(run: SyncRun): Promise<SyncResult> {
 			if (settings.removeOverlapDuplicates && outcomes.some((o) => o.kind === 'created' && o.remoteId !== null && o.remoteId !== undefined)) {
 				let remote: IDataObject[] | undefined;
 				try {
-					remote = firstRead
-						? await readOverlapCandidates(run, firstRead.ids, outcomes, applySettings)
-						: await readOverlapByKey(skipContext!, outcomes);
+					const readIds = firstRead?.ids ?? skipContext?.replanReadIds;
+					remote = readIds ? await readOverlapCandidates(run, readIds, outcomes, applySettings) : await readOverlapByKey(skipContext!, outcomes);
 				} catch (error) {
 					// What was written stays reported; only the check is missing, and the summary says so.
 					overlapCheckFailed = (error as Error).message;

@@ -9,7 +9,6 @@ import { answeredRecord, plainRecord, recordPathOf, wireFormatOf } from '../../s
 import type { ApiClient } from '../../shared/transport';
 import { wrongRecordUrlReason, type ApplySettings, type Outcome } from './apply';
 import { matchKeyOf, matchValuesOf } from './compare';
-import type { CreatedOutcome } from './overlap';
 import { doubtfulInput, emptyPlan, planSync, type PlannedDelete, type PlanSettings, type SourceRecord, type SyncPlan } from './plan';
 import { runPool } from './schedule';
 import {
@@ -51,6 +50,8 @@ export interface SkipContext {
 	/** The compared fields (`fields=`), as the full read asks for them. */
 	readFields: string | undefined;
 	readRecords: ReadRecords;
+	/** The IDs of the full read `replanVanished` made, when it made one: the overlap check reads only the gaps after them. */
+	replanReadIds?: unknown[];
 }
 
 /** A run that compares only what changed. */
@@ -111,10 +112,19 @@ export async function planSkippingUnchanged(ctx: SkipContext): Promise<SkippingR
 		if (filters.length === 0 || filters.some((f) => f === undefined)) {
 			return full(`${some}, and ${ctx.apply.resource.efListParameters ? 'a lookup by key could miss a matching record (case-insensitive matching, or a value a filter cannot carry exactly)' : 'this API has no known filter to look them up by key'}`);
 		}
-		const perKey = settings.removeOverlapDuplicates && settings.mode !== 'updateOnly' ? 2 : 1;
 		const fullReadCost = Math.floor(previous.n / ctx.apply.resource.pagination.pageSize) + 1;
-		if (n * perKey >= fullReadCost) return full(`${some}: looking them up would take at least as many requests as reading everything`);
+		if (n >= fullReadCost) return full(`${some}: looking them up would take at least as many requests as reading everything`);
 		const found = await runPool(filters as string[], ctx.apply.concurrency, async (filter) => await ctx.readRecords(ctx.readFields, { filter }));
+		// A lookup that finds the record proves it is there. One that finds nothing proves nothing: the API's filter
+		// compares the text it holds exactly, while this node matches after trimming and Unicode normalisation, and
+		// date-times by their instant — a record written "WS-9 ", decomposed, or in another time zone would be missed and
+		// duplicated. Only the full comparison can say a key is new, so it decides before anything is created.
+		const missed = found.filter((records) => records.length === 0).length;
+		if (missed > 0) {
+			return full(
+				`${some}, and the lookup by key found no remote record for ${missed === n ? (n === 1 ? 'it' : 'any of them') : `${missed} of them`}: only a full comparison can tell a new key from one the remote side holds written otherwise (blanks, another Unicode form or time zone)`,
+			);
+		}
 		lookups = n;
 		const byId = new Map<string, IDataObject>();
 		for (const record of found.flat()) byId.set(String(record[settings.idField]), record);
@@ -269,10 +279,16 @@ export async function replanVanished(
 	let remote: IDataObject[];
 	try {
 		const filters = ctx.apply.resource.efListParameters ? sources.map((s) => lookupFilter(s.record, settings)) : [];
-		if (filters.length === sources.length && filters.every((f) => f !== undefined)) {
-			remote = (await runPool(filters as string[], ctx.apply.concurrency, async (filter) => await ctx.readRecords(ctx.readFields, { filter }))).flat();
+		const found =
+			filters.length === sources.length && filters.every((f) => f !== undefined)
+				? await runPool(filters as string[], ctx.apply.concurrency, async (filter) => await ctx.readRecords(ctx.readFields, { filter }))
+				: undefined;
+		// A key the lookup did not find is confirmed absent by a full read before it is created (see planSkippingUnchanged).
+		if (found && found.every((records) => records.length > 0)) {
+			remote = found.flat();
 		} else {
 			remote = await ctx.readRecords(ctx.readFields, {});
+			ctx.replanReadIds = remote.map((record) => record[settings.idField]);
 		}
 	} catch (error) {
 		const why = (error as Error).message;
@@ -302,15 +318,15 @@ export async function replanVanished(
 }
 
 /**
- * The overlap check of a skipping run: its creates came from lookups by key, so it looks each created key up again
- * (ids and match values only) to see another writer's record with the same key.
+ * The overlap check of a skipping run. Its creates come only from items re-planned after a 404 (a key the lookup did
+ * not find is confirmed by a full comparison, which has its own check), so this is rare: one read of every record's ID
+ * and match fields, matched with this node's rules. A lookup by key would miss another writer's record whose key the
+ * API holds written otherwise (blanks, another Unicode form or time zone), which the old full re-read caught.
  */
 export async function readOverlapByKey(ctx: SkipContext, outcomes: Outcome[]): Promise<IDataObject[]> {
-	const created = outcomes.filter((o): o is CreatedOutcome => o.kind === 'created' && o.remoteId !== null && o.remoteId !== undefined);
-	const filters = created.map((o) => lookupFilter(o.record, ctx.settings));
-	if (!ctx.apply.resource.efListParameters || filters.some((f) => f === undefined)) return await ctx.readRecords(undefined, {});
-	const fields = [ctx.settings.idField, ...ctx.settings.matchFields].join(',');
-	return (await runPool(filters as string[], ctx.apply.concurrency, async (filter) => await ctx.readRecords(fields, { filter }))).flat();
+	if (!outcomes.some((o) => o.kind === 'created' && o.remoteId !== null && o.remoteId !== undefined)) return [];
+	const fields = ctx.apply.resource.shape.fieldsParam ? [ctx.settings.idField, ...ctx.settings.matchFields].join(',') : undefined;
+	return await ctx.readRecords(fields, {});
 }
 
 /** The digests of every input item with a usable match key (a full comparison's next state is built from them). */
