@@ -183,4 +183,16 @@ describe('the size of the state in static data', () => {
 		expect(bytes / count).toBeLessThan(36);
 		expect(bytes / count).toBeGreaterThan(34);
 	});
+
+	it('28 bytes a record plus the length of its ID: a UUID (36 characters) makes it about 64', () => {
+		const count = 10_000;
+		const sources = Array.from({ length: count }, (_, itemIndex) => ({ itemIndex, record: { ref: `R-${itemIndex}`, city: 'Gent' } }));
+		const plan = emptyPlan();
+		const uuid = (i: number) => `${String(i).padStart(8, '0')}-4b1c-4d2e-9f3a-0123456789ab`;
+		for (const { itemIndex, record } of sources) plan.unchanged.push({ itemIndex, match: { ref: record.ref }, remoteId: uuid(itemIndex) });
+		const state = nextSkipState({ fingerprint: 'fp', now: 0, settings: SETTINGS, fullRead: [], digests: digestsOf(sources, SETTINGS), plan, outcomes: [] });
+		const perRecord = JSON.stringify(state).length / count;
+		expect(perRecord).toBeGreaterThan(63.5);
+		expect(perRecord).toBeLessThan(64.5);
+	});
 });
