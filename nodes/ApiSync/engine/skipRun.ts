@@ -188,8 +188,9 @@ async function verifyMirrorDeletes(
 	const records = await runPool(candidates, apply.concurrency, async ({ remoteId }) => {
 		if (refused !== undefined) return undefined;
 		await apply.limiter.acquire();
+		let response: { status: number; body: unknown };
 		try {
-			const response = await client.request<unknown>({
+			response = await client.request<unknown>({
 				method: 'GET',
 				path: recordPathOf(resource.path, resource.shape, remoteId),
 				query: fields,
@@ -197,13 +198,12 @@ async function verifyMirrorDeletes(
 				accept: wireFormatOf(resource.shape).accept,
 				allowStatuses: GONE_STATUSES,
 			});
-			if (GONE_STATUSES.includes(response.status)) return 'gone' as const;
-			return readOneRecord(ctx, response.body, remoteId);
 		} catch (error) {
-			if (error instanceof NodeOperationError) throw error;
 			refused ??= `reading remembered record ${settings.idField} ${String(remoteId)} before deleting it failed (${(error as Error).message})`;
 			return undefined;
 		}
+		if (GONE_STATUSES.includes(response.status)) return 'gone' as const;
+		return readOneRecord(ctx, response.body, remoteId);
 	});
 	if (refused !== undefined) return { full: `${refused}: compared in full instead, where the listing decides` };
 	const deletes: PlannedDelete[] = [];
