@@ -37,6 +37,9 @@ interface SyncCall {
 	credential?: IDataObject;
 	remoteResource?: string;
 	maxDeletes?: number;
+	/** Another credential type (its data then comes whole from `credential`), and the credential's n8n id. */
+	credentialKind?: 'apiKey' | 'oauth2';
+	credentialId?: string;
 }
 
 function sync(items: IDataObject[], call: SyncCall = {}): Promise<RunResult> {
@@ -45,7 +48,7 @@ function sync(items: IDataObject[], call: SyncCall = {}): Promise<RunResult> {
 		node: {
 			type: 'apiSync',
 			parameters: {
-				authentication: CREDENTIAL_TYPE.apiKey,
+				authentication: CREDENTIAL_TYPE[call.credentialKind ?? 'apiKey'],
 				operation: 'sync',
 				remoteResource: call.remoteResource ?? 'clients',
 				...custom,
@@ -64,7 +67,13 @@ function sync(items: IDataObject[], call: SyncCall = {}): Promise<RunResult> {
 		items,
 		mode: call.mode ?? 'trigger',
 		staticData: call.staticData ?? {},
-		credentials: [{ type: CREDENTIAL_TYPE.apiKey, data: credentialData('apiKey', sandbox.baseUrl, call.credential ?? {}) }],
+		credentials: [
+			{
+				id: call.credentialId,
+				type: CREDENTIAL_TYPE[call.credentialKind ?? 'apiKey'],
+				data: call.credentialKind === 'oauth2' ? call.credential! : credentialData('apiKey', sandbox.baseUrl, call.credential ?? {}),
+			},
+		],
 	});
 }
 
@@ -349,6 +358,34 @@ describe('Skip Unchanged Input: the state belongs to one account', () => {
 		const onB = await sync(customers(3), { ...portal(undefined, { accountId: b }), staticData: first.staticData });
 		expect(counts(onB)).toEqual([3, 0, 0, 0, 0]);
 		expect(stateOf(onB)!.fp).not.toBe(stateOf(first)!.fp);
+	});
+
+	it('another n8n credential (same key, same account) compares in full once; the key is never stored in clear', async () => {
+		const first = await firstRun(customers(3), { credentialId: 'cred-a' });
+		expect(JSON.stringify(first.staticData)).not.toContain(API_KEYS[0].key);
+		const other = await sync(customers(3), { credentialId: 'cred-b', staticData: first.staticData });
+		expect(summary(other)).toMatch(/full check, every item compared — the saved state belongs to other settings/);
+		expect(counts(other)).toEqual([0, 0, 3, 0, 0]);
+		sandbox.log.length = 0;
+		const again = await sync(customers(3), { credentialId: 'cred-b', staticData: other.staticData });
+		expect(counts(again)).toEqual([0, 0, 3, 0, 0]);
+		expect(sandbox.log).toEqual([]);
+	});
+
+	it('an OAuth2 token renewed between runs keeps the state: the token is not part of the credential identity', async () => {
+		const first = await firstRun(customers(3), { credentialKind: 'oauth2', credential: credentialData('oauth2', sandbox.baseUrl) });
+		const renewed = { ...first.credentials[0].data, oauthTokenData: { ...(first.credentials[0].data.oauthTokenData as IDataObject), access_token: 'renewed-token-value' } };
+		sandbox.expireOAuthTokens();
+		const second = await sync(customers(3, (i) => (i === 0 ? { city: 'Leuven' } : {})), {
+			credentialKind: 'oauth2',
+			credential: renewed,
+			staticData: first.staticData,
+		});
+		expect(second.error).toBeUndefined();
+		// A new token was fetched (the stored one expired), and the run still skipped the 2 unchanged items.
+		expect(sandbox.log.some((e) => e.path === '/api/v1/oauth/token')).toBe(true);
+		expect(summary(second)).toMatch(/2 items unchanged since the last run not compared, 1 changed item updated by remembered id/);
+		expect(counts(second)).toEqual([0, 1, 2, 0, 0]);
 	});
 });
 
