@@ -4,7 +4,7 @@
  * WorkflowExecute in production mode ('trigger', so n8n's static data is carried from run to run), HTTP to the
  * sandbox.
  */
-import type { IDataObject, INodeExecutionData } from 'n8n-workflow';
+import type { ICredentialDataDecryptedObject, IDataObject, INodeExecutionData } from 'n8n-workflow';
 
 import { SKIP_STATE_KEY, SKIPPED_NOTE, UNREAD_UPDATE_NOTE, type SkipState } from '../../nodes/ApiSync/engine/skipUnchanged';
 import { runNode, type RunResult } from '../harness';
@@ -71,7 +71,7 @@ function sync(items: IDataObject[], call: SyncCall = {}): Promise<RunResult> {
 			{
 				id: call.credentialId,
 				type: CREDENTIAL_TYPE[call.credentialKind ?? 'apiKey'],
-				data: call.credentialKind === 'oauth2' ? call.credential! : credentialData('apiKey', sandbox.baseUrl, call.credential ?? {}),
+				data: call.credentialKind === 'oauth2' ? (call.credential as ICredentialDataDecryptedObject) : credentialData('apiKey', sandbox.baseUrl, call.credential ?? {}),
 			},
 		],
 	});
