@@ -129,6 +129,8 @@ export async function planSkippingUnchanged(ctx: SkipContext): Promise<SkippingR
 		const byId = new Map<string, IDataObject>();
 		for (const record of found.flat()) byId.set(String(record[settings.idField]), record);
 		const sub = planSync(triage.unknown, [...byId.values()], { ...settings, mode: mirror ? 'upsert' : settings.mode });
+		// What the lookups found does not match an item by this node's rules: nothing proves that key absent either.
+		if (sub.creates.length > 0) return full(`${some}, and what the lookup by key found does not match ${sub.creates.length} of them: compared in full before creating`);
 		plan.creates.push(...sub.creates);
 		plan.updates.push(...sub.updates);
 		plan.unchanged.push(...sub.unchanged);
