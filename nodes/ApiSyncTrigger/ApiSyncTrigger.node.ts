@@ -17,7 +17,6 @@ import {
 	changeFeedProperties,
 	changeOptionProperties,
 	credentialAccountId,
-	credentialIdentity,
 	readChangeSettings,
 	runChangeFeed,
 } from '../shared/changes';
@@ -100,7 +99,6 @@ export class ApiSyncTrigger implements INodeType {
 			baseUrl: client.baseUrl,
 			accountId: String(options.accountId ?? ''),
 			credentialAccountId: await credentialAccountId(this, this.getNodeParameter('authentication') as string),
-			credentialIdentity: await credentialIdentity(this, this.getNodeParameter('authentication') as string),
 		});
 		const records = await runChangeFeed({
 			client,

@@ -74,44 +74,6 @@ describe('the change-tracking state belongs to the account it read', () => {
 		expect((await next(SECOND)).map((r) => r.invoice_id)).toEqual(older);
 	});
 
-	it('content hash, no Account ID anywhere: switching the credential to another account’s key starts over (the state belongs to the credential too)', async () => {
-		// review18 F1, for Get Changes: the owner's key and the portal key reach different default accounts; no
-		// Account ID names either, so only the credential's identity (its n8n id and a digest of its key) tells them apart.
-		sandbox.store.insert(ACCOUNTS.owner, 'clients', { name: 'Owner client' });
-		let staticData: IDataObject = {};
-		const run = async (apiKey: string): Promise<IDataObject[]> => {
-			const result = await runNode({
-				node: {
-					type: 'apiSync',
-					parameters: {
-						authentication: CREDENTIAL_TYPE.apiKey,
-						resource: 'record',
-						operation: 'getChanges',
-						remoteResource: 'clients',
-						changeDetection: 'hash',
-						firstRun: 'now',
-						emitDeletions: true,
-					},
-				},
-				credentials: [{ type: CREDENTIAL_TYPE.apiKey, data: credentialData('apiKey', sandbox.baseUrl, { apiKey }) }],
-				mode: 'trigger',
-				staticData,
-			});
-			expect(result.error).toBeUndefined();
-			staticData = result.staticData;
-			return result.output[0].map((item) => item.json);
-		};
-		expect(await run(API_KEYS[0].key)).toEqual([]);
-		sandbox.store.insert(ACCOUNTS.portal, 'clients', { name: 'Portal client' });
-		// Before: the owner's hashes were compared with the portal's records — every portal record "new", every owner
-		// record "deleted". Now the portal key's feed starts over (First Run: Now): nothing emitted.
-		expect(await run(PORTAL_KEY)).toEqual([]);
-		const added = clientIn(ACCOUNTS.portal, 'Added later');
-		expect((await run(PORTAL_KEY)).map((r) => r.client_id)).toEqual([added]);
-		// A key rotated in the same credential is another identity too: the feed starts over rather than guess.
-		expect(JSON.stringify(staticData)).not.toContain(PORTAL_KEY);
-	});
-
 	it('the node’s Account ID option wins: the same effective account keeps the state', async () => {
 		const next = feed({ remoteResource: 'clients', changeDetection: 'hash', firstRun: 'all' });
 		expect(await next(FIRST, SECOND)).toHaveLength(1);

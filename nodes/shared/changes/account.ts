@@ -39,7 +39,7 @@ function idTokenSubject(idToken: unknown): unknown {
  * and what identifies the account it reaches — the key, token or user, the key ID, the OAuth2 client and any account
  * the token answer names — never the secret itself, only 16 characters of its SHA-256. Another credential, or another
  * key in the same credential (also a rotated one), gives another identity: Sync's Skip Unchanged Input then compares in
- * full once, and Get Changes starts over as a first run. One rule for both (and the trigger).
+ * full once. Get Changes and the trigger do not use it: a rotated key must not restart a change feed (README).
  */
 export async function credentialIdentity(ctx: IExecuteFunctions | IPollFunctions, credentialType: string): Promise<string> {
 	const credentials: ICredentialDataDecryptedObject = (await ctx.getCredentials(credentialType)) ?? {};

@@ -211,12 +211,10 @@ export interface ChangeSettingsInput {
 	accountId: string;
 	/** The credential's Account ID (empty when it has none). */
 	credentialAccountId?: string;
-	/** Which credential, and a one-way digest of what identifies its account (`credentialIdentity`). */
-	credentialIdentity?: string;
 }
 
 /** Reads and checks the change feed parameters; a `NodeOperationError` saying what to fix when they do not fit. */
-export function readChangeSettings({ node, getParam, options, baseUrl, accountId, credentialAccountId, credentialIdentity }: ChangeSettingsInput): ChangeFeedSettings {
+export function readChangeSettings({ node, getParam, options, baseUrl, accountId, credentialAccountId }: ChangeSettingsInput): ChangeFeedSettings {
 	const fail = (message: string, description: string) => new NodeOperationError(node, message, { description });
 	const resourceName = String(getParam('remoteResource', 'clients'));
 	const resource = resolveResource(getParam);
@@ -276,12 +274,10 @@ export function readChangeSettings({ node, getParam, options, baseUrl, accountId
 		sampleSize,
 		headers: accountHeader(account),
 		readConcurrency: readConcurrency(node, options.readConcurrency ?? getParam('options.readConcurrency', DEFAULT_READ_CONCURRENCY)),
-		// The state belongs to the account it read: the node's Account ID, else the credential's; and to the credential
-		// (its identity digest), so another key or credential for another account never continues this feed.
+		// The state belongs to the account it read: the node's Account ID, else the credential's.
 		fingerprint: settingsFingerprint([
 			baseUrl,
 			account || (credentialAccountId ?? '').trim(),
-			credentialIdentity ?? '',
 			resource.path,
 			resource.idField,
 			mode,

@@ -4,7 +4,6 @@ import {
 	changeFeedProperties,
 	changeOptionProperties,
 	credentialAccountId,
-	credentialIdentity,
 	readChangeSettings,
 	readStoredState,
 	runChangeFeed,
@@ -41,7 +40,6 @@ export const getChanges: BatchOperation = {
 				baseUrl: client.baseUrl,
 				accountId: this.getNodeParameter('options.accountId', 0, '') as string,
 				credentialAccountId: await credentialAccountId(this, this.getNodeParameter('authentication', 0) as string),
-				credentialIdentity: await credentialIdentity(this, this.getNodeParameter('authentication', 0) as string),
 			});
 			const staticData = this.getWorkflowStaticData('node');
 			const manual = this.getMode() === 'manual';
