@@ -531,7 +531,7 @@ describe('n8n queue mode: one main, two workers, one webhook processor, Postgres
 		/**
 		 * With *When Last Node Finishes* the webhook processor answers only when the worker reports the run finished.
 		 * On a loaded machine (CI, right after `npm test`), one of 8 such calls to n8n 2.41.1's webhook processor was once
-		 * left unanswered for 300 s (undici's headers timeout), cause not found yet: a call not answered within 120 s
+		 * left unanswered for 300 s (undici's headers timeout); like n8n issue #35219 (see README): a call not answered within 120 s
 		 * counts as "no answer" (status 0), is reported with the processes' log tails so the next occurrence can be
 		 * diagnosed, and the executions are still counted and checked below (every one must have succeeded).
 		 */
